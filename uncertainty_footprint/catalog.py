@@ -1,0 +1,264 @@
+"""The data catalog: every file under ``distributions/``, loaded and validated.
+
+The catalog is data only: functional blocks and their HSL items, parameter records (unit factors, use stage,
+training, end of life), application presets, reference devices and the bibliography. Every record is validated
+when loaded; an error names the file and the key path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .distributions import as_number
+from .errors import ConfigError, SpecError
+from .parameters import Parameter, parse_record
+
+__all__ = ["Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
+
+PARAMETER_FILES = ("unit_factors.yaml", "use_stage.yaml", "training.yaml", "end_of_life.yaml")
+BLOCK_MODELS = ("items", "transport")
+HSL_COLUMNS = ("block", "hsl", "item", "parameter", "unit", "low", "typical", "high", "factor", "source", "notes")
+
+
+def default_data_dir() -> Path:
+    """``$UNCERTAINTY_FOOTPRINT_DATA`` if set, else ``distributions/`` beside the package."""
+    env = os.environ.get("UNCERTAINTY_FOOTPRINT_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "distributions"
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file with ``yaml.safe_load``; any problem becomes a one-line :class:`ConfigError`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot be read ({exc.__class__.__name__}: {exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(str(path), "", f"YAML tags such as {exc.problem.split()[-1] if exc.problem else ''} are "
+                          f"not allowed{line}; use plain mappings, lists, numbers and text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(str(path), "", f"malformed YAML{line}: {problem}") from None
+
+
+@dataclass(frozen=True)
+class HslItem:
+    """One row of ``hsl_items.csv``: an item of a block at an HSL with its lower/typical/upper quantity."""
+
+    block: str
+    hsl: int
+    item: str
+    parameter: str
+    unit: str
+    low: float
+    typical: float
+    high: float
+    factor: str
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything under ``distributions/``.
+
+    Attributes
+    ----------
+    root : Path
+    blocks : dict
+        Block name -> ``{title, model, stage, hsl: {level: label}}`` in the published order.
+    items : tuple of HslItem
+    parameters : dict of str to Parameter
+        Records of unit factors, use stage, training and end of life.
+    default_blocks : dict of str to int
+        The published HSL choice.
+    applications : dict
+        Application presets (``title``, ``blocks``, ``parameters``, ``published_column``).
+    reference_devices : dict of str to Parameter
+    reference_labels : dict of str to str
+    sources : dict of str to str
+        Source key -> citation.
+    """
+
+    root: Path
+    blocks: Mapping[str, Mapping[str, Any]]
+    items: tuple[HslItem, ...]
+    parameters: Mapping[str, Parameter]
+    default_blocks: Mapping[str, int]
+    applications: Mapping[str, Mapping[str, Any]]
+    reference_devices: Mapping[str, Parameter]
+    reference_labels: Mapping[str, str]
+    sources: Mapping[str, str]
+
+    def block_items(self, block: str, hsl: int) -> list[HslItem]:
+        return [it for it in self.items if it.block == block and it.hsl == hsl]
+
+    def allowed_hsl(self, block: str) -> list[int]:
+        return sorted(self.blocks[block]["hsl"])
+
+    def files(self) -> list[Path]:
+        """The data files, for provenance hashes."""
+        return sorted(p for p in self.root.iterdir() if p.suffix in (".yaml", ".csv"))
+
+
+def _mapping(value: Any, source: str, path: str, what: str) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise ConfigError(source, path, f"must be a mapping of {what}")
+    return value
+
+
+def _load_sources(root: Path) -> dict[str, str]:
+    path = root / "sources.yaml"
+    data = _mapping(read_yaml(path), str(path), "", "'sources'")
+    sources = _mapping(data.get("sources"), str(path), "sources", "source key -> {cite: ...}")
+    out = {}
+    for key, rec in sources.items():
+        if not isinstance(rec, Mapping) or not isinstance(rec.get("cite"), str):
+            raise ConfigError(str(path), f"sources.{key}", "needs a 'cite' text")
+        out[key] = rec["cite"]
+    return out
+
+
+def _load_blocks(root: Path) -> dict[str, dict]:
+    path = root / "blocks.yaml"
+    data = _mapping(read_yaml(path), str(path), "", "'blocks'")
+    blocks = _mapping(data.get("blocks"), str(path), "blocks", "block name -> record")
+    out = {}
+    for name, rec in blocks.items():
+        where = f"blocks.{name}"
+        rec = _mapping(rec, str(path), where, "title, model, stage, hsl")
+        if rec.get("model") not in BLOCK_MODELS:
+            raise ConfigError(str(path), f"{where}.model", f"must be one of {', '.join(BLOCK_MODELS)}")
+        hsl = _mapping(rec.get("hsl"), str(path), f"{where}.hsl", "level -> description")
+        if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in hsl):
+            raise ConfigError(str(path), f"{where}.hsl", "levels must be integers >= 0")
+        out[name] = {"title": str(rec.get("title", name)), "model": rec["model"],
+                     "stage": str(rec.get("stage", "manufacturing")), "hsl": {int(k): str(v) for k, v in hsl.items()}}
+    return out
+
+
+def _load_items(root: Path, blocks: Mapping[str, Any]) -> tuple[HslItem, ...]:
+    path = root / "hsl_items.csv"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    if tuple(reader.fieldnames or ()) != HSL_COLUMNS:
+        raise ConfigError(str(path), "", f"columns must be {','.join(HSL_COLUMNS)}")
+    items = []
+    for i, row in enumerate(reader, start=2):
+        where = f"row {i}"
+        try:
+            if row["block"] not in blocks:
+                raise SpecError(f"unknown block {row['block']!r}")
+            hsl = int(row["hsl"])
+            if hsl not in blocks[row["block"]]["hsl"]:
+                raise SpecError(f"HSL {hsl} is not defined for block {row['block']!r} in blocks.yaml")
+            low, typ, high = (as_number(row[k], k) for k in ("low", "typical", "high"))
+            if not 0 <= low <= typ <= high:
+                raise SpecError(f"needs 0 <= low <= typical <= high, got {low:g}, {typ:g}, {high:g}")
+            if blocks[row["block"]]["model"] == "items" and not row["factor"]:
+                raise SpecError("an item of an 'items' block needs a factor")
+        except (SpecError, ValueError) as exc:
+            raise ConfigError(str(path), where, str(exc)) from None
+        items.append(HslItem(row["block"], hsl, row["item"], row["parameter"], row["unit"], low, typ, high,
+                             row["factor"], row["source"], row["notes"]))
+    return tuple(items)
+
+
+def _load_parameters(root: Path, sources: Mapping[str, str]) -> dict[str, Parameter]:
+    out: dict[str, Parameter] = {}
+    for fname in PARAMETER_FILES:
+        path = root / fname
+        data = _mapping(read_yaml(path), str(path), "", "'parameters'")
+        records = _mapping(data.get("parameters"), str(path), "parameters", "name -> record")
+        for name, raw in records.items():
+            where = f"parameters.{name}"
+            if name in out:
+                raise ConfigError(str(path), where, f"defined twice (also in {out[name].origin})")
+            try:
+                out[name] = parse_record(name, raw, origin=f"distributions/{fname}", known_sources=sources)
+            except SpecError as exc:
+                raise ConfigError(str(path), where, str(exc)) from None
+    return out
+
+
+def _load_applications(root: Path, blocks, parameters, sources) -> tuple[dict[str, int], dict[str, dict]]:
+    path = root / "applications.yaml"
+    data = _mapping(read_yaml(path), str(path), "", "'default_blocks' and 'applications'")
+    defaults = _mapping(data.get("default_blocks"), str(path), "default_blocks", "block -> HSL")
+    if set(defaults) != set(blocks):
+        raise ConfigError(str(path), "default_blocks", f"must give an HSL for every block: {', '.join(blocks)}")
+    apps = {}
+    for name, rec in _mapping(data.get("applications"), str(path), "applications", "name -> preset").items():
+        rec = _mapping(rec, str(path), f"applications.{name}", "title, blocks, parameters")
+        params = {}
+        for pname, raw in (rec.get("parameters") or {}).items():
+            where = f"applications.{name}.parameters.{pname}"
+            if pname not in parameters:
+                raise ConfigError(str(path), where, "not a parameter of distributions/*.yaml")
+            try:
+                params[pname] = parse_record(pname, raw, origin="distributions/applications.yaml",
+                                             base=parameters[pname], known_sources=sources)
+            except SpecError as exc:
+                raise ConfigError(str(path), where, str(exc)) from None
+        apps[name] = {"title": str(rec.get("title", name)), "blocks": dict(rec.get("blocks") or {}),
+                      "parameters": params, "published_column": rec.get("published_column")}
+    return dict(defaults), apps
+
+
+def _load_references(root: Path, sources) -> tuple[dict[str, Parameter], dict[str, str]]:
+    path = root / "reference_devices.yaml"
+    data = _mapping(read_yaml(path), str(path), "", "'reference_devices'")
+    devices, labels = {}, {}
+    for name, raw in _mapping(data.get("reference_devices"), str(path), "reference_devices",
+                              "name -> record").items():
+        raw = dict(_mapping(raw, str(path), f"reference_devices.{name}", "a record"))
+        labels[name] = str(raw.pop("label", name))
+        try:
+            devices[name] = parse_record(name, raw, origin="distributions/reference_devices.yaml",
+                                         known_sources=sources)
+        except SpecError as exc:
+            raise ConfigError(str(path), f"reference_devices.{name}", str(exc)) from None
+    return devices, labels
+
+
+@lru_cache(maxsize=8)
+def _load(root: Path) -> Catalog:
+    if not root.is_dir():
+        raise ConfigError(str(root), "", "data directory not found (set UNCERTAINTY_FOOTPRINT_DATA or --data-dir)")
+    sources = _load_sources(root)
+    blocks = _load_blocks(root)
+    items = _load_items(root, blocks)
+    parameters = _load_parameters(root, sources)
+    for it in items:
+        if it.factor and it.factor not in parameters:
+            raise ConfigError(str(root / "hsl_items.csv"), f"{it.block}.{it.item}",
+                              f"factor {it.factor!r} has no record in {', '.join(PARAMETER_FILES)}")
+    defaults, apps = _load_applications(root, blocks, parameters, sources)
+    devices, labels = _load_references(root, sources)
+    return Catalog(root, blocks, items, parameters, defaults, apps, devices, labels, sources)
+
+
+def load_catalog(root: str | os.PathLike | None = None) -> Catalog:
+    """Load and validate the data catalog (cached per directory)."""
+    return _load(Path(root if root is not None else default_data_dir()).resolve())

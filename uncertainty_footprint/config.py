@@ -1,0 +1,204 @@
+"""Experiment files: YAML -> a validated, frozen :class:`Experiment`.
+
+The file's shape is checked with pydantic; names that depend on the data (blocks, HSLs, parameters, applications,
+reference devices, distribution families) are checked against the catalog by :mod:`uncertainty_footprint.model`
+when the model is built. Every error is a :class:`~uncertainty_footprint.errors.ConfigError` whose message names
+the file, the key path and what is allowed.
+
+An experiment file::
+
+    name: Keyword spotting
+    application: keyword_spotting          # preset: sensing HSL + MLPerf Tiny numbers
+    blocks: {casing: 1, power_supply: {hsl: 2, quantities: triangular}}
+    quantity_distribution: pert            # pert | triangular | uniform for HSL lower/typical/upper
+    training: {model: energy}              # energy | published
+    use_stage: {power_model: direct}       # direct | inference
+    parameters:                            # override any parameter's distribution (or record fields)
+      grid_carbon_intensity: {family: fixed, value: 0.369}
+    components:                            # replace a component by a distribution in kg CO2-eq
+      casing: {family: pert, low: 0.1, mode: 0.2, high: 0.4}
+    extra_components:                      # add user-defined components
+      solar_cell: {stage: manufacturing, distribution: {family: uniform, low: 0.1, high: 0.3}}
+    reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
+    sampling: {samples: 10000, seed: 20230101, design: lhs}
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+
+from .catalog import read_yaml
+from .errors import ConfigError
+
+__all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES"]
+
+DESIGN_NAMES = ("mc", "lhs", "sobol")
+QUANTITY_FAMILIES = ("pert", "triangular", "uniform")
+QUANTITY_MODES = QUANTITY_FAMILIES + ("lower", "typical", "upper")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockChoice(_Strict):
+    hsl: StrictInt = Field(ge=0)
+    quantities: Optional[Literal[QUANTITY_MODES]] = None
+
+
+class TrainingChoice(_Strict):
+    model: Literal["energy", "published"] = "energy"
+
+
+class UseStageChoice(_Strict):
+    power_model: Literal["direct", "inference"] = "direct"
+
+
+class Sampling(_Strict):
+    samples: StrictInt = Field(default=10_000, ge=2, le=10**10)
+    seed: StrictInt = Field(default=20230101, ge=1, lt=2**63)
+    design: Literal[DESIGN_NAMES] = "lhs"
+
+
+class ExtraComponent(_Strict):
+    distribution: Any
+    stage: StrictStr = "manufacturing"
+    title: Optional[StrictStr] = None
+    description: StrictStr = ""
+    status: Literal["quoted", "inferred", "assumed"] = "assumed"
+    source: Union[StrictStr, list[StrictStr], None] = None
+    note: StrictStr = ""
+
+
+class ExperimentModel(_Strict):
+    name: StrictStr
+    description: StrictStr = ""
+    application: Optional[StrictStr] = None
+    blocks: dict[StrictStr, Union[StrictInt, BlockChoice]] = Field(default_factory=dict)
+    quantity_distribution: Literal[QUANTITY_FAMILIES] = "pert"
+    training: TrainingChoice = TrainingChoice()
+    use_stage: UseStageChoice = UseStageChoice()
+    parameters: dict[StrictStr, Any] = Field(default_factory=dict)
+    components: dict[StrictStr, Any] = Field(default_factory=dict)
+    extra_components: dict[StrictStr, ExtraComponent] = Field(default_factory=dict)
+    reference_devices: list[StrictStr] = Field(default_factory=list)
+    sampling: Sampling = Sampling()
+
+    @field_validator("blocks", mode="before")
+    @classmethod
+    def _blocks_are_mapping(cls, value):
+        if value is None:
+            return {}
+        return value
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment.
+
+    Attributes
+    ----------
+    spec : ExperimentModel
+        The parsed file (pydantic model, frozen).
+    source : str
+        The file it came from (for messages).
+    sha256 : str
+        SHA-256 of the file's bytes.
+    """
+
+    spec: ExperimentModel
+    source: str
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def stem(self) -> str:
+        return Path(self.source).stem
+
+    def with_sampling(self, **changes: Any) -> "Experiment":
+        """A copy with sampling options overridden (``None`` values are ignored), validated again."""
+        data = self.spec.sampling.model_dump()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        try:
+            sampling = Sampling(**data)
+        except ValidationError as exc:
+            raise _config_error(exc, "command line", prefix="sampling") from None
+        return Experiment(self.spec.model_copy(update={"sampling": sampling}), self.source, self.sha256)
+
+
+def _loc(loc: tuple) -> str:
+    parts = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("int", "BlockChoice"):
+            continue  # names of union branches, not keys
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _config_error(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
+    errors = exc.errors(include_url=False)
+    # For a union (e.g. an HSL given as int or mapping) show the most specific branch: the deepest location.
+    err = max(errors, key=lambda e: len(e["loc"]))
+    path = _loc(err["loc"])
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        parent = err["loc"][:-1]
+        msg = f"unknown key {err['loc'][-1]!r}"
+        allowed = _allowed_keys(parent)
+        if allowed:
+            msg += f"; allowed: {', '.join(allowed)}"
+        path = _loc(parent) or path
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    else:
+        msg += f" (got {err.get('input')!r})"
+    return ConfigError(source, path, msg)
+
+
+_NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling}
+_KEYED = {"blocks": BlockChoice, "extra_components": ExtraComponent}
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Keys allowed at ``loc`` (the mapping that held an unknown key)."""
+    if not loc:
+        return list(ExperimentModel.model_fields)
+    if loc[0] in _NESTED and len(loc) == 1:
+        return list(_NESTED[loc[0]].model_fields)
+    if loc[0] in _KEYED and len(loc) >= 2:
+        return list(_KEYED[loc[0]].model_fields)
+    return []
+
+
+def parse_experiment(data: Any, source: str, sha256: str = "") -> Experiment:
+    """Validate already-parsed YAML data as an experiment."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, "", "an experiment file must be a mapping with at least 'name'; "
+                          f"allowed keys: {', '.join(ExperimentModel.model_fields)}")
+    try:
+        spec = ExperimentModel(**{str(k): v for k, v in data.items()})
+    except ValidationError as exc:
+        raise _config_error(exc, source) from None
+    except TypeError as exc:  # non-string keys
+        raise ConfigError(source, "", f"keys must be text ({exc})") from None
+    return Experiment(spec, source, sha256)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file."""
+    path = Path(path)
+    data = read_yaml(path)
+    return parse_experiment(data, str(path), hashlib.sha256(path.read_bytes()).hexdigest())

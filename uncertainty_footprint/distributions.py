@@ -1,0 +1,299 @@
+"""Distribution families: a registry from a data-file spec to a frozen distribution.
+
+A spec is a mapping with a ``family`` key and the family's named parameters, as written in the files under
+``distributions/`` and in experiment files::
+
+    {family: pert, low: 10, mode: 50, high: 100}
+    {family: lognormal, median: 0.421, gsd: 1.88}
+
+Every family maps the unit interval to physical values with one vectorized ``ppf`` (the single inverse-CDF step
+of the package) and states its *central* value (the value a deterministic evaluation uses when a record gives
+no explicit nominal): the mode for triangular and PERT, the median for lognormal, the mean for (truncated)
+normal, the mid-point for uniform, the geometric mid-point for log-uniform.
+
+Families (parameters)
+---------------------
+fixed (value); uniform (low, high); loguniform (low, high); triangular (low, mode, high);
+pert (low, mode, high[, lambda=4]); normal (mean, sd); truncnormal (mean, sd, low, high);
+lognormal (median, gsd).
+
+References
+----------
+.. [1] Vose, D. (2008). Risk Analysis: A Quantitative Guide, 3rd ed. Wiley. (PERT with lambda = 4.)
+.. [2] Limpert, E., Stahel, W. A. & Abbt, M. (2001). Log-normal distributions across the sciences. BioScience 51(5).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from scipy import stats
+
+from .errors import SpecError
+
+__all__ = ["Distribution", "Family", "FAMILIES", "make_distribution", "as_number"]
+
+_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+
+def as_number(value: Any, what: str) -> float:
+    """Return ``value`` as a finite float, accepting YAML 1.2 number strings such as ``"1e-3"``.
+
+    PyYAML follows YAML 1.1 and reads ``1e-3`` (no dot) as a string; this accepts it. Booleans, other strings,
+    NaN and infinities are refused with a :class:`SpecError` naming ``what``.
+    """
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, str):
+        if not _FLOAT_RE.match(value.strip()):
+            raise SpecError(f"{what} must be a number, got {value!r}")
+        value = float(value)
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise SpecError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise SpecError(f"{what} must be finite, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A frozen one-dimensional distribution built from a spec.
+
+    Attributes
+    ----------
+    family : str
+        Registry name of the family.
+    params : dict
+        The spec's parameters as floats.
+    frozen : scipy.stats frozen distribution or None
+        ``None`` for the ``fixed`` family.
+    central : float
+        The family's central value (mode, median, mean or mid-point; see module docstring).
+    """
+
+    family: str
+    params: Mapping[str, float]
+    frozen: Any
+    central: float
+    _fast_ppf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_fixed(self) -> bool:
+        """True when the distribution is a single value (no design column is needed)."""
+        return self.frozen is None
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF: map probabilities ``u`` in (0, 1) to values (vectorized)."""
+        u = np.asarray(u, dtype=float)
+        if self.frozen is None:
+            return np.full(u.shape, self.central)
+        if self._fast_ppf is not None:
+            return self._fast_ppf(u)
+        return self.frozen.ppf(u)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Cumulative distribution function (a step at the value for ``fixed``)."""
+        x = np.asarray(x, dtype=float)
+        if self.frozen is None:
+            return (x >= self.central).astype(float)
+        return self.frozen.cdf(x)
+
+    def mean(self) -> float:
+        return self.central if self.frozen is None else float(self.frozen.mean())
+
+    def median(self) -> float:
+        return self.central if self.frozen is None else float(self.frozen.median())
+
+    def std(self) -> float:
+        return 0.0 if self.frozen is None else float(self.frozen.std())
+
+    def support(self) -> tuple[float, float]:
+        """Lower and upper bound of the support (may be infinite)."""
+        if self.frozen is None:
+            return (self.central, self.central)
+        lo, hi = self.frozen.support()
+        return (float(lo), float(hi))
+
+    def to_spec(self) -> dict[str, Any]:
+        """The spec this distribution was built from (a plain dict)."""
+        return {"family": self.family, **dict(self.params)}
+
+    def describe(self) -> str:
+        """Short human-readable form, e.g. ``pert(low=10, mode=50, high=100)``."""
+        args = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return f"{self.family}({args})"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registry entry: required and optional parameter names, a checker and a builder."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: Mapping[str, float]
+    build: Callable[[Mapping[str, float]], tuple[Any, float]]
+    check: Callable[[Mapping[str, float]], None]
+    doc: str
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def _register(name: str, required: tuple[str, ...], doc: str, optional: Mapping[str, float] | None = None):
+    def decorator(pair):
+        check, build = pair
+        FAMILIES[name] = Family(name, required, dict(optional or {}), build, check, doc)
+        return pair
+
+    return decorator
+
+
+def _need(cond: bool, message: str) -> None:
+    if not cond:
+        raise SpecError(message)
+
+
+def _ordered(p, names):
+    values = [p[n] for n in names]
+    _need(all(a <= b for a, b in zip(values, values[1:])), f"needs {' <= '.join(names)}, got "
+          + ", ".join(f"{n}={p[n]:g}" for n in names))
+
+
+# --- fixed ---------------------------------------------------------------------------------------------------
+_register("fixed", ("value",), "a single value")((
+    lambda p: None,
+    lambda p: (None, p["value"]),
+))
+
+# --- uniform -------------------------------------------------------------------------------------------------
+_register("uniform", ("low", "high"), "uniform between low and high")((
+    lambda p: _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}"),
+    lambda p: (stats.uniform(loc=p["low"], scale=p["high"] - p["low"]), 0.5 * (p["low"] + p["high"])),
+))
+
+# --- loguniform ----------------------------------------------------------------------------------------------
+_register("loguniform", ("low", "high"), "log-uniform between low > 0 and high")((
+    lambda p: (_need(p["low"] > 0, f"needs low > 0, got low={p['low']:g}"),
+               _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
+    lambda p: (stats.loguniform(p["low"], p["high"]), math.sqrt(p["low"] * p["high"])),
+))
+
+
+# --- triangular ----------------------------------------------------------------------------------------------
+def _triangular(p):
+    width = p["high"] - p["low"]
+    return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width), p["mode"]
+
+
+_register("triangular", ("low", "mode", "high"), "triangular with mode between low and high")((
+    lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high")),
+    _triangular,
+))
+
+
+# --- PERT ----------------------------------------------------------------------------------------------------
+def _pert_shape(p):
+    width = p["high"] - p["low"]
+    lam = p["lambda"]
+    a = 1.0 + lam * (p["mode"] - p["low"]) / width
+    b = 1.0 + lam * (p["high"] - p["mode"]) / width
+    return a, b, width
+
+
+def _pert(p):
+    a, b, width = _pert_shape(p)
+    return stats.beta(a, b, loc=p["low"], scale=width), p["mode"]
+
+
+_register("pert", ("low", "mode", "high"), "Beta-PERT with mode between low and high, shape lambda",
+          optional={"lambda": 4.0})((
+    lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high"),
+               _need(p["lambda"] > 0, f"needs lambda > 0, got {p['lambda']:g}")),
+    _pert,
+))
+
+# --- normal --------------------------------------------------------------------------------------------------
+_register("normal", ("mean", "sd"), "normal with mean and standard deviation sd > 0")((
+    lambda p: _need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
+    lambda p: (stats.norm(loc=p["mean"], scale=p["sd"]), p["mean"]),
+))
+
+
+# --- truncated normal ----------------------------------------------------------------------------------------
+def _truncnormal(p):
+    a = (p["low"] - p["mean"]) / p["sd"]
+    b = (p["high"] - p["mean"]) / p["sd"]
+    return stats.truncnorm(a, b, loc=p["mean"], scale=p["sd"]), min(max(p["mean"], p["low"]), p["high"])
+
+
+_register("truncnormal", ("mean", "sd", "low", "high"),
+          "normal(mean, sd) truncated to [low, high]; central value = mean clipped to the bounds")((
+    lambda p: (_need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
+               _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
+    _truncnormal,
+))
+
+# --- lognormal -----------------------------------------------------------------------------------------------
+_register("lognormal", ("median", "gsd"), "lognormal with median > 0 and geometric standard deviation gsd > 1")((
+    lambda p: (_need(p["median"] > 0, f"needs median > 0, got median={p['median']:g}"),
+               _need(p["gsd"] > 1, f"needs gsd > 1, got gsd={p['gsd']:g}")),
+    lambda p: (stats.lognorm(s=math.log(p["gsd"]), scale=p["median"]), p["median"]),
+))
+
+
+def allowed_families() -> str:
+    """One line listing the families and their parameters, for error messages."""
+    parts = []
+    for fam in FAMILIES.values():
+        names = list(fam.required) + [f"{k}={v:g}" for k, v in fam.optional.items()]
+        parts.append(f"{fam.name}({', '.join(names)})")
+    return ", ".join(parts)
+
+
+def make_distribution(spec: Mapping[str, Any]) -> Distribution:
+    """Build a :class:`Distribution` from a spec mapping.
+
+    Parameters
+    ----------
+    spec : mapping
+        ``{"family": name, <param>: number, ...}``; see the module docstring for the families.
+
+    Raises
+    ------
+    SpecError
+        Unknown family, unknown or missing parameter, non-numeric value, or values that violate the family's
+        constraints. The message says what is allowed; the caller adds the file and key path.
+    """
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"a distribution must be a mapping with 'family' and its parameters; allowed: "
+                        f"{allowed_families()}")
+    if "family" not in spec:
+        raise SpecError(f"missing 'family'; allowed: {allowed_families()}")
+    name = spec["family"]
+    if not isinstance(name, str) or name not in FAMILIES:
+        raise SpecError(f"unknown distribution family {name!r}; allowed: {allowed_families()}")
+    fam = FAMILIES[name]
+    given = {k: v for k, v in spec.items() if k != "family"}
+    allowed = set(fam.required) | set(fam.optional)
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise SpecError(f"unknown parameter {unknown[0]!r} for family {name!r}; allowed: "
+                        f"{', '.join(list(fam.required) + list(fam.optional))}")
+    missing = [k for k in fam.required if k not in given]
+    if missing:
+        raise SpecError(f"family {name!r} needs parameter {missing[0]!r} (parameters: "
+                        f"{', '.join(fam.required)})")
+    params = {k: as_number(given.get(k, fam.optional.get(k)), f"{name} parameter {k!r}")
+              for k in list(fam.required) + list(fam.optional)}
+    try:
+        fam.check(params)
+    except SpecError as exc:
+        raise SpecError(f"{name}: {exc}") from None
+    frozen, central = fam.build(params)
+    # Parameters equal to their defaults are kept so that to_spec() round-trips exactly.
+    return Distribution(name, params, frozen, float(central))

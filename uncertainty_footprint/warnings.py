@@ -1,0 +1,17 @@
+"""Warning classes of the package.
+
+The test suite turns :class:`FootprintWarning` into errors (see ``pyproject.toml``), so every warning the
+package emits is either expected by a test or a bug.
+"""
+
+
+class FootprintWarning(UserWarning):
+    """Base class of every warning emitted by :mod:`uncertainty_footprint`."""
+
+
+class ConvergenceWarning(FootprintWarning):
+    """A Monte Carlo or Sobol estimate has not converged to the requested precision."""
+
+
+class AssumedParameterWarning(FootprintWarning):
+    """A result depends on a parameter whose value is an assumed placeholder."""
