@@ -1,0 +1,8 @@
+"""``python -m uncertainty_footprint``: see :mod:`uncertainty_footprint.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Command line: argument parsing, printing and exit codes only (the science lives in the other modules).
+
+Exit status: 0 success, 2 invalid input (one line on stderr naming the file, key path and what is allowed),
+1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import ConfigError, FootprintError
+
+__all__ = ["main", "build_parser"]
+
+
+def _positive_int(text: str) -> int:
+    """An integer >= 1, also written as ``1e5`` or ``65536.0``."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if not number.is_integer() or number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text) if text.strip().lstrip("+").isdigit() else int(number)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m uncertainty_footprint",
+        description="Carbon footprint of TinyML devices with honest uncertainty: Monte Carlo propagation of "
+                    "every emission factor, quantity, power and lifetime through the lifecycle model of "
+                    "Prakash et al. (2023) and Pirson & Bol (2021).")
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="folder of distribution data files (default: distributions/ of the project, or "
+                             "$UNCERTAINTY_FOOTPRINT_DATA)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run an experiment and write results", description=(
+        "Run an experiment: sample every parameter, evaluate the lifecycle model, print the summary table "
+        "(mean, median, 90 %% and 95 %% intervals, share per component, stage and total, kg CO2-eq) and write "
+        "results.nc, summary.csv and deterministic.csv to the output folder."))
+    run.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file, e.g. experiments/kws.yaml")
+    run.add_argument("--out", metavar="DIR", type=Path, default=None,
+                     help="output folder (default: results/<experiment file stem>/); replaced atomically")
+    run.add_argument("--samples", metavar="N", type=_positive_int, default=None,
+                     help="Monte Carlo sample size (overrides sampling.samples)")
+    run.add_argument("--seed", metavar="N", type=_positive_int, default=None,
+                     help="random seed (overrides sampling.seed); same seed, same numbers")
+    run.add_argument("--design", choices=("mc", "lhs", "sobol"), default=None,
+                     help="unit-hypercube design: plain Monte Carlo, Latin hypercube or scrambled Sobol' "
+                          "(overrides sampling.design)")
+    run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=1 << 16,
+                     help="samples evaluated at once (memory only; never changes the numbers)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    val = sub.add_parser("validate", help="check an experiment file without running it",
+                         description="Validate an experiment file against the schema and the data catalog.")
+    val.add_argument("experiment", metavar="EXPERIMENT")
+    val.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    lst = sub.add_parser("list", help="show blocks, HSLs, parameters and reference devices",
+                         description="List the functional blocks and their HSLs, the parameters with unit, "
+                                     "distribution, status and source, the application presets and the "
+                                     "reference devices.")
+    lst.add_argument("what", nargs="?", default="all",
+                     choices=("all", "blocks", "parameters", "applications", "references", "sources"))
+    lst.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _cmd_run(args) -> int:
+    from . import report_text
+    from .pipeline import run_experiment, write_outputs
+
+    result = run_experiment(args.experiment, data_dir=args.data_dir, samples=args.samples, seed=args.seed,
+                            design=args.design, chunk_size=args.chunk_size)
+    out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
+    write_outputs(result, out)
+    if not args.quiet:
+        print(report_text.run_report(result, out))
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .pipeline import prepare
+
+    experiment, _, model, _ = prepare(args.experiment, data_dir=args.data_dir)
+    if not args.quiet:
+        ps = model.parameters
+        print(f"{args.experiment}: valid. {len(model.components)} components, {len(ps)} parameters "
+              f"({len(ps.random_names)} uncertain, {len(ps.assumed())} assumed placeholders).")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from . import report_text
+    from .catalog import load_catalog
+
+    print(report_text.catalog_listing(load_catalog(args.data_dir), args.what))
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "list": _cmd_list}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FootprintError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,100 @@
+"""Plain-text tables for the terminal: the run summary and the catalog listing (returned as strings)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from .catalog import Catalog
+
+__all__ = ["format_summary", "run_report", "catalog_listing", "format_table"]
+
+
+def format_table(rows: list[list[str]], header: list[str], align: str | None = None) -> str:
+    """Align text columns; ``align`` has one ``l`` or ``r`` per column (default: first left, rest right)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if a == "l" else str(c).rjust(w) for c, w, a in zip(cells, widths, align))
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """The summary table in kg CO2-eq: mean, median, 90 % and 95 % intervals and share of the total."""
+    rows = []
+    for name, r in summary.iterrows():
+        label = name.replace("stage:", "stage ") if r["level"] != "component" else f"  {name}"
+        if r["level"] == "total":
+            label = "TOTAL"
+        rows.append([label, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
+                     f"[{r['p2_5']:.3f}, {r['p97_5']:.3f}]", f"{100 * r['share']:.1f} %"])
+    return format_table(rows, ["component / stage", "mean", "median", "90 % interval", "95 % interval", "share"])
+
+
+def run_report(result, out: Path) -> str:
+    """What ``run`` prints: the summary, the deterministic reproduction, assumptions and files written."""
+    ds = result.results
+    det = result.deterministic
+    lines = [f"{result.experiment.name}  ({ds.attrs['n_samples']} samples, design {ds.attrs['design']}, "
+             f"seed {ds.attrs['seed']})", "Footprint per device, kg CO2-eq", "", format_summary(result.summary), ""]
+    tot = det.loc["total"]
+    lines.append(f"Published-method point values (deterministic.csv): lower {tot['lower']:.2f}, "
+                 f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq. These are corners "
+                 "(every block at its bound at once), not percentiles.")
+    assumed = [a for a in ds.attrs.get("assumed_parameters", "").split(",") if a]
+    if assumed:
+        lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "
+                                   f"(no published basis): {', '.join(assumed)}.", width=110))
+    lines.append(f"Written to {out}/: results.nc, summary.csv, deterministic.csv")
+    return "\n".join(lines)
+
+
+def _blocks(cat: Catalog) -> str:
+    rows = []
+    for name, info in cat.blocks.items():
+        for level, label in info["hsl"].items():
+            items = cat.block_items(name, level)
+            what = ", ".join(f"{it.parameter} [{it.unit}] {it.low:g}/{it.typical:g}/{it.high:g}" for it in items)
+            rows.append([name if level == min(info["hsl"]) else "", f"HSL-{level}", label, what or "-"])
+    return "Functional blocks (Pirson & Bol 2021), quantities lower/typical/upper\n" + format_table(
+        rows, ["block", "HSL", "meaning", "items"], "llll")
+
+
+def _parameters(cat: Catalog) -> str:
+    rows = [[n, p.unit, p.distribution.describe(), f"{p.nominal:g}", p.status, ",".join(p.source)]
+            for n, p in cat.parameters.items()]
+    return "Parameters (distributions/*.yaml; HSL quantities are listed with the blocks)\n" + format_table(
+        rows, ["parameter", "unit", "distribution", "nominal", "status", "source"], "llllll")
+
+
+def _applications(cat: Catalog) -> str:
+    rows = [[n, a["title"], ", ".join(f"{b}={h}" for b, h in a["blocks"].items()),
+             ", ".join(a["parameters"])] for n, a in cat.applications.items()]
+    return "Application presets (distributions/applications.yaml)\n" + format_table(
+        rows, ["application", "title", "blocks", "parameters"], "llll")
+
+
+def _references(cat: Catalog) -> str:
+    rows = [[n, cat.reference_labels[n], f"{p.nominal:g} {p.unit}", ",".join(p.source)]
+            for n, p in cat.reference_devices.items()]
+    return "Reference devices (distributions/reference_devices.yaml)\n" + format_table(
+        rows, ["name", "device", "footprint", "source"], "llll")
+
+
+def _sources(cat: Catalog) -> str:
+    return "Sources (distributions/sources.yaml)\n" + "\n".join(
+        textwrap.fill(f"{k}: {v}", width=110, subsequent_indent="    ") for k, v in cat.sources.items())
+
+
+_LISTINGS = {"blocks": _blocks, "parameters": _parameters, "applications": _applications,
+             "references": _references, "sources": _sources}
+
+
+def catalog_listing(cat: Catalog, what: str = "all") -> str:
+    """The ``list`` command's text."""
+    parts = _LISTINGS.values() if what == "all" else [_LISTINGS[what]]
+    return "\n\n".join(f(cat) for f in parts)
