@@ -18,7 +18,8 @@ def format_table(rows: list[list[str]], header: list[str], align: str | None = N
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
 
     def line(cells):
-        return "  ".join(str(c).ljust(w) if a == "l" else str(c).rjust(w) for c, w, a in zip(cells, widths, align))
+        return "  ".join(str(c).ljust(w) if a == "l" else str(c).rjust(w)
+                         for c, w, a in zip(cells, widths, align)).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
@@ -57,11 +58,15 @@ def _blocks(cat: Catalog) -> str:
     rows = []
     for name, info in cat.blocks.items():
         for level, label in info["hsl"].items():
-            items = cat.block_items(name, level)
-            what = ", ".join(f"{it.parameter} [{it.unit}] {it.low:g}/{it.typical:g}/{it.high:g}" for it in items)
-            rows.append([name if level == min(info["hsl"]) else "", f"HSL-{level}", label, what or "-"])
-    return "Functional blocks (Pirson & Bol 2021), quantities lower/typical/upper\n" + format_table(
-        rows, ["block", "HSL", "meaning", "items"], "llll")
+            items = cat.block_items(name, level) or [None]
+            for k, it in enumerate(items):
+                head = [name if level == min(info["hsl"]) and k == 0 else "", f"HSL-{level}" if k == 0 else "",
+                        label if k == 0 else ""]
+                rows.append(head + (["-", "", "", ""] if it is None else
+                                    [it.parameter, it.unit, f"{it.low:g}/{it.typical:g}/{it.high:g}",
+                                     it.factor or "(transport factors)"]))
+    return "Functional blocks (Pirson & Bol 2021): HSL items, quantity lower/typical/upper, unit factor\n" + \
+        format_table(rows, ["block", "HSL", "meaning", "quantity", "unit", "low/typ/high", "factor"], "lllllrl")
 
 
 def _parameters(cat: Catalog) -> str:
