@@ -88,7 +88,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         ``footprint(sample, component)``, ``total(sample)``, ``inputs(sample, parameter)`` and reference devices.
     """
     ps = model.parameters
-    dsgn = make_design(design, n, len(ps.random_names), seed)
+    dsgn = make_design(design, n, ps.random_names, seed)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
     for start, stop, u in dsgn.chunks(chunk_size):

@@ -4,10 +4,16 @@ Every design is addressed by row index: ``design.points(start, stop)`` returns r
 same rows whatever the chunking, so results never depend on chunk size or the number of workers. Randomness
 comes from one integer ``seed`` through :class:`numpy.random.SeedSequence`; nothing touches global state.
 
-- ``mc``: independent uniforms, generated in fixed blocks of :data:`MC_BLOCK` rows; block ``k`` uses the
-  generator of ``SeedSequence(seed, spawn_key=(k,))`` (the k-th child of ``SeedSequence(seed).spawn``).
-- ``lhs``: :class:`scipy.stats.qmc.LatinHypercube` over all ``n`` rows (stratification needs the whole design; it
-  is materialised once, n x d floats).
+Monte Carlo and Latin hypercube columns are *keyed by name*: the column of a parameter is generated from
+``SeedSequence(seed, spawn_key=key(name) + ...)``, so a parameter gets the same uniforms in every experiment that
+uses it with the same seed (common random numbers for comparisons) and adding or removing another parameter does
+not change its draws.
+
+- ``mc``: independent uniforms, generated per column in fixed blocks of :data:`MC_BLOCK` rows; block ``k`` of
+  column ``name`` uses the generator of ``SeedSequence(seed, spawn_key=key(name) + (k,))``.
+- ``lhs``: Latin hypercube: per column a random permutation of the ``n`` strata plus a uniform jitter,
+  ``(perm + u) / n``, from the column's own generator (stratification needs the whole column; it is
+  materialised once, n x d floats).
 - ``sobol``: scrambled :class:`scipy.stats.qmc.Sobol`; rows are taken by index with ``fast_forward``. Its balance
   properties hold for ``n`` a power of two.
 
@@ -20,6 +26,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -39,13 +46,25 @@ class Design:
     """Base class: ``n`` points in ``[0, 1)^d`` addressed by row index."""
 
     n: int
-    d: int
+    columns: tuple[str, ...]
     seed: int
     name: str = field(default="", init=False)
 
     def __post_init__(self):
-        if self.n < 1 or self.d < 0:
-            raise ValueError(f"a design needs n >= 1 and d >= 0, got n={self.n}, d={self.d}")
+        self.columns = tuple(self.columns)
+        if self.n < 1:
+            raise ValueError(f"a design needs n >= 1, got n={self.n}")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError("design columns must have distinct names")
+
+    @property
+    def d(self) -> int:
+        return len(self.columns)
+
+    def _column_seed(self, column: str, *extra: int) -> np.random.SeedSequence:
+        digest = hashlib.sha256(column.encode("utf-8")).digest()
+        key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4))
+        return np.random.SeedSequence(self.seed, spawn_key=key + extra)
 
     def points(self, start: int, stop: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -70,8 +89,10 @@ class MonteCarloDesign(Design):
 
     def _block(self, k: int) -> np.ndarray:
         rows = min(MC_BLOCK, self.n - k * MC_BLOCK)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(k,)))
-        return rng.random((rows, self.d))
+        out = np.empty((rows, self.d))
+        for j, column in enumerate(self.columns):
+            out[:, j] = np.random.default_rng(self._column_seed(column, k)).random(rows)
+        return out
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
@@ -87,7 +108,7 @@ class MonteCarloDesign(Design):
 
 
 class LatinHypercubeDesign(Design):
-    """Latin hypercube over all rows (scipy's ``LatinHypercube``), materialised once."""
+    """Latin hypercube over all rows, one independently keyed column at a time, materialised once."""
 
     def __post_init__(self):
         super().__post_init__()
@@ -97,13 +118,15 @@ class LatinHypercubeDesign(Design):
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
         if self._all is None:
-            engine = qmc.LatinHypercube(d=self.d, rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
-            self._all = engine.random(self.n)
+            self._all = np.empty((self.n, self.d))
+            for j, column in enumerate(self.columns):
+                rng = np.random.default_rng(self._column_seed(column))
+                self._all[:, j] = (rng.permutation(self.n) + rng.random(self.n)) / self.n
         return self._all[start:stop]
 
 
 class SobolDesign(Design):
-    """Scrambled Sobol' points (scipy's ``Sobol``), taken by index."""
+    """Scrambled Sobol' points (scipy's ``Sobol``), taken by index (columns are positional, not keyed)."""
 
     def __post_init__(self):
         super().__post_init__()
@@ -128,7 +151,7 @@ DESIGNS: dict[str, Callable[..., Design]] = {
 }
 
 
-def make_design(name: str, n: int, d: int, seed: int) -> Design:
+def make_design(name: str, n: int, columns, seed: int) -> Design:
     """Create a design from the registry.
 
     Parameters
@@ -136,8 +159,8 @@ def make_design(name: str, n: int, d: int, seed: int) -> Design:
     name : {'mc', 'lhs', 'sobol'}
     n : int
         Number of points (rows).
-    d : int
-        Dimension (one column per random parameter).
+    columns : sequence of str or int
+        Column names (one per random parameter), or a dimension d (columns named ``x0``, ``x1``, ...).
     seed : int
         Seed of the design (>= 0).
     """
@@ -145,4 +168,6 @@ def make_design(name: str, n: int, d: int, seed: int) -> Design:
         cls = DESIGNS[name]
     except KeyError:
         raise ValueError(f"unknown design {name!r}; allowed: {', '.join(DESIGNS)}") from None
-    return cls(n=int(n), d=int(d), seed=int(seed))
+    if isinstance(columns, (int, np.integer)):
+        columns = [f"x{j}" for j in range(int(columns))]
+    return cls(n=int(n), columns=tuple(columns), seed=int(seed))
