@@ -56,6 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="samples evaluated at once (memory only; never changes the numbers)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
+    cmp_ = sub.add_parser("compare", help="compare experiments with common random numbers", description=(
+        "Run two or more experiments with the same seed, samples and design; shared parameters take common "
+        "random numbers. Prints each total with its intervals, the paired differences B - A with intervals and "
+        "P(A < B); writes comparison.nc, comparison.csv, differences.csv and comparison.png/.pdf."))
+    cmp_.add_argument("experiments", metavar="EXPERIMENT", nargs="+", help="two or more experiment files")
+    cmp_.add_argument("--out", metavar="DIR", type=Path, default=None,
+                      help="output folder (default: results/compare_<stem>_<stem>...)")
+    cmp_.add_argument("--samples", metavar="N", type=_positive_int, default=None, help="sample size")
+    cmp_.add_argument("--seed", metavar="N", type=_positive_int, default=None, help="random seed")
+    cmp_.add_argument("--design", choices=("mc", "lhs"), default=None,
+                      help="design with common random numbers (default: the first experiment's)")
+    cmp_.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
     val = sub.add_parser("validate", help="check an experiment file without running it",
                          description="Validate an experiment file against the schema and the data catalog.")
     val.add_argument("experiment", metavar="EXPERIMENT")
@@ -84,6 +97,19 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from . import report_text
+    from .compare import compare_experiments, write_comparison
+
+    comp = compare_experiments(args.experiments, samples=args.samples, seed=args.seed, design=args.design,
+                               data_dir=args.data_dir)
+    out = args.out or Path("results") / ("compare_" + "_".join(Path(p).stem for p in args.experiments))
+    write_comparison(comp, out)
+    if not args.quiet:
+        print(report_text.comparison_report(comp, out))
+    return 0
+
+
 def _cmd_validate(args) -> int:
     from .pipeline import prepare
 
@@ -103,7 +129,7 @@ def _cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "list": _cmd_list}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "list": _cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,6 +54,24 @@ def run_report(result, out: Path) -> str:
     return "\n".join(lines)
 
 
+def comparison_report(comp, out: Path) -> str:
+    """What ``compare`` prints: totals side by side and the paired differences."""
+    attrs = comp.totals.attrs
+    rows = [[name, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
+             f"[{r['p2_5']:.3f}, {r['p97_5']:.3f}]"] for name, r in comp.table.iterrows()]
+    diffs = [[f"{b} - {a}", f"{r['mean']:+.3f}", f"{r['median']:+.3f}", f"[{r['p5']:+.3f}, {r['p95']:+.3f}]",
+              f"[{r['p2_5']:+.3f}, {r['p97_5']:+.3f}]", f"{r['p_a_lt_b']:.3f}"]
+             for (a, b), r in comp.differences.iterrows()]
+    n_shared = len([p for p in attrs["shared_parameters"].split(",") if p])
+    return "\n".join([
+        f"Comparison ({attrs['n_samples']} samples, design {attrs['design']}, seed {attrs['seed']}; "
+        f"{n_shared} shared parameters take common random numbers)", "Total footprint per device, kg CO2-eq", "",
+        format_table(rows, ["experiment", "mean", "median", "90 % interval", "95 % interval"]), "",
+        "Paired differences B - A, kg CO2-eq",
+        format_table(diffs, ["B - A", "mean", "median", "90 % interval", "95 % interval", "P(A < B)"]), "",
+        f"Written to {out}/: comparison.nc, comparison.csv, differences.csv, comparison.png, comparison.pdf"])
+
+
 def _blocks(cat: Catalog) -> str:
     rows = []
     for name, info in cat.blocks.items():
