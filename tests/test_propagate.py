@@ -129,10 +129,15 @@ REGRESSION_KWS = [3.0274002092830616, 2.9757579957630087, 1.712394621074694, 5.4
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_every_experiment_runs_from_the_command_line(path, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--samples", "200", "--seed", "3"]) == 0
-    text = capsys.readouterr().out
+    assert main(["run", str(path), "--out", str(out), "--samples", "200", "--seed", "3",
+                 "--sobol-samples", "256"]) == 0
+    captured = capsys.readouterr()
+    text = captured.out
     assert "TOTAL" in text and "95 % interval" in text
-    for name in ["results.nc", "summary.csv", "deterministic.csv"]:
+    assert "Hotspots by component" in text and "Top 10 parameters" in text
+    # N = 256 is too small for 0.05-wide intervals: one clear warning line, not an exception
+    assert "warning: Sobol' indices with n_base=256 have not converged" in captured.err
+    for name in ["results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv"]:
         assert (out / name).stat().st_size > 0
     with xr.open_dataset(out / "results.nc") as ds:
         assert ds.sizes["sample"] == 200 and ds.attrs["seed"] == 3

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 from .errors import ConfigError, FootprintError
+from .warnings import FootprintWarning
 
 __all__ = ["main", "build_parser"]
 
@@ -52,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--design", choices=("mc", "lhs", "sobol"), default=None,
                      help="unit-hypercube design: plain Monte Carlo, Latin hypercube or scrambled Sobol' "
                           "(overrides sampling.design)")
+    sob = run.add_argument_group("Sobol' hotspots (override the experiment's sobol section)")
+    sob.add_argument("--no-sobol", action="store_true", help="skip the Sobol' sensitivity analysis")
+    sob.add_argument("--sobol-samples", metavar="N", type=_positive_int, default=None,
+                     help="base sample size N, a power of two (the model runs N (k + 2) times per grouping)")
+    sob.add_argument("--second-order", action=argparse.BooleanOptionalAction, default=None,
+                     help="also compute second-order indices S2")
+    sob.add_argument("--groupings", metavar="LIST", default=None,
+                     help="comma-separated: parameter, component, stage (default: all three)")
+    sob.add_argument("--conf-level", metavar="P", type=float, default=None,
+                     help="confidence level of the bootstrap intervals (default 0.95)")
+    sob.add_argument("--num-resamples", metavar="N", type=_positive_int, default=None,
+                     help="bootstrap resamples for the intervals (default 100)")
     run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=1 << 16,
                      help="samples evaluated at once (memory only; never changes the numbers)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -88,13 +102,32 @@ def _cmd_run(args) -> int:
     from . import report_text
     from .pipeline import run_experiment, write_outputs
 
-    result = run_experiment(args.experiment, data_dir=args.data_dir, samples=args.samples, seed=args.seed,
-                            design=args.design, chunk_size=args.chunk_size)
+    sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
+             "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
+             "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FootprintWarning)
+        result = run_experiment(args.experiment, data_dir=args.data_dir, samples=args.samples, seed=args.seed,
+                                design=args.design, sobol=sobol, chunk_size=args.chunk_size)
     out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
     write_outputs(result, out)
     if not args.quiet:
         print(report_text.run_report(result, out))
+    _print_warnings(caught)
     return 0
+
+
+def _print_warnings(caught) -> None:
+    """Package warnings as one ``warning:`` line each on stderr (others are re-emitted unchanged)."""
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, FootprintWarning):
+            text = str(w.message)
+            if text not in seen:
+                seen.add(text)
+                print(f"warning: {text}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _cmd_compare(args) -> int:

@@ -21,6 +21,8 @@ An experiment file::
       solar_cell: {stage: manufacturing, distribution: {family: uniform, low: 0.1, high: 0.3}}
     reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
     sampling: {samples: 10000, seed: 20230101, design: lhs}
+    sobol: {samples: 8192, second_order: false, groupings: [component, parameter, stage], conf_level: 0.95,
+            num_resamples: 100}                # Sobol' hotspots; enabled: false to skip
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
+                      field_validator)
 
 from .catalog import read_yaml
 from .errors import ConfigError
 
-__all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES"]
+__all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS"]
 
 DESIGN_NAMES = ("mc", "lhs", "sobol")
+GROUPINGS = ("parameter", "component", "stage")
 QUANTITY_FAMILIES = ("pert", "triangular", "uniform")
 QUANTITY_MODES = QUANTITY_FAMILIES + ("lower", "typical", "upper")
 
@@ -65,6 +69,31 @@ class Sampling(_Strict):
     design: Literal[DESIGN_NAMES] = "lhs"
 
 
+class SobolOptions(_Strict):
+    enabled: StrictBool = True
+    samples: StrictInt = Field(default=8192, ge=2, le=2**30)
+    second_order: StrictBool = False
+    groupings: list[Literal[GROUPINGS]] = Field(default_factory=lambda: ["component", "parameter", "stage"],
+                                                min_length=1)
+    conf_level: Union[StrictFloat, StrictInt] = Field(default=0.95, gt=0, lt=1)
+    num_resamples: StrictInt = Field(default=100, ge=2, le=100_000)
+    seed: Optional[StrictInt] = Field(default=None, ge=1, lt=2**63)
+
+    @field_validator("samples")
+    @classmethod
+    def _power_of_two(cls, value):
+        if value & (value - 1):
+            raise ValueError(f"the Sobol base sample size must be a power of two (e.g. 4096, 8192), got {value}")
+        return value
+
+    @field_validator("groupings")
+    @classmethod
+    def _distinct(cls, value):
+        if len(set(value)) != len(value):
+            raise ValueError("groupings must not repeat")
+        return value
+
+
 class ExtraComponent(_Strict):
     distribution: Any
     stage: StrictStr = "manufacturing"
@@ -88,6 +117,7 @@ class ExperimentModel(_Strict):
     extra_components: dict[StrictStr, ExtraComponent] = Field(default_factory=dict)
     reference_devices: list[StrictStr] = Field(default_factory=list)
     sampling: Sampling = Sampling()
+    sobol: SobolOptions = SobolOptions()
 
     @field_validator("blocks", mode="before")
     @classmethod
@@ -123,21 +153,28 @@ class Experiment:
     def stem(self) -> str:
         return Path(self.source).stem
 
-    def with_sampling(self, **changes: Any) -> "Experiment":
-        """A copy with sampling options overridden (``None`` values are ignored), validated again."""
-        data = self.spec.sampling.model_dump()
+    def with_options(self, section: str, **changes: Any) -> "Experiment":
+        """A copy with options of ``section`` (``sampling`` or ``sobol``) overridden from the command line;
+        ``None`` values are ignored; the result is validated again."""
+        model = _NESTED[section]
+        data = getattr(self.spec, section).model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
         try:
-            sampling = Sampling(**data)
+            options = model(**data)
         except ValidationError as exc:
-            raise _config_error(exc, "command line", prefix="sampling") from None
-        return Experiment(self.spec.model_copy(update={"sampling": sampling}), self.source, self.sha256)
+            raise _config_error(exc, "command line", prefix=section) from None
+        return Experiment(self.spec.model_copy(update={section: options}), self.source, self.sha256)
+
+    def with_sampling(self, **changes: Any) -> "Experiment":
+        return self.with_options("sampling", **changes)
 
 
 def _loc(loc: tuple) -> str:
     parts = []
-    for item in loc:
-        if isinstance(item, int):
+    for i, item in enumerate(loc):
+        if item == "[key]":
+            continue  # pydantic marks a bad mapping key; the key itself is the previous item
+        if isinstance(item, int) and not (i + 1 < len(loc) and loc[i + 1] == "[key]"):
             parts.append(f"[{item}]")
         elif item in ("int", "BlockChoice"):
             continue  # names of union branches, not keys
@@ -163,12 +200,14 @@ def _config_error(exc: ValidationError, source: str, prefix: str = "") -> Config
         path = _loc(parent) or path
     elif err["type"] == "missing":
         msg = "required key is missing"
+    elif err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
     else:
         msg += f" (got {err.get('input')!r})"
     return ConfigError(source, path, msg)
 
 
-_NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling}
+_NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling, "sobol": SobolOptions}
 _KEYED = {"blocks": BlockChoice, "extra_components": ExtraComponent}
 
 

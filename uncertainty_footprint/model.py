@@ -221,9 +221,6 @@ class _Builder:
             raise self.error(path, str(exc)) from None
         if param.unit != KG:
             raise self.error(f"{path}.unit", f"a component's footprint is in {KG}")
-        if param.distribution.support()[0] < 0:
-            raise self.error(path, "a footprint distribution must not allow negative values "
-                             f"(support starts at {param.distribution.support()[0]:g}); use truncnormal or lognormal")
         self.params[pname] = param
         self.add(name, stage, "value", {"value": pname}, title, "custom distribution")
 

@@ -7,6 +7,7 @@ values for every parameter; fixed parameters take their value without a design c
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Mapping
@@ -24,7 +25,10 @@ STATUSES = ("quoted", "inferred", "assumed")
 SCENARIOS = ("lower", "typical", "upper")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-RECORD_FIELDS = ("description", "unit", "distribution", "nominal", "status", "source", "confidence", "note")
+RECORD_FIELDS = ("description", "unit", "distribution", "nominal", "status", "source", "confidence", "note",
+                 "domain")
+#: Physical values are non-negative unless a record's ``domain`` says otherwise.
+DEFAULT_DOMAIN = (0.0, math.inf)
 
 
 def check_name(name: Any) -> str:
@@ -71,6 +75,7 @@ class Parameter:
     note: str = ""
     origin: str = ""
     scenarios: Mapping[str, float] | None = field(default=None, compare=False)
+    domain: tuple[float, float] = DEFAULT_DOMAIN
 
     @property
     def is_random(self) -> bool:
@@ -95,6 +100,28 @@ def _as_sources(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise SpecError(f"source must be a key of distributions/sources.yaml or a list of them, got {value!r}")
     return tuple(value)
+
+
+def _as_domain(value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise SpecError(f"domain must be [low, high] (null for unbounded), got {value!r}")
+    lo = -math.inf if value[0] is None else as_number(value[0], "domain low")
+    hi = math.inf if value[1] is None else as_number(value[1], "domain high")
+    if not lo < hi:
+        raise SpecError(f"domain needs low < high, got {value!r}")
+    return (lo, hi)
+
+
+def _check_domain(fields: Mapping[str, Any]) -> None:
+    lo, hi = fields.get("domain", DEFAULT_DOMAIN)
+    s_lo, s_hi = fields["distribution"].support()
+    allowed = f"[{lo:g}, {hi:g}" + (")" if math.isinf(hi) else "]")
+    if s_lo < lo or s_hi > hi:
+        what = "negative values" if lo == 0 and s_lo < 0 else f"values outside {allowed}"
+        raise SpecError(f"the distribution must not allow {what} (its support is {s_lo:g} to {s_hi:g}); "
+                        f"allowed: values in {allowed}")
+    if not lo <= fields["nominal"] <= hi:
+        raise SpecError(f"nominal {fields['nominal']:g} is outside the allowed values {allowed}")
 
 
 def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = None,
@@ -138,7 +165,8 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
                 raise SpecError(f"missing field {required!r} (a record needs unit, distribution, status, source)")
     fields: dict[str, Any] = {} if base is None else {
         "unit": base.unit, "distribution": base.distribution, "nominal": base.nominal, "status": base.status,
-        "source": base.source, "description": base.description, "note": base.note, "scenarios": base.scenarios}
+        "source": base.source, "description": base.description, "note": base.note, "scenarios": base.scenarios,
+        "domain": base.domain}
     new_distribution = "distribution" in raw
     if new_distribution:
         try:
@@ -164,6 +192,9 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
             fields[text] = _as_text(raw[text], text)
     if "confidence" in raw and raw["confidence"] not in ("H", "M", "L"):
         raise SpecError(f"confidence must be H, M or L, got {raw['confidence']!r}")
+    if "domain" in raw:
+        fields["domain"] = _as_domain(raw["domain"])
+    _check_domain(fields)
     if known_sources is not None:
         known = set(known_sources)
         for key in fields["source"]:

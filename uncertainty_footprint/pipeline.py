@@ -14,6 +14,7 @@ import xarray as xr
 
 from .catalog import Catalog, load_catalog
 from .config import Experiment, load_experiment
+from .hotspots import hotspot_analysis, sobol_table, to_datatree
 from .model import LifecycleModel, build_model
 from .propagate import DEFAULT_CHUNK, run_monte_carlo
 from .summary import deterministic_table, summarize
@@ -30,35 +31,51 @@ class RunResult:
     results: xr.Dataset
     summary: pd.DataFrame
     deterministic: pd.DataFrame
+    sobol: dict[str, xr.Dataset] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None, samples: int | None = None,
-            seed: int | None = None, design: str | None = None) -> tuple[Experiment, Catalog, LifecycleModel,
-                                                                      LifecycleModel]:
+            seed: int | None = None, design: str | None = None, sobol: dict | None = None
+            ) -> tuple[Experiment, Catalog, LifecycleModel, LifecycleModel]:
     """Load and validate an experiment (with command-line overrides) and build its two models.
 
-    Returns the experiment, the catalog, the Monte Carlo model and the published-method model used by the
-    deterministic table. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
+    ``sobol`` overrides options of the experiment's ``sobol`` section (``None`` values are ignored). Returns the
+    experiment, the catalog, the Monte Carlo model and the published-method model used by the deterministic
+    table. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
     """
     catalog = load_catalog(data_dir)
     experiment = load_experiment(path).with_sampling(samples=samples, seed=seed, design=design)
+    if sobol:
+        experiment = experiment.with_options("sobol", **sobol)
     model = build_model(experiment, catalog)
     published = build_model(experiment, catalog, published_method=True)
     return experiment, catalog, model, published
 
 
 def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed=None, design=None,
-                   chunk_size: int = DEFAULT_CHUNK, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run an experiment's Monte Carlo and compute its summary and deterministic tables (nothing is written)."""
+                   sobol: dict | None = None, chunk_size: int = DEFAULT_CHUNK,
+                   progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run an experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or the
+    ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis. Nothing is written."""
     experiment, catalog, model, published = prepare(path, data_dir=data_dir, samples=samples, seed=seed,
-                                                    design=design)
+                                                    design=design, sobol=sobol)
     s = experiment.spec.sampling
     ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
                          experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
     ds.attrs["experiment_file"] = str(experiment.source)
     ds.attrs["application"] = experiment.spec.application or ""
-    return RunResult(experiment, model, ds, summarize(ds), deterministic_table(published))
+    result = RunResult(experiment, model, ds, summarize(ds), deterministic_table(published))
+    so = experiment.spec.sobol
+    if so.enabled and model.parameters.random_names:
+        result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
+                                        groupings=so.groupings, calc_second_order=so.second_order,
+                                        conf_level=so.conf_level, num_resamples=so.num_resamples,
+                                        chunk_size=chunk_size)
+        for sds in result.sobol.values():
+            sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
+                              "model_sha256": ds.attrs["model_sha256"]})
+    return result
 
 
 def published_table(catalog: Catalog) -> pd.DataFrame:
@@ -95,12 +112,16 @@ def atomic_output_dir(out: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_outputs(result: RunResult, out: Path, extra_writers: list[Callable[[RunResult, Path], None]] = ()) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``deterministic.csv`` (and any extra files) atomically."""
+    """Write ``results.nc``, ``summary.csv``, ``deterministic.csv``, ``sobol.nc`` and ``sobol.csv`` (with a Sobol'
+    analysis) and any extra files, atomically."""
 
     def write(folder: Path) -> None:
         result.results.to_netcdf(folder / "results.nc")
         result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
         result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
+        if result.sobol:
+            to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
+            sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
         for writer in extra_writers:
             writer(result, folder)
 
