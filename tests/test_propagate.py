@@ -137,7 +137,9 @@ def test_every_experiment_runs_from_the_command_line(path, tmp_path, capsys):
     assert "Hotspots by component" in text and "Top 10 parameters" in text
     # N = 256 is too small for 0.05-wide intervals: one clear warning line, not an exception
     assert "warning: Sobol' indices with n_base=256 have not converged" in captured.err
-    for name in ["results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv"]:
+    for name in ["results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "report.md",
+                 "report.html", "table.tex", "figures/total_distribution.png", "figures/sobol_indices.pdf",
+                 "figures/convergence.png", "figures/comparison_stacked.png"]:
         assert (out / name).stat().st_size > 0
     with xr.open_dataset(out / "results.nc") as ds:
         assert ds.sizes["sample"] == 200 and ds.attrs["seed"] == 3

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bootstrap resamples for the intervals (default 100)")
     run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=1 << 16,
                      help="samples evaluated at once (memory only; never changes the numbers)")
+    run.add_argument("--no-figures", action="store_true",
+                     help="skip the figures and reports (figures/, report.md, report.html, table.tex)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     cmp_ = sub.add_parser("compare", help="compare experiments with common random numbers", description=(
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_run(args) -> int:
     from . import report_text
-    from .pipeline import run_experiment, write_outputs
+    from .pipeline import run_experiment, write_documents, write_outputs
 
     sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
              "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
@@ -108,9 +110,10 @@ def _cmd_run(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FootprintWarning)
         result = run_experiment(args.experiment, data_dir=args.data_dir, samples=args.samples, seed=args.seed,
-                                design=args.design, sobol=sobol, chunk_size=args.chunk_size)
+                                design=args.design, sobol=sobol, chunk_size=args.chunk_size,
+                                convergence=not args.no_figures)
     out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
-    write_outputs(result, out)
+    write_outputs(result, out, [] if args.no_figures else [write_documents])
     if not args.quiet:
         print(report_text.run_report(result, out))
     _print_warnings(caught)

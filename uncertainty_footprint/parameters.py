@@ -253,13 +253,13 @@ class ParameterSet(Mapping[str, Parameter]):
         if u.ndim != 2 or u.shape[1] != len(names):
             raise ValueError(f"design must have shape (n, {len(names)}), got {u.shape}")
         eps = np.finfo(float).eps / 2
-        u = np.clip(u, eps, 1.0 - eps)  # an exact 0 or 1 would map to an infinite bound
         n = u.shape[0]
         values = {}
         column = 0
         for name, p in self._params.items():
             if p.is_random:
-                values[name] = p.distribution.ppf(u[:, column])
+                # an exact 0 or 1 would map to an infinite bound
+                values[name] = p.distribution.ppf(np.clip(u[:, column], eps, 1.0 - eps))
                 column += 1
             else:
                 values[name] = np.full(n, p.distribution.central)

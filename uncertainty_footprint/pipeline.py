@@ -14,7 +14,7 @@ import xarray as xr
 
 from .catalog import Catalog, load_catalog
 from .config import Experiment, load_experiment
-from .hotspots import hotspot_analysis, sobol_table, to_datatree
+from .hotspots import hotspot_analysis, sobol_table, st_convergence, to_datatree
 from .model import LifecycleModel, build_model
 from .propagate import DEFAULT_CHUNK, run_monte_carlo
 from .summary import deterministic_table, summarize
@@ -32,6 +32,8 @@ class RunResult:
     summary: pd.DataFrame
     deterministic: pd.DataFrame
     sobol: dict[str, xr.Dataset] | None = None
+    catalog: Catalog | None = None
+    convergence: xr.Dataset | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,10 +56,11 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
 
 
 def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed=None, design=None,
-                   sobol: dict | None = None, chunk_size: int = DEFAULT_CHUNK,
+                   sobol: dict | None = None, chunk_size: int = DEFAULT_CHUNK, convergence: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run an experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or the
-    ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis. Nothing is written."""
+    ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis; with ``convergence``, also the
+    component indices at smaller base samples for the convergence figure. Nothing is written."""
     experiment, catalog, model, published = prepare(path, data_dir=data_dir, samples=samples, seed=seed,
                                                     design=design, sobol=sobol)
     s = experiment.spec.sampling
@@ -65,7 +68,7 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
                          experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
     ds.attrs["experiment_file"] = str(experiment.source)
     ds.attrs["application"] = experiment.spec.application or ""
-    result = RunResult(experiment, model, ds, summarize(ds), deterministic_table(published))
+    result = RunResult(experiment, model, ds, summarize(ds), deterministic_table(published), catalog=catalog)
     so = experiment.spec.sobol
     if so.enabled and model.parameters.random_names:
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
@@ -75,6 +78,10 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
         for sds in result.sobol.values():
             sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
                               "model_sha256": ds.attrs["model_sha256"]})
+        if convergence and "component" in so.groupings:
+            result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
+                                                conf_level=so.conf_level, num_resamples=so.num_resamples,
+                                                chunk_size=chunk_size)
     return result
 
 
@@ -111,9 +118,21 @@ def atomic_output_dir(out: Path, write: Callable[[Path], None]) -> Path:
     return out
 
 
+def write_documents(result: RunResult, folder: Path) -> None:
+    """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``."""
+    from .figures import running_statistics, write_figures
+    from .report import write_report
+
+    conv = running_statistics(result.results["total"].values)
+    if result.convergence is not None:
+        conv = xr.merge([conv, result.convergence])
+    paths = write_figures(result, folder, sobol=result.sobol, convergence=conv, catalog=result.catalog)
+    write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
+
+
 def write_outputs(result: RunResult, out: Path, extra_writers: list[Callable[[RunResult, Path], None]] = ()) -> Path:
     """Write ``results.nc``, ``summary.csv``, ``deterministic.csv``, ``sobol.nc`` and ``sobol.csv`` (with a Sobol'
-    analysis) and any extra files, atomically."""
+    analysis) and any extra files (e.g. :func:`write_documents`), atomically."""
 
     def write(folder: Path) -> None:
         result.results.to_netcdf(folder / "results.nc")

@@ -52,6 +52,8 @@ def run_report(result, out: Path) -> str:
         lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "
                                    f"(no published basis): {', '.join(assumed)}.", width=110))
     files = "results.nc, summary.csv, deterministic.csv" + (", sobol.nc, sobol.csv" if result.sobol else "")
+    if (Path(out) / "report.html").exists():
+        files += ", report.md, report.html, table.tex, figures/"
     if result.sobol:
         lines[5:5] = [format_hotspots(result.sobol), ""]
     lines.append(f"Written to {out}/: {files}")

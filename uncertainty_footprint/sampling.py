@@ -89,14 +89,14 @@ class MonteCarloDesign(Design):
 
     def _block(self, k: int) -> np.ndarray:
         rows = min(MC_BLOCK, self.n - k * MC_BLOCK)
-        out = np.empty((rows, self.d))
+        out = np.empty((rows, self.d), order="F")  # columns contiguous: they are generated and mapped one by one
         for j, column in enumerate(self.columns):
             out[:, j] = np.random.default_rng(self._column_seed(column, k)).random(rows)
         return out
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
-        out = np.empty((stop - start, self.d))
+        out = np.empty((stop - start, self.d), order="F")
         pos = start
         while pos < stop:
             k = pos // MC_BLOCK
@@ -118,7 +118,7 @@ class LatinHypercubeDesign(Design):
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
         if self._all is None:
-            self._all = np.empty((self.n, self.d))
+            self._all = np.empty((self.n, self.d), order="F")
             for j, column in enumerate(self.columns):
                 rng = np.random.default_rng(self._column_seed(column))
                 self._all[:, j] = (rng.permutation(self.n) + rng.random(self.n)) / self.n
