@@ -68,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bootstrap resamples for the intervals (default 100)")
     run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=1 << 16,
                      help="samples evaluated at once (memory only; never changes the numbers)")
+    eng = run.add_argument_group("large runs (streaming with dask; numbers never depend on these)")
+    eng.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                     help=f"stream the Monte Carlo with bounded memory (default: when --samples exceeds "
+                          f"{1 << 20} or a scheduler is given); needs design mc or sobol")
+    eng.add_argument("--scheduler", choices=("synchronous", "threads", "processes"), default=None,
+                     help="dask scheduler for a streaming run (default threads)")
+    eng.add_argument("--scheduler-address", metavar="tcp://HOST:PORT", default=None,
+                     help="run on a dask.distributed cluster at this scheduler address")
+    eng.add_argument("--store", choices=("footprint", "all", "none"), default="footprint",
+                     help="per-sample data a streaming run writes to results.nc: footprints and totals "
+                          "(default), also the inputs, or none (then no figures or reports)")
     run.add_argument("--no-figures", action="store_true",
                      help="skip the figures and reports (figures/, report.md, report.html, table.tex)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -102,18 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_run(args) -> int:
     from . import report_text
-    from .pipeline import run_experiment, write_documents, write_outputs
+    from .pipeline import EngineOptions, run_to_folder
 
     sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
              "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
              "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
+    engine = EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
+                           store=args.store)
+    out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FootprintWarning)
-        result = run_experiment(args.experiment, data_dir=args.data_dir, samples=args.samples, seed=args.seed,
-                                design=args.design, sobol=sobol, chunk_size=args.chunk_size,
-                                convergence=not args.no_figures)
-    out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
-    write_outputs(result, out, [] if args.no_figures else [write_documents])
+        result = run_to_folder(args.experiment, out, documents=not args.no_figures, data_dir=args.data_dir,
+                               samples=args.samples, seed=args.seed, design=args.design, sobol=sobol,
+                               chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine)
     if not args.quiet:
         print(report_text.run_report(result, out))
     _print_warnings(caught)

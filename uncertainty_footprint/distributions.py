@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -252,27 +253,32 @@ _register("lognormal", ("median", "gsd"), "lognormal with median > 0 and geometr
 
 # --- fast inverse CDFs ----------------------------------------------------------------------------------------
 # scipy's generic ppf costs about 1 us per value for the beta (PERT) and truncated normal. The families with a
-# closed form use it directly; PERT and truncnormal use a cubic Hermite table of the exact inverse (nodes and
-# slopes from scipy) whose accuracy is verified at every cell's midpoint when the table is built: cells that miss
-# the tolerance (the tails, where the inverse is steep) fall back to scipy's exact ppf.
+# closed form use it directly; PERT and truncnormal use a cubic Hermite table of the exact inverse of the
+# standardized shape (nodes and slopes from scipy) whose accuracy is verified at every cell's midpoint when the
+# table is built: cells that miss the tolerance (the tails, where the inverse is steep) fall back to scipy's exact
+# ppf. The table is always used, whatever the size of the call, so results never depend on chunking.
 
-#: Cells of an inverse-CDF table, the accepted interpolation error (relative to the support's width), and the
-#: smallest call that builds a table (smaller calls use scipy directly: building costs about 40 ms).
+#: Cells of an inverse-CDF table and the accepted interpolation error (relative to the support's width).
 TABLE_CELLS = 1 << 14
 TABLE_TOLERANCE = 1e-12
-TABLE_MIN_CALL = 1 << 15
 
 
 class _InverseTable:
-    """Piecewise cubic Hermite interpolant of ``frozen.ppf`` on a uniform grid of probabilities, built on first
-    use by a large call; cells whose midpoint error exceeds the tolerance use ``frozen.ppf`` itself."""
+    """Piecewise cubic Hermite interpolant of a *standardized* distribution's ppf on a uniform grid of
+    probabilities; cells whose midpoint error exceeds the tolerance use the exact ppf. Tables are shared by all
+    distributions of the same shape (see :func:`_table`) and built on first use."""
 
     def __init__(self, frozen, cells: int = TABLE_CELLS, tolerance: float = TABLE_TOLERANCE):
         self.frozen = frozen
         self.cells = cells
         self.tolerance = tolerance
-        self.coef = None  # (cells, 4) polynomial coefficients in the cell's local coordinate t in [0, 1)
+        self.coef = None  # (4, cells) polynomial coefficients in the cell's local coordinate t in [0, 1)
         self.exact = None
+
+    def __getstate__(self):
+        # ship the recipe, not the table: a worker process rebuilds it on first use
+        return {"frozen": self.frozen, "cells": self.cells, "tolerance": self.tolerance, "coef": None,
+                "exact": None}
 
     def build(self) -> None:
         cells, frozen = self.cells, self.frozen
@@ -286,14 +292,13 @@ class _InverseTable:
             err = np.abs(mid - frozen.ppf((np.arange(cells) + 0.5) / cells))
         lo, hi = frozen.support()
         width = (hi - lo) if np.isfinite(hi - lo) else float(frozen.std())
-        self.exact = ~(err <= self.tolerance * width)  # NaN (infinite slopes in the tails) counts as inexact
-        coef[self.exact] = 0.0
+        exact = ~(err <= self.tolerance * width)  # NaN (infinite slopes in the tails) counts as inexact
+        coef[exact] = 0.0
         self.coef = np.ascontiguousarray(coef.T)
+        self.exact = exact
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         if self.coef is None:
-            if u.size < TABLE_MIN_CALL:
-                return self.frozen.ppf(u)
             self.build()
         scaled = u * self.cells
         i = np.minimum(scaled.astype(np.intp), self.cells - 1)
@@ -304,6 +309,28 @@ class _InverseTable:
         if slow.any():
             out[slow] = self.frozen.ppf(u[slow])
         return out
+
+
+@lru_cache(maxsize=256)
+def _table(family: str, a: float, b: float) -> _InverseTable:
+    """The shared inverse table of a standardized beta (PERT) or truncated normal of shape (a, b)."""
+    frozen = stats.beta(a, b) if family == "pert" else stats.truncnorm(a, b)
+    return _InverseTable(frozen)
+
+
+def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
+    table = _table(family, a, b)
+    return lambda u: loc + scale * table(u)
+
+
+def _pert_fast(p, frozen):
+    a, b, width = _pert_shape(p)
+    return _scaled_table("pert", a, b, p["low"], width)
+
+
+def _truncnormal_fast(p, frozen):
+    return _scaled_table("truncnormal", (p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
+                         p["mean"], p["sd"])
 
 
 def _lognormal_ppf(p):
@@ -330,8 +357,8 @@ FAST_PPF: dict[str, Callable[[Mapping[str, float], Any], Callable[[np.ndarray], 
     "normal": lambda p, f: (lambda u: p["mean"] + p["sd"] * special.ndtri(u)),
     "lognormal": lambda p, f: _lognormal_ppf(p),
     "triangular": lambda p, f: _triangular_ppf(p),
-    "pert": lambda p, f: _InverseTable(f),
-    "truncnormal": lambda p, f: _InverseTable(f),
+    "pert": _pert_fast,
+    "truncnormal": _truncnormal_fast,
 }
 
 

@@ -16,10 +16,36 @@ from .catalog import Catalog, load_catalog
 from .config import Experiment, load_experiment
 from .hotspots import hotspot_analysis, sobol_table, st_convergence, to_datatree
 from .model import LifecycleModel, build_model
-from .propagate import DEFAULT_CHUNK, run_monte_carlo
+from .errors import ConfigError
+from .propagate import DEFAULT_CHUNK, provenance, run_monte_carlo
 from .summary import deterministic_table, summarize
 
-__all__ = ["RunResult", "prepare", "run_experiment", "write_outputs", "atomic_output_dir", "published_table"]
+__all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "prepare", "run_experiment", "run_to_folder",
+           "write_outputs", "atomic_output_dir", "published_table"]
+
+#: Above this many samples a run streams (bounded memory) instead of holding every sample in memory.
+IN_MEMORY_MAX = 1 << 20
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the Monte Carlo runs.
+
+    ``stream=None`` streams when the sample count exceeds :data:`IN_MEMORY_MAX` or a scheduler or cluster
+    address is given; streaming writes ``results.nc`` chunk by chunk (``store``: ``footprint``, ``all`` or
+    ``none``) and computes the summary from running statistics (see :mod:`uncertainty_footprint.engine`).
+    """
+
+    stream: bool | None = None
+    scheduler: str | None = None
+    address: str | None = None
+    store: str = "footprint"
+    task_rows: int = 1 << 20
+
+    def streams(self, n: int) -> bool:
+        if self.stream is not None:
+            return self.stream
+        return n > IN_MEMORY_MAX or self.scheduler is not None or self.address is not None
 
 
 @dataclass
@@ -55,20 +81,52 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
     return experiment, catalog, model, published
 
 
+def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
+                 chunk_size: int, progress) -> tuple[xr.Dataset | None, pd.DataFrame, bool]:
+    """Run the Monte Carlo in memory or streaming; return (results, summary, streamed)."""
+    s = experiment.spec.sampling
+    extra = {"experiment_file": str(experiment.source), "application": experiment.spec.application or ""}
+    if not engine.streams(s.samples):
+        ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
+                             experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
+        ds.attrs.update(extra)
+        return ds, summarize(ds), False
+    from .engine import stream_monte_carlo
+    from .streaming import relative_resolution
+
+    if s.design == "lhs":
+        raise ConfigError(experiment.source, "sampling.design", f"a streaming run ({s.samples} samples, or a "
+                          "scheduler given) needs a design addressed by row: mc or sobol, not lhs")
+    store = engine.store if folder is not None else "none"
+    attrs = {**provenance(model, experiment=experiment.name, seed=s.seed, design=s.design, n=s.samples,
+                          config_sha256=experiment.sha256), **extra,
+             "summary_quantiles": f"streaming histogram, relative error <= {relative_resolution():.2g}"}
+    res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
+                             task_rows=engine.task_rows, scheduler=engine.scheduler, address=engine.address,
+                             store=store, path=None if store == "none" else Path(folder) / "results.nc",
+                             attrs=attrs, progress=progress)
+    ds = None if res.path is None else xr.open_dataset(res.path, chunks={"sample": engine.task_rows})
+    return ds, res.summary, True
+
+
 def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed=None, design=None,
                    sobol: dict | None = None, chunk_size: int = DEFAULT_CHUNK, convergence: bool = False,
+                   engine: EngineOptions = EngineOptions(), folder: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run an experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or the
     ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis; with ``convergence``, also the
-    component indices at smaller base samples for the convergence figure. Nothing is written."""
+    component indices at smaller base samples for the convergence figure.
+
+    Nothing is written, except by a streaming run (see :class:`EngineOptions`), which writes ``results.nc``
+    into ``folder`` as it goes; its ``results`` is then the dask-backed Dataset of that file (or ``None`` with
+    ``store='none'``)."""
     experiment, catalog, model, published = prepare(path, data_dir=data_dir, samples=samples, seed=seed,
                                                     design=design, sobol=sobol)
     s = experiment.spec.sampling
-    ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
-                         experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
-    ds.attrs["experiment_file"] = str(experiment.source)
-    ds.attrs["application"] = experiment.spec.application or ""
-    result = RunResult(experiment, model, ds, summarize(ds), deterministic_table(published), catalog=catalog)
+    ds, summary, streamed = _monte_carlo(experiment, model, engine, None if folder is None else Path(folder),
+                                         chunk_size, progress)
+    result = RunResult(experiment, model, ds, summary, deterministic_table(published), catalog=catalog)
+    result.extra["streamed"] = streamed
     so = experiment.spec.sobol
     if so.enabled and model.parameters.random_names:
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
@@ -77,7 +135,7 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
                                         chunk_size=chunk_size)
         for sds in result.sobol.values():
             sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
-                              "model_sha256": ds.attrs["model_sha256"]})
+                              "model_sha256": model.fingerprint()})
         if convergence and "component" in so.groupings:
             result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
                                                 conf_level=so.conf_level, num_resamples=so.num_resamples,
@@ -135,13 +193,44 @@ def write_outputs(result: RunResult, out: Path, extra_writers: list[Callable[[Ru
     analysis) and any extra files (e.g. :func:`write_documents`), atomically."""
 
     def write(folder: Path) -> None:
-        result.results.to_netcdf(folder / "results.nc")
-        result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
-        result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
-        if result.sobol:
-            to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
-            sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
+        write_tables(result, folder)
         for writer in extra_writers:
             writer(result, folder)
 
     return atomic_output_dir(out, write)
+
+
+def write_tables(result: RunResult, folder: Path) -> None:
+    """``results.nc`` (unless a streaming run wrote it already), the CSV tables and ``sobol.nc``."""
+    if not result.extra.get("streamed"):
+        result.results.to_netcdf(folder / "results.nc")
+    result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
+    result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
+    if result.sobol:
+        to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
+        sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
+
+
+def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents: bool = True,
+                  **options) -> RunResult:
+    """Run an experiment and write every output into ``out`` atomically (nothing is left on failure).
+
+    ``options`` are those of :func:`run_experiment`; ``documents`` adds figures and reports (skipped, with
+    ``result.extra['documents']`` False, when a streaming run keeps no per-sample data)."""
+    holder: dict[str, RunResult] = {}
+
+    def write(folder: Path) -> None:
+        result = run_experiment(path, folder=folder, **options)
+        holder["result"] = result
+        write_tables(result, folder)
+        result.extra["documents"] = documents and result.results is not None
+        if result.extra["documents"]:
+            write_documents(result, folder)
+        if result.results is not None and result.extra.get("streamed"):
+            result.results.close()
+
+    out = atomic_output_dir(Path(out), write)
+    result = holder["result"]
+    if result.extra.get("streamed") and result.results is not None:
+        result.results = xr.open_dataset(out / "results.nc", chunks={"sample": 1 << 20})
+    return result

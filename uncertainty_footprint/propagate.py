@@ -61,10 +61,73 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
     }
 
 
+def provenance(model: LifecycleModel, *, experiment: str, seed: int, design: str, n: int,
+               config_sha256: str) -> dict:
+    """netCDF-compatible provenance attributes of a run."""
+    assumed = model.parameters.assumed()
+    return {
+        "title": f"uncertainty_footprint results: {experiment}",
+        "experiment": experiment,
+        "seed": int(seed),
+        "design": design,
+        "n_samples": int(n),
+        "chunk_size_note": "results do not depend on the chunk size or the number of workers",
+        "config_sha256": config_sha256,
+        "model_sha256": model.fingerprint(),
+        "versions": json.dumps(versions(), sort_keys=True),
+        "assumed_parameters": ",".join(assumed),
+        "n_assumed_parameters": len(assumed),
+        "correlation_note": "inputs are sampled independently; the published lower/upper columns are corners "
+                            "where every block is at its bound at once, which independent sampling almost never "
+                            "reaches",
+    }
+
+
+def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
+                     sample_array: Callable = np.empty, footprint=None, input_values=None) -> xr.Dataset:
+    """The results Dataset's layout: variables, coordinates and units.
+
+    ``footprint`` (n, n_components) and ``input_values`` (n, n_parameters) are used when given, else
+    ``sample_array(shape)`` makes them (e.g. lazy dask zeros for a file filled chunk by chunk).
+    """
+    ps = model.parameters
+    fp = footprint if footprint is not None else sample_array((n, len(model.components)))
+    total = fp.sum(axis=1) if footprint is not None else sample_array((n,))
+    data_vars = {
+        "footprint": (("sample", "component"), fp, {"units": KG, "long_name": "footprint per component"}),
+        "total": ("sample", total, {"units": KG, "long_name": "total footprint"}),
+    }
+    if inputs:
+        iv = input_values if input_values is not None else sample_array((n, len(ps)))
+        data_vars["inputs"] = (("sample", "parameter"), iv, {"long_name": "sampled input values",
+                                                             "units": "see the unit coordinate"})
+    sample = np.arange(n) if footprint is not None else sample_array((n,)).astype(np.int64)
+    ds = xr.Dataset(
+        data_vars=data_vars,
+        coords={
+            "sample": sample,
+            "component": model.component_names,
+            "stage": ("component", model.stages),
+            "component_title": ("component", [c.title for c in model.components]),
+            "component_detail": ("component", [c.detail for c in model.components]),
+            **parameter_coords(model),
+        },
+    )
+    if len(model.references):
+        refs = model.references
+        ds["reference_footprint"] = xr.DataArray(
+            np.array([refs[r].nominal for r in refs]), dims="reference",
+            coords={"reference": refs.names, "reference_label": ("reference",
+                                                                 [model.reference_labels[r] for r in refs]),
+                    "reference_source": ("reference", [";".join(refs[r].source) for r in refs])},
+            attrs={"units": KG, "long_name": "reference device footprint (published point value)"})
+    return ds
+
+
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
                     chunk_size: int = DEFAULT_CHUNK, experiment: str = "", config_sha256: str = "",
                     progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
-    """Sample the model's parameters and evaluate every component.
+    """Sample the model's parameters and evaluate every component, in memory.
 
     Parameters
     ----------
@@ -86,6 +149,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     -------
     xarray.Dataset
         ``footprint(sample, component)``, ``total(sample)``, ``inputs(sample, parameter)`` and reference devices.
+        For sample counts that do not fit in memory see :func:`uncertainty_footprint.engine.stream_monte_carlo`.
     """
     ps = model.parameters
     dsgn = make_design(design, n, ps.random_names, seed)
@@ -97,46 +161,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         inputs[start:stop] = np.column_stack([values[name] for name in ps.names]) if len(ps) else 0.0
         if progress is not None:
             progress(stop, n)
-    ds = xr.Dataset(
-        data_vars={
-            "footprint": (("sample", "component"), footprint,
-                          {"units": KG, "long_name": "footprint per component"}),
-            "total": ("sample", footprint.sum(axis=1), {"units": KG, "long_name": "total footprint"}),
-            "inputs": (("sample", "parameter"), inputs, {"long_name": "sampled input values",
-                                                         "units": "see the unit coordinate"}),
-        },
-        coords={
-            "sample": np.arange(n),
-            "component": model.component_names,
-            "stage": ("component", model.stages),
-            "component_title": ("component", [c.title for c in model.components]),
-            "component_detail": ("component", [c.detail for c in model.components]),
-            **parameter_coords(model),
-        },
-    )
-    if len(model.references):
-        refs = model.references
-        ds["reference_footprint"] = xr.DataArray(
-            np.array([refs[r].nominal for r in refs]), dims="reference",
-            coords={"reference": refs.names, "reference_label": ("reference",
-                                                                 [model.reference_labels[r] for r in refs]),
-                    "reference_source": ("reference", [";".join(refs[r].source) for r in refs])},
-            attrs={"units": KG, "long_name": "reference device footprint (published point value)"})
-    assumed = ps.assumed()
-    ds.attrs.update({
-        "title": f"uncertainty_footprint results: {experiment}",
-        "experiment": experiment,
-        "seed": int(seed),
-        "design": design,
-        "n_samples": int(n),
-        "chunk_size_note": "results do not depend on the chunk size",
-        "config_sha256": config_sha256,
-        "model_sha256": model.fingerprint(),
-        "versions": json.dumps(versions(), sort_keys=True),
-        "assumed_parameters": ",".join(assumed),
-        "n_assumed_parameters": len(assumed),
-        "correlation_note": "inputs are sampled independently; the published lower/upper columns are corners "
-                            "where every block is at its bound at once, which independent sampling almost never "
-                            "reaches",
-    })
+    ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)
+    ds.attrs.update(provenance(model, experiment=experiment, seed=seed, design=design, n=n,
+                               config_sha256=config_sha256))
     return ds

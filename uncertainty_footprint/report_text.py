@@ -39,19 +39,22 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 def run_report(result, out: Path) -> str:
     """What ``run`` prints: the summary, the deterministic reproduction, assumptions and files written."""
-    ds = result.results
     det = result.deterministic
-    lines = [f"{result.experiment.name}  ({ds.attrs['n_samples']} samples, design {ds.attrs['design']}, "
-             f"seed {ds.attrs['seed']})", "Footprint per device, kg CO2-eq", "", format_summary(result.summary), ""]
+    s = result.experiment.spec.sampling
+    how = "streamed; percentiles from a histogram, relative error < 1.3e-4" if result.extra.get("streamed") else ""
+    lines = [f"{result.experiment.name}  ({s.samples} samples, design {s.design}, seed {s.seed}"
+             + (f"; {how}" if how else "") + ")", "Footprint per device, kg CO2-eq", "",
+             format_summary(result.summary), ""]
     tot = det.loc["total"]
     lines.append(f"Published-method point values (deterministic.csv): lower {tot['lower']:.2f}, "
                  f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq. These are corners "
                  "(every block at its bound at once), not percentiles.")
-    assumed = [a for a in ds.attrs.get("assumed_parameters", "").split(",") if a]
+    assumed = result.model.parameters.assumed()
     if assumed:
         lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "
                                    f"(no published basis): {', '.join(assumed)}.", width=110))
-    files = "results.nc, summary.csv, deterministic.csv" + (", sobol.nc, sobol.csv" if result.sobol else "")
+    files = ("results.nc, " if (Path(out) / "results.nc").exists() else "") + "summary.csv, deterministic.csv" \
+        + (", sobol.nc, sobol.csv" if result.sobol else "")
     if (Path(out) / "report.html").exists():
         files += ", report.md, report.html, table.tex, figures/"
     if result.sobol:

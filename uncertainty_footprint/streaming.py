@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RunningStats", "EXP_LOW", "EXP_HIGH", "MANTISSA_BITS", "N_BINS", "relative_resolution"]
+__all__ = ["RunningStats", "Moments", "histogram", "EXP_LOW", "EXP_HIGH", "MANTISSA_BITS", "N_BINS", "relative_resolution"]
 
 #: Histogram range in binary exponents of kg CO2-eq (2**-20 = 9.5e-7 to 2**17 = 131072) and mantissa bits kept
 #: per bin (algorithm settings, not data).
@@ -50,48 +50,85 @@ def _bin_low(b: int) -> float:
     return float(np.array((b + _OFFSET) << _SHIFT, dtype=np.int64).view(np.float64))
 
 
-@dataclass
-class RunningStats:
-    """Statistics of ``k`` columns accumulated over chunks of rows.
+def histogram(x: np.ndarray) -> np.ndarray:
+    """``(k, N_BINS)`` counts of the columns of ``x`` (rows, k); values must be non-negative and finite."""
+    if np.any(x < 0) or not np.all(np.isfinite(x)):
+        raise ValueError("running statistics need finite, non-negative values")
+    hist = np.empty((x.shape[1], N_BINS), dtype=np.int64)
+    for j in range(x.shape[1]):
+        hist[j] = np.bincount(_bin_index(x[:, j]), minlength=N_BINS)
+    return hist
 
-    Create with :meth:`of` from a chunk and combine with :meth:`merge` (associative; order-independent up to
-    rounding of the means).
-    """
+
+@dataclass
+class Moments:
+    """Count, mean, sum of squared deviations, minimum and maximum of ``k`` columns (mergeable)."""
 
     count: int
     mean: np.ndarray
     m2: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "Moments":
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise ValueError(f"expected a non-empty (rows, k) array, got shape {x.shape}")
+        mean = x.mean(axis=0)
+        return cls(x.shape[0], mean, ((x - mean) ** 2).sum(axis=0), x.min(axis=0), x.max(axis=0))
+
+    def merge(self, other: "Moments") -> "Moments":
+        n = self.count + other.count
+        delta = other.mean - self.mean
+        return Moments(n, self.mean + delta * (other.count / n),
+                       self.m2 + other.m2 + delta ** 2 * (self.count * other.count / n),
+                       np.minimum(self.minimum, other.minimum), np.maximum(self.maximum, other.maximum))
+
+
+@dataclass
+class RunningStats:
+    """Statistics of ``k`` columns accumulated over chunks of rows: :class:`Moments` and a histogram.
+
+    Create with :meth:`of` from a chunk and combine with :meth:`merge`. Histograms add exactly; moments merged
+    in the same order give the same bytes, so callers that need chunking-independent results merge the moments
+    of fixed blocks in block order (see :mod:`uncertainty_footprint.engine`).
+    """
+
+    moments: Moments
     hist: np.ndarray  # (k, N_BINS) int64
 
     @classmethod
     def of(cls, x: np.ndarray) -> "RunningStats":
         """Statistics of a chunk ``x`` with shape (rows, k); values must be non-negative and finite."""
         x = np.asarray(x, dtype=float)
-        if x.ndim != 2 or x.shape[0] == 0:
-            raise ValueError(f"expected a non-empty (rows, k) array, got shape {x.shape}")
-        if np.any(x < 0) or not np.all(np.isfinite(x)):
-            raise ValueError("running statistics need finite, non-negative values")
-        n, k = x.shape
-        mean = x.mean(axis=0)
-        hist = np.zeros((k, N_BINS), dtype=np.int64)
-        for j in range(k):
-            hist[j] = np.bincount(_bin_index(x[:, j]), minlength=N_BINS)
-        return cls(n, mean, ((x - mean) ** 2).sum(axis=0), x.min(axis=0), x.max(axis=0), hist)
+        moments = Moments.of(x)
+        return cls(moments, histogram(x))
 
     def merge(self, other: "RunningStats") -> "RunningStats":
-        n = self.count + other.count
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.count / n)
-        m2 = self.m2 + other.m2 + delta ** 2 * (self.count * other.count / n)
-        return RunningStats(n, mean, m2, np.minimum(self.minimum, other.minimum),
-                            np.maximum(self.maximum, other.maximum), self.hist + other.hist)
+        return RunningStats(self.moments.merge(other.moments), self.hist + other.hist)
+
+    @property
+    def count(self) -> int:
+        return self.moments.count
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.moments.mean
+
+    @property
+    def minimum(self) -> np.ndarray:
+        return self.moments.minimum
+
+    @property
+    def maximum(self) -> np.ndarray:
+        return self.moments.maximum
 
     @property
     def std(self) -> np.ndarray:
         """Sample standard deviation (ddof = 1)."""
-        return np.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else np.zeros_like(self.mean)
+        m = self.moments
+        return np.sqrt(m.m2 / (m.count - 1)) if m.count > 1 else np.zeros_like(m.mean)
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``q`` quantile (0 <= q <= 1) of every column, from the histogram (linear inside a bin)."""

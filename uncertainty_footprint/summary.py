@@ -8,7 +8,7 @@ import xarray as xr
 
 from .model import STAGES
 
-__all__ = ["summarize", "deterministic_table", "PERCENTILES", "SUMMARY_COLUMNS"]
+__all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "PERCENTILES", "SUMMARY_COLUMNS"]
 
 #: Percentiles reported: 95 % (2.5-97.5) and 90 % (5-95) intervals and the median.
 PERCENTILES = (2.5, 5.0, 50.0, 95.0, 97.5)
@@ -20,8 +20,34 @@ def _stage_order(stages) -> list[str]:
     return known + sorted(set(stages) - set(known))
 
 
+class SummaryLayout:
+    """Rows of the summary: every component, every stage sum (in :data:`STAGES` order), then the total."""
+
+    def __init__(self, components, stages):
+        self.components = list(components)
+        self.stages = list(stages)
+        self.stage_order = _stage_order(self.stages)
+        self.names = self.components + [f"stage:{s}" for s in self.stage_order] + ["total"]
+        self.levels = ["component"] * len(self.components) + ["stage"] * len(self.stage_order) + ["total"]
+        self.stage_column = self.stages + self.stage_order + [""]
+        self._masks = [np.array([s == st for s in self.stages]) for st in self.stage_order]
+
+    def columns(self, footprint: np.ndarray) -> np.ndarray:
+        """``(n, n_rows)`` values: the components, their stage sums and the total of each sample."""
+        stage_sums = [footprint[:, m].sum(axis=1) for m in self._masks]
+        return np.column_stack([footprint] + stage_sums + [footprint.sum(axis=1)])
+
+    def table(self, mean, sd, pct) -> pd.DataFrame:
+        """Assemble the summary table; ``pct`` holds the :data:`PERCENTILES` rows."""
+        mean = np.asarray(mean, dtype=float)
+        share = mean / mean[-1] if mean[-1] != 0 else np.zeros_like(mean)
+        return pd.DataFrame({"level": self.levels, "stage": self.stage_column, "mean": mean, "sd": sd,
+                             "median": pct[2], "p2_5": pct[0], "p5": pct[1], "p95": pct[3], "p97_5": pct[4],
+                             "share": share}, index=pd.Index(self.names, name="name"))
+
+
 def summarize(ds: xr.Dataset) -> pd.DataFrame:
-    """Statistics of every component, every stage and the total, in kg CO2-eq.
+    """Statistics of every component, every stage and the total, in kg CO2-eq (exact percentiles).
 
     Parameters
     ----------
@@ -35,24 +61,17 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
         (component/stage/total), ``stage``, ``mean``, ``sd``, ``median``, ``p2_5``, ``p5``, ``p95``, ``p97_5``
         and ``share`` (mean over mean total).
     """
-    fp = ds["footprint"].transpose("sample", "component").values
-    stages = list(ds["stage"].values)
-    order = _stage_order(stages)
-    stage_sums = np.column_stack([fp[:, [s == st for s in stages]].sum(axis=1) for st in order])
-    total = ds["total"].values[:, None]
-    columns = np.hstack([fp, stage_sums, total])
-    names = list(ds["component"].values) + [f"stage:{s}" for s in order] + ["total"]
-    levels = ["component"] * fp.shape[1] + ["stage"] * len(order) + ["total"]
-    stage_col = stages + order + [""]
-    pct = np.percentile(columns, PERCENTILES, axis=0)
-    mean = columns.mean(axis=0)
+    layout = SummaryLayout(ds["component"].values, ds["stage"].values)
+    columns = layout.columns(ds["footprint"].transpose("sample", "component").values)
     sd = columns.std(axis=0, ddof=1) if columns.shape[0] > 1 else np.zeros(columns.shape[1])
-    total_mean = mean[-1]
-    share = mean / total_mean if total_mean != 0 else np.zeros_like(mean)
-    table = pd.DataFrame({"level": levels, "stage": stage_col, "mean": mean, "sd": sd, "median": pct[2],
-                          "p2_5": pct[0], "p5": pct[1], "p95": pct[3], "p97_5": pct[4], "share": share},
-                         index=pd.Index(names, name="name"))
-    return table
+    return layout.table(columns.mean(axis=0), sd, np.percentile(columns, PERCENTILES, axis=0))
+
+
+def summarize_running(stats, layout: SummaryLayout) -> pd.DataFrame:
+    """The same table from :class:`~uncertainty_footprint.streaming.RunningStats` of the layout's columns
+    (exact moments; percentiles from the histogram, see :mod:`uncertainty_footprint.streaming`)."""
+    pct = np.array([stats.quantile(p / 100.0) for p in PERCENTILES])
+    return layout.table(stats.mean, stats.std, pct)
 
 
 def deterministic_table(model, components=None) -> pd.DataFrame:

@@ -1,0 +1,103 @@
+"""Streaming Monte Carlo with dask: identical numbers whatever the scheduler, chunking or cluster."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from uncertainty_footprint.cli import main
+from uncertainty_footprint.engine import STATS_BLOCK, stream_monte_carlo
+from uncertainty_footprint.pipeline import prepare
+from uncertainty_footprint.propagate import run_monte_carlo
+from uncertainty_footprint.streaming import RunningStats, relative_resolution
+from uncertainty_footprint.summary import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+KWS = ROOT / "experiments" / "kws.yaml"
+N = 3 * STATS_BLOCK + 1234  # several statistics blocks and a ragged end
+
+
+@pytest.fixture(scope="module")
+def model():
+    return prepare(KWS)[2]
+
+
+@pytest.fixture(scope="module")
+def reference(model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ref") / "results.nc"
+    res = stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler="synchronous", store="all", path=path,
+                             task_rows=2 * STATS_BLOCK)
+    return res, path
+
+
+def test_streaming_equals_in_memory_run(model, reference):
+    res, path = reference
+    ds = run_monte_carlo(model, n=N, design="mc", seed=5)
+    with xr.open_dataset(path) as streamed:
+        for var in ("footprint", "total", "inputs"):
+            np.testing.assert_array_equal(streamed[var].values, ds[var].values)
+        assert list(streamed["sample"].values[:3]) == [0, 1, 2]
+    exact = summarize(ds)
+    np.testing.assert_allclose(res.summary["mean"], exact["mean"], rtol=1e-12)
+    np.testing.assert_allclose(res.summary["sd"], exact["sd"], rtol=1e-9)
+    for col in ("median", "p2_5", "p5", "p95", "p97_5"):
+        np.testing.assert_allclose(res.summary[col], exact[col], rtol=relative_resolution(), atol=1e-12)
+
+
+@pytest.mark.parametrize("scheduler,task_rows,chunk", [("threads", STATS_BLOCK, 5000),
+                                                        ("processes", 4 * STATS_BLOCK, 1 << 16)])
+def test_same_numbers_whatever_the_scheduler_and_chunking(model, reference, tmp_path, scheduler, task_rows,
+                                                          chunk):
+    res, path = reference
+    other = stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler=scheduler, store="footprint",
+                               path=tmp_path / "r.nc", task_rows=task_rows, chunk_size=chunk)
+    pd.testing.assert_frame_equal(other.summary, res.summary, check_exact=True)
+    with xr.open_dataset(path) as a, xr.open_dataset(tmp_path / "r.nc") as b:
+        assert a["footprint"].values.tobytes() == b["footprint"].values.tobytes()
+
+
+def test_local_cluster_gives_the_single_process_numbers(model, reference):
+    distributed = pytest.importorskip("dask.distributed")
+    res, _ = reference
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        other = stream_monte_carlo(model, n=N, design="mc", seed=5, address=cluster.scheduler_address,
+                                   store="none", task_rows=STATS_BLOCK)
+    pd.testing.assert_frame_equal(other.summary, res.summary, check_exact=True)
+
+
+def test_running_stats_quantiles_and_merging():
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.lognormal(0, 1, 100_000), rng.uniform(0, 5, 100_000), np.zeros(100_000)])
+    whole = RunningStats.of(x)
+    parts = RunningStats.of(x[:30_000]).merge(RunningStats.of(x[30_000:]))
+    np.testing.assert_array_equal(whole.hist, parts.hist)
+    np.testing.assert_allclose(parts.mean, x.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(parts.std, x.std(axis=0, ddof=1), rtol=1e-12)
+    for q in (0.025, 0.5, 0.975):
+        np.testing.assert_allclose(whole.quantile(q), np.quantile(x, q, axis=0), rtol=relative_resolution())
+    with pytest.raises(ValueError, match="non-negative"):
+        RunningStats.of(-x)
+
+
+def test_streaming_refuses_lhs(model):
+    with pytest.raises(ValueError, match="Latin hypercube"):
+        stream_monte_carlo(model, n=100, design="lhs", store="none")
+
+
+def test_cli_streaming_run(tmp_path, capsys):
+    out = tmp_path / "big"
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "70000", "--design", "mc", "--stream",
+                 "--scheduler", "threads", "--no-sobol"]) == 0
+    text = capsys.readouterr().out
+    assert "streamed" in text and "TOTAL" in text
+    with xr.open_dataset(out / "results.nc") as ds:
+        assert ds.sizes["sample"] == 70000 and "inputs" not in ds
+        assert "histogram" in ds.attrs["summary_quantiles"]
+    assert (out / "report.html").exists()
+    assert main(["run", str(KWS), "--out", str(tmp_path / "lhs"), "--samples", "1000", "--stream"]) == 2
+    err = capsys.readouterr().err
+    assert "sampling.design" in err and "mc or sobol" in err
+    assert not (tmp_path / "lhs").exists()

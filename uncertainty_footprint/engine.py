@@ -1,0 +1,191 @@
+"""Streaming Monte Carlo with dask: bounded memory at any sample count, one machine or a cluster.
+
+The rows of a design are split into *tasks* of whole statistics blocks (:data:`STATS_BLOCK` rows). A task
+evaluates its rows chunk by chunk and returns the histogram of its rows (integer counts), the moments of each
+of its statistics blocks and, if asked, its per-sample arrays. Tasks run on a dask scheduler (``synchronous``,
+``threads``, ``processes``, or a ``dask.distributed`` cluster at ``tcp://host:port``), a few at a time so that
+memory stays bounded; the calling process writes per-sample arrays into ``results.nc`` as tasks finish and folds
+the block moments in block order. Design rows are addressed by index and blocks are fixed, so the numbers do not
+depend on the chunk size, the task size, the scheduler or the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from .model import KG, LifecycleModel
+from .propagate import dataset_skeleton
+from .sampling import make_design
+from .streaming import Moments, RunningStats, histogram
+from .summary import SummaryLayout, summarize_running
+
+__all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]
+
+SCHEDULERS = ("synchronous", "threads", "processes")
+#: What ``results.nc`` holds: per-sample footprints and inputs, footprints only, or no per-sample data.
+STORE_MODES = ("all", "footprint", "none")
+#: Rows per block of moments (fixed: part of the result's definition, so it never depends on chunking).
+STATS_BLOCK = 1 << 16
+
+
+@dataclass
+class StreamResult:
+    """Summary table, running statistics and (if stored) the path of ``results.nc``."""
+
+    summary: "object"
+    stats: RunningStats
+    layout: SummaryLayout
+    path: Path | None
+    n: int
+
+
+def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int, layout: SummaryLayout,
+          keep_footprint: bool, keep_inputs: bool):
+    """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays."""
+    ps = model.parameters
+    hist = None
+    moments = []
+    footprint = np.empty((stop - start, len(model.components))) if keep_footprint else None
+    inputs = np.empty((stop - start, len(ps))) if keep_inputs else None
+    for block_start in range(start, stop, STATS_BLOCK):
+        block_stop = min(block_start + STATS_BLOCK, stop)
+        block_cols = []
+        for lo in range(block_start, block_stop, chunk_size):
+            hi = min(lo + chunk_size, block_stop)
+            values = ps.ppf(design.points(lo, hi))
+            fp = model.evaluate(values)
+            block_cols.append(layout.columns(fp))
+            if keep_footprint:
+                footprint[lo - start:hi - start] = fp
+            if keep_inputs:
+                inputs[lo - start:hi - start] = np.column_stack([values[n] for n in ps.names])
+        cols = np.concatenate(block_cols) if len(block_cols) > 1 else block_cols[0]
+        moments.append(Moments.of(cols))
+        h = histogram(cols)
+        hist = h if hist is None else hist + h
+    return start, stop, hist, moments, footprint, inputs
+
+
+def get_scheduler(scheduler: str | None, address: str | None):
+    """The ``scheduler=`` argument for :func:`dask.compute` and the number of tasks to keep in flight."""
+    if address:
+        from dask.distributed import Client
+
+        client = Client(address, set_as_default=False)
+        workers = max(1, sum(client.nthreads().values()))
+        return client, workers
+    scheduler = scheduler or "threads"
+    if scheduler not in SCHEDULERS:
+        raise ValueError(f"unknown scheduler {scheduler!r}; allowed: {', '.join(SCHEDULERS)} or an address")
+    return scheduler, (1 if scheduler == "synchronous" else max(1, os.cpu_count() or 1))
+
+
+def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, attrs: dict) -> None:
+    """Create ``results.nc`` with its coordinates, attributes and empty per-sample variables (no data written)."""
+    import dask.array as da
+
+    skeleton = dataset_skeleton(model, n, inputs=keep_inputs,
+                                sample_array=lambda shape: da.zeros(shape, chunks=STATS_BLOCK * 4))
+    skeleton.attrs.update(attrs)
+    skeleton.to_netcdf(path, compute=False)
+
+
+def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", seed: int = 1,
+                       chunk_size: int = 1 << 16, task_rows: int = 1 << 20, scheduler: str | None = "threads",
+                       address: str | None = None, store: str = "footprint", path: str | os.PathLike | None = None,
+                       attrs: dict | None = None, progress: Callable[[int, int], None] | None = None
+                       ) -> StreamResult:
+    """Monte Carlo of ``model`` with memory independent of ``n``.
+
+    Parameters
+    ----------
+    model : LifecycleModel
+    n : int
+        Number of samples.
+    design : {'mc', 'sobol'}
+        Designs addressed by row index (a Latin hypercube needs all rows at once).
+    seed : int
+    chunk_size : int
+        Rows evaluated at once inside a task (memory only).
+    task_rows : int
+        Rows per dask task, rounded up to whole statistics blocks (memory and scheduling only).
+    scheduler : {'synchronous', 'threads', 'processes'}
+        Local dask scheduler, ignored when ``address`` is given.
+    address : str, optional
+        Address of a ``dask.distributed`` scheduler, e.g. ``tcp://127.0.0.1:8786``.
+    store : {'footprint', 'all', 'none'}
+        Per-sample data written to ``path`` (``results.nc``): footprints and totals, also the sampled inputs,
+        or nothing.
+    path : path, optional
+        Where to write ``results.nc`` (required unless ``store='none'``).
+    attrs : dict, optional
+        Provenance attributes of the file.
+    progress : callable, optional
+        Called as ``progress(done, n)``.
+
+    Returns
+    -------
+    StreamResult
+    """
+    import dask
+
+    if design == "lhs":
+        raise ValueError("the Latin hypercube design needs all rows at once; use design 'mc' or 'sobol' for "
+                         "streaming runs")
+    if store not in STORE_MODES:
+        raise ValueError(f"store must be one of {', '.join(STORE_MODES)}")
+    if store != "none" and path is None:
+        raise ValueError("a path for results.nc is needed unless store='none'")
+    ps = model.parameters
+    dsgn = make_design(design, n, ps.random_names, seed)
+    layout = SummaryLayout(model.component_names, model.stages)
+    task_rows = max(STATS_BLOCK, -(-task_rows // STATS_BLOCK) * STATS_BLOCK)
+    keep_fp, keep_in = store in ("footprint", "all"), store == "all"
+    target, in_flight = get_scheduler(scheduler, address)
+    if path is not None and store != "none":
+        path = Path(path)
+        _create_file(path, model, n, keep_in, attrs or {})
+    starts = list(range(0, n, task_rows))
+    hist = None
+    moments: list[Moments] = []
+    nc = None
+    try:
+        if path is not None and store != "none":
+            import netCDF4
+
+            nc = netCDF4.Dataset(path, "a")
+            nc.set_auto_mask(False)
+        delayed_model = dask.delayed(model, pure=True)
+        delayed_design = dask.delayed(dsgn, pure=True)
+        for b in range(0, len(starts), in_flight):
+            batch = [dask.delayed(_task, pure=True)(delayed_model, delayed_design, s, min(s + task_rows, n),
+                                                    chunk_size, layout, keep_fp, keep_in)
+                     for s in starts[b:b + in_flight]]
+            for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
+                hist = h if hist is None else hist + h
+                moments.extend(ms)
+                if nc is not None:
+                    nc["sample"][start:stop] = np.arange(start, stop)
+                    nc["footprint"][start:stop, :] = fp
+                    nc["total"][start:stop] = fp.sum(axis=1)
+                    if keep_in:
+                        nc["inputs"][start:stop, :] = inputs
+                if progress is not None:
+                    progress(stop, n)
+    finally:
+        if nc is not None:
+            nc.close()
+        if hasattr(target, "close"):
+            target.close()
+    folded = moments[0]
+    for m in moments[1:]:
+        folded = folded.merge(m)
+    stats = RunningStats(folded, hist)
+    return StreamResult(summarize_running(stats, layout), stats, layout, path, n)
