@@ -120,16 +120,42 @@ def _cmd_run(args) -> int:
              "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
     engine = EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
                            store=args.store)
+    bar = _progress_bar(args.quiet, "Monte Carlo", "samples")
     out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FootprintWarning)
         result = run_to_folder(args.experiment, out, documents=not args.no_figures, data_dir=args.data_dir,
                                samples=args.samples, seed=args.seed, design=args.design, sobol=sobol,
-                               chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine)
+                               chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine,
+                               progress=bar)
+    bar.close()
     if not args.quiet:
         print(report_text.run_report(result, out))
     _print_warnings(caught)
     return 0
+
+
+class _ProgressBar:
+    """A tqdm bar fed with ``(done, total)`` calls; shown only on a terminal, after a second, and not with
+    ``--quiet``."""
+
+    def __init__(self, quiet: bool, desc: str, unit: str):
+        from tqdm import tqdm
+
+        self._bar = tqdm(desc=desc, unit=unit, unit_scale=True, delay=1.0, leave=False, file=sys.stderr,
+                         disable=True if quiet else None)  # None: disabled when stderr is not a terminal
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar.total != total:
+            self._bar.reset(total=total)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar(quiet: bool, desc: str, unit: str) -> _ProgressBar:
+    return _ProgressBar(quiet, desc, unit)
 
 
 def _print_warnings(caught) -> None:

@@ -75,7 +75,8 @@ def _problem(model: LifecycleModel):
 
 def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings: Sequence[str] = GROUPINGS,
                      calc_second_order: bool = False, conf_level: float = 0.95, num_resamples: int = 100,
-                     chunk_size: int = 1 << 16, conf_warn_threshold: float = 0.05) -> dict[str, xr.Dataset]:
+                     chunk_size: int = 1 << 16, conf_warn_threshold: float = 0.05,
+                     progress=None) -> dict[str, xr.Dataset]:
     """Sobol' indices of the total footprint for each requested grouping.
 
     Parameters
@@ -97,6 +98,8 @@ def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings
     conf_warn_threshold : float
         Interval half-width above which a :class:`~uncertainty_footprint.warnings.ConvergenceWarning` is
         emitted.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk of model runs (restarts for each grouping).
 
     Returns
     -------
@@ -115,7 +118,8 @@ def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings
         groups = None if grouping == "parameter" else parameter_groups(model, grouping)
         ds = sobol_indices(evaluate, ppf, names=names, n_base=n_base, seed=seed, groups=groups,
                            calc_second_order=calc_second_order, num_resamples=num_resamples,
-                           conf_level=conf_level, chunk_size=chunk_size, conf_warn_threshold=conf_warn_threshold)
+                           conf_level=conf_level, chunk_size=chunk_size, conf_warn_threshold=conf_warn_threshold,
+                           progress=progress)
         ds.attrs["grouped_by"] = grouping
         ds.attrs["output"] = "total footprint [kg CO2-eq]"
         ds.attrs["independence_note"] = "Sobol indices assume independent inputs; correlated inputs are out of scope"

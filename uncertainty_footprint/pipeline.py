@@ -132,7 +132,7 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
                                         groupings=so.groupings, calc_second_order=so.second_order,
                                         conf_level=so.conf_level, num_resamples=so.num_resamples,
-                                        chunk_size=chunk_size)
+                                        chunk_size=chunk_size, progress=progress)
         for sds in result.sobol.values():
             sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
                               "model_sha256": model.fingerprint()})

@@ -291,7 +291,7 @@ def _checked_ppf(ppf: Callable, u: np.ndarray) -> np.ndarray:
 
 
 def _evaluate_design(design: SobolDesign, evaluate: Callable, ppf: Callable,
-                     ppf_columnwise: bool = True) -> tuple[np.ndarray, bool]:
+                     ppf_columnwise: bool = True, progress: Callable | None = None) -> tuple[np.ndarray, bool]:
     """Run the model over the design chunk by chunk.
 
     With ``ppf_columnwise`` (independent inputs: column j of ``ppf(U)`` depends on column j of U only), ``ppf``
@@ -323,6 +323,8 @@ def _evaluate_design(design: SobolDesign, evaluate: Callable, ppf: Callable,
         elif (out.ndim == 1) != one_dim or (not one_dim and out.shape[1] != y.shape[0]):
             raise ValueError(f"evaluate returned shape {out.shape}, inconsistent with earlier chunks")
         y[:, rows] = out[None, :] if one_dim else out.T
+        if progress is not None:
+            progress(rows.stop, design.n_rows)
     if not np.all(np.isfinite(y)):
         raise ValueError("evaluate returned non-finite values (NaN or inf); Sobol indices are undefined")
     return y, one_dim
@@ -624,6 +626,7 @@ def sobol_indices(
     estimator: str = "vectorized",
     conf_warn_threshold: float = 0.05,
     ppf_columnwise: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> xr.Dataset:
     """Sobol' sensitivity indices of a model, SALib-exact and memory-bounded.
 
@@ -674,6 +677,8 @@ def sobol_indices(
         Declare that ``ppf`` acts column by column (independent inputs), so that it is applied to A and B
         only and the cross rows are assembled from their images (same numbers, far fewer inverse-CDF calls).
         Set False for a ``ppf`` that mixes columns.
+    progress : callable, optional
+        Called as ``progress(rows_done, n_rows)`` after each chunk of model evaluations.
 
     Returns
     -------
@@ -708,7 +713,7 @@ def sobol_indices(
     design = SobolDesign(
         n_base, len(names), seed=seed, calc_second_order=calc_second_order, chunk_size=chunk_size, groups=labels
     )
-    y, one_dim = _evaluate_design(design, evaluate, ppf, ppf_columnwise)
+    y, one_dim = _evaluate_design(design, evaluate, ppf, ppf_columnwise, progress)
     k, n_rows, group_labels = design.n_groups, design.n_rows, design.group_labels
     del design  # A and B are no longer needed
     if output_names is not None:
