@@ -264,51 +264,76 @@ TABLE_TOLERANCE = 1e-12
 
 
 class _InverseTable:
-    """Piecewise cubic Hermite interpolant of a *standardized* distribution's ppf on a uniform grid of
-    probabilities; cells whose midpoint error exceeds the tolerance use the exact ppf. Tables are shared by all
-    distributions of the same shape (see :func:`_table`) and built on first use."""
+    """Piecewise cubic Hermite interpolant of a *standardized* distribution's ppf on ``cells`` equal cells of
+    probability ``[u0, u1]``. Cells whose midpoint error exceeds the tolerance are *inexact*; a run of inexact
+    cells at either end (the steep tails) gets a finer sub-table over that run, up to :data:`TABLE_DEPTH`
+    levels; the remaining inexact cells use the exact ppf. Tables are shared by all distributions of the same
+    shape (see :func:`_table`), built on first use, and never pickled (a worker process rebuilds them)."""
 
-    def __init__(self, frozen, cells: int = TABLE_CELLS, tolerance: float = TABLE_TOLERANCE):
-        self.frozen = frozen
+    def __init__(self, frozen, u0: float = 0.0, u1: float = 1.0, depth: int = 0,
+                 cells: int = TABLE_CELLS, tolerance: float = TABLE_TOLERANCE):
+        self.frozen, self.u0, self.u1, self.depth = frozen, u0, u1, depth
         self.cells = cells
         self.tolerance = tolerance
         self.coef = None  # (4, cells) polynomial coefficients in the cell's local coordinate t in [0, 1)
         self.exact = None
+        self.subtables: list["_InverseTable"] = []
 
     def __getstate__(self):
-        # ship the recipe, not the table: a worker process rebuilds it on first use
-        return {"frozen": self.frozen, "cells": self.cells, "tolerance": self.tolerance, "coef": None,
-                "exact": None}
+        state = dict(self.__dict__)
+        state.update(coef=None, exact=None, subtables=[])
+        return state
 
     def build(self) -> None:
         cells, frozen = self.cells, self.frozen
-        grid = np.linspace(0.0, 1.0, cells + 1)
+        grid = np.linspace(self.u0, self.u1, cells + 1)
+        h = (self.u1 - self.u0) / cells
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x = frozen.ppf(grid)
-            m = 1.0 / frozen.pdf(x) / cells  # dx/du over one cell
+            m = h / frozen.pdf(x)  # dx/du over one cell
             x0, x1, m0, m1 = x[:-1], x[1:], m[:-1], m[1:]
             coef = np.column_stack([x0, m0, 3 * (x1 - x0) - 2 * m0 - m1, 2 * (x0 - x1) + m0 + m1])
             mid = coef[:, 0] + 0.5 * (coef[:, 1] + 0.5 * (coef[:, 2] + 0.5 * coef[:, 3]))
-            err = np.abs(mid - frozen.ppf((np.arange(cells) + 0.5) / cells))
+            err = np.abs(mid - frozen.ppf(self.u0 + (np.arange(cells) + 0.5) * h))
         lo, hi = frozen.support()
         width = (hi - lo) if np.isfinite(hi - lo) else float(frozen.std())
         exact = ~(err <= self.tolerance * width)  # NaN (infinite slopes in the tails) counts as inexact
         coef[exact] = 0.0
+        # route[cell]: 0 = this table, 1 = exact ppf, 2 + k = sub-table k
+        route = exact.astype(np.int8)
+        if self.depth < TABLE_DEPTH:
+            good = np.flatnonzero(~exact)
+            if good.size:
+                for first, last in ((0, good[0]), (good[-1] + 1, cells)):
+                    if last > first:  # a run of inexact cells at an end: refine it
+                        sub = _InverseTable(frozen, self.u0 + first * h, self.u0 + last * h, self.depth + 1,
+                                            cells=max(64, cells // 16), tolerance=self.tolerance)
+                        sub.build()
+                        route[first:last] = 2 + len(self.subtables)
+                        self.subtables.append(sub)
         self.coef = np.ascontiguousarray(coef.T)
-        self.exact = exact
+        self.exact = route
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         if self.coef is None:
             self.build()
-        scaled = u * self.cells
-        i = np.minimum(scaled.astype(np.intp), self.cells - 1)
+        scaled = (u - self.u0) * (self.cells / (self.u1 - self.u0))
+        i = np.clip(scaled.astype(np.intp), 0, self.cells - 1)
         t = scaled - i
         c = self.coef
         out = c[0, i] + t * (c[1, i] + t * (c[2, i] + t * c[3, i]))
-        slow = self.exact[i]
-        if slow.any():
-            out[slow] = self.frozen.ppf(u[slow])
+        route = self.exact[i]
+        special = np.flatnonzero(route)
+        if special.size:
+            kinds = route[special]
+            for kind in np.unique(kinds):
+                at = special[kinds == kind]
+                out[at] = self.frozen.ppf(u[at]) if kind == 1 else self.subtables[kind - 2](u[at])
         return out
+
+
+#: Levels of finer sub-tables for the tails of an inverse-CDF table.
+TABLE_DEPTH = 3
 
 
 @lru_cache(maxsize=256)
@@ -320,7 +345,14 @@ def _table(family: str, a: float, b: float) -> _InverseTable:
 
 def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
     table = _table(family, a, b)
-    return lambda u: loc + scale * table(u)
+
+    def ppf(u):
+        out = table(u)
+        out *= scale
+        out += loc
+        return out
+
+    return ppf
 
 
 def _pert_fast(p, frozen):

@@ -32,7 +32,7 @@ SCHEDULERS = ("synchronous", "threads", "processes")
 #: What ``results.nc`` holds: per-sample footprints and inputs, footprints only, or no per-sample data.
 STORE_MODES = ("all", "footprint", "none")
 #: Rows per block of moments (fixed: part of the result's definition, so it never depends on chunking).
-STATS_BLOCK = 1 << 16
+STATS_BLOCK = 1 << 18
 
 
 @dataclass

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
+from .streaming import relative_resolution
 
 __all__ = ["format_summary", "run_report", "catalog_listing", "format_table"]
 
@@ -41,7 +42,8 @@ def run_report(result, out: Path) -> str:
     """What ``run`` prints: the summary, the deterministic reproduction, assumptions and files written."""
     det = result.deterministic
     s = result.experiment.spec.sampling
-    how = "streamed; percentiles from a histogram, relative error < 1.3e-4" if result.extra.get("streamed") else ""
+    how = (f"streamed; percentiles from a histogram, relative error <= {relative_resolution():.1e}"
+           if result.extra.get("streamed") else "")
     lines = [f"{result.experiment.name}  ({s.samples} samples, design {s.design}, seed {s.seed}"
              + (f"; {how}" if how else "") + ")", "Footprint per device, kg CO2-eq", "",
              format_summary(result.summary), ""]

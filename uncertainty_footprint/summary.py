@@ -34,8 +34,13 @@ class SummaryLayout:
 
     def columns(self, footprint: np.ndarray) -> np.ndarray:
         """``(n, n_rows)`` values: the components, their stage sums and the total of each sample."""
-        stage_sums = [footprint[:, m].sum(axis=1) for m in self._masks]
-        return np.column_stack([footprint] + stage_sums + [footprint.sum(axis=1)])
+        n, k = footprint.shape
+        out = np.empty((n, len(self.names)), order="F")  # columns contiguous for per-column statistics
+        out[:, :k] = footprint
+        for j, mask in enumerate(self._masks):
+            out[:, k + j] = footprint[:, mask].sum(axis=1)
+        out[:, -1] = footprint.sum(axis=1)
+        return out
 
     def table(self, mean, sd, pct) -> pd.DataFrame:
         """Assemble the summary table; ``pct`` holds the :data:`PERCENTILES` rows."""
