@@ -124,10 +124,15 @@ def _mapping(value: Any, source: str, path: str, what: str) -> Mapping:
     return value
 
 
+def _section(root: Path, fname: str, key: str, what: str) -> tuple[Path, Mapping]:
+    """The top-level mapping ``key`` of the data file ``fname``."""
+    path = root / fname
+    data = _mapping(read_yaml(path), str(path), "", f"{key!r}")
+    return path, _mapping(data.get(key), str(path), key, what)
+
+
 def _load_sources(root: Path) -> dict[str, str]:
-    path = root / "sources.yaml"
-    data = _mapping(read_yaml(path), str(path), "", "'sources'")
-    sources = _mapping(data.get("sources"), str(path), "sources", "source key -> {cite: ...}")
+    path, sources = _section(root, "sources.yaml", "sources", "source key -> {cite: ...}")
     out = {}
     for key, rec in sources.items():
         if not isinstance(rec, Mapping) or not isinstance(rec.get("cite"), str):
@@ -137,9 +142,7 @@ def _load_sources(root: Path) -> dict[str, str]:
 
 
 def _load_blocks(root: Path) -> dict[str, dict]:
-    path = root / "blocks.yaml"
-    data = _mapping(read_yaml(path), str(path), "", "'blocks'")
-    blocks = _mapping(data.get("blocks"), str(path), "blocks", "block name -> record")
+    path, blocks = _section(root, "blocks.yaml", "blocks", "block name -> record")
     out = {}
     for name, rec in blocks.items():
         where = f"blocks.{name}"
@@ -188,9 +191,7 @@ def _load_items(root: Path, blocks: Mapping[str, Any]) -> tuple[HslItem, ...]:
 def _load_parameters(root: Path, sources: Mapping[str, str]) -> dict[str, Parameter]:
     out: dict[str, Parameter] = {}
     for fname in PARAMETER_FILES:
-        path = root / fname
-        data = _mapping(read_yaml(path), str(path), "", "'parameters'")
-        records = _mapping(data.get("parameters"), str(path), "parameters", "name -> record")
+        path, records = _section(root, fname, "parameters", "name -> record")
         for name, raw in records.items():
             where = f"parameters.{name}"
             if name in out:
@@ -227,11 +228,9 @@ def _load_applications(root: Path, blocks, parameters, sources) -> tuple[dict[st
 
 
 def _load_references(root: Path, sources) -> tuple[dict[str, Parameter], dict[str, str]]:
-    path = root / "reference_devices.yaml"
-    data = _mapping(read_yaml(path), str(path), "", "'reference_devices'")
+    path, records = _section(root, "reference_devices.yaml", "reference_devices", "name -> record")
     devices, labels = {}, {}
-    for name, raw in _mapping(data.get("reference_devices"), str(path), "reference_devices",
-                              "name -> record").items():
+    for name, raw in records.items():
         raw = dict(_mapping(raw, str(path), f"reference_devices.{name}", "a record"))
         labels[name] = str(raw.pop("label", name))
         try:
