@@ -1,0 +1,45 @@
+"""All benchmarks in one command: the Sobol' analysis against SALib (and OpenTURNS) and the Monte Carlo throughput.
+
+Usage::
+
+    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc]
+
+Writes ``sobol_benchmark.*``, ``mc_benchmark.*`` and the scaling plots into DIR (default
+``benchmarks/output/``) and prints the ratios against the targets of issue 5. Speed and memory are measured
+here, never in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a few minutes)")
+    parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
+    parser.add_argument("--only", choices=("sobol", "mc"), default=None, help="run one benchmark only")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if args.only in (None, "sobol"):
+        import sobol_benchmark
+
+        print("== Sobol' analysis: ours vs the SALib path (and OpenTURNS) ==", flush=True)
+        sobol_benchmark.run(args.quick, args.out)
+    if args.only in (None, "mc"):
+        import mc_benchmark
+
+        print("== Monte Carlo throughput and memory ==", flush=True)
+        mc_benchmark.run(args.quick, args.out)
+    print(f"Tables and plots in {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
