@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="confidence level of the bootstrap intervals (default 0.95)")
     sob.add_argument("--num-resamples", metavar="N", type=_positive_int, default=None,
                      help="bootstrap resamples for the intervals (default 100)")
-    run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=1 << 16,
-                     help="samples evaluated at once (memory only; never changes the numbers)")
+    run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=None,
+                     help="samples evaluated at once (memory only; never changes the numbers; default 65536, "
+                          "262144 when streaming)")
     eng = run.add_argument_group("large runs (streaming with dask; numbers never depend on these)")
     eng.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                      help=f"stream the Monte Carlo with bounded memory (default: when --samples exceeds "

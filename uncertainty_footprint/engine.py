@@ -50,6 +50,7 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
           keep_footprint: bool, keep_inputs: bool):
     """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays."""
     ps = model.parameters
+    constant = _constant_columns(model, layout)
     hist = None
     moments = []
     footprint = np.empty((stop - start, len(model.components))) if keep_footprint else None
@@ -59,7 +60,7 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
         block_cols = []
         for lo in range(block_start, block_stop, chunk_size):
             hi = min(lo + chunk_size, block_stop)
-            values = ps.ppf(design.points(lo, hi))
+            values = ps.ppf(design.points(lo, hi), in_place=True)
             fp = model.evaluate(values)
             block_cols.append(layout.columns(fp))
             if keep_footprint:
@@ -68,9 +69,21 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
                 inputs[lo - start:hi - start] = np.column_stack([values[n] for n in ps.names])
         cols = np.concatenate(block_cols) if len(block_cols) > 1 else block_cols[0]
         moments.append(Moments.of(cols))
-        h = histogram(cols)
-        hist = h if hist is None else hist + h
+        h = histogram(cols, layout.alias, constant)
+        if hist is None:
+            hist = h
+        else:
+            hist += h
     return start, stop, hist, moments, footprint, inputs
+
+
+def _constant_columns(model: LifecycleModel, layout: SummaryLayout) -> list[bool]:
+    """Summary columns that cannot vary: components whose inputs are all fixed, and stages made only of them."""
+    ps = model.parameters
+    fixed = [c.kind != "end_of_life" and not any(ps[n].is_random for n in c.parameter_names())
+             for c in model.components]
+    stage_fixed = [all(f for f, st in zip(fixed, layout.stages) if st == stage) for stage in layout.stage_order]
+    return fixed + stage_fixed + [all(fixed)]
 
 
 def get_scheduler(scheduler: str | None, address: str | None):
@@ -80,11 +93,12 @@ def get_scheduler(scheduler: str | None, address: str | None):
 
         client = Client(address, set_as_default=False)
         workers = max(1, sum(client.nthreads().values()))
-        return client, workers
+        return client, 2 * workers
     scheduler = scheduler or "threads"
     if scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {scheduler!r}; allowed: {', '.join(SCHEDULERS)} or an address")
-    return scheduler, (1 if scheduler == "synchronous" else max(1, os.cpu_count() or 1))
+    # two tasks per core in flight keep every core busy while the slowest task of a batch finishes
+    return scheduler, (1 if scheduler == "synchronous" else 2 * max(1, os.cpu_count() or 1))
 
 
 def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, attrs: dict) -> None:
@@ -98,7 +112,8 @@ def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, a
 
 
 def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", seed: int = 1,
-                       chunk_size: int = 1 << 16, task_rows: int = 1 << 20, scheduler: str | None = "threads",
+                       chunk_size: int = STATS_BLOCK, task_rows: int = STATS_BLOCK,
+                       scheduler: str | None = "threads",
                        address: str | None = None, store: str = "footprint", path: str | os.PathLike | None = None,
                        attrs: dict | None = None, progress: Callable[[int, int], None] | None = None
                        ) -> StreamResult:
@@ -169,7 +184,10 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
                                                     chunk_size, layout, keep_fp, keep_in)
                      for s in starts[b:b + in_flight]]
             for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
-                hist = h if hist is None else hist + h
+                if hist is None:
+                    hist = h
+                else:
+                    hist += h
                 moments.extend(ms)
                 if nc is not None:
                     nc["sample"][start:stop] = np.arange(start, stop)

@@ -235,13 +235,16 @@ class ParameterSet(Mapping[str, Parameter]):
     def replace(self, name: str, **changes: Any) -> "ParameterSet":
         return ParameterSet(replace(p, **changes) if p.name == name else p for p in self._params.values())
 
-    def ppf(self, u: np.ndarray) -> dict[str, np.ndarray]:
+    def ppf(self, u: np.ndarray, *, in_place: bool = False) -> dict[str, np.ndarray]:
         """Map a unit-hypercube design to physical values of every parameter.
 
         Parameters
         ----------
         u : numpy.ndarray, shape (n, len(random_names))
-            Design points in (0, 1); column j belongs to ``random_names[j]``.
+            Design points in (0, 1); column j belongs to ``random_names[j]``. Values are clipped to
+            [eps/2, 1 - eps/2] (an exact 0 or 1 would map to an infinite bound).
+        in_place : bool
+            Clip ``u`` in place instead of a copy (for callers that own the design array).
 
         Returns
         -------
@@ -258,8 +261,9 @@ class ParameterSet(Mapping[str, Parameter]):
         column = 0
         for name, p in self._params.items():
             if p.is_random:
-                # an exact 0 or 1 would map to an infinite bound
-                values[name] = p.distribution.ppf(np.clip(u[:, column], eps, 1.0 - eps))
+                col = u[:, column]
+                col = np.clip(col, eps, 1.0 - eps, out=col if in_place else None)
+                values[name] = p.distribution.ppf(col)
                 column += 1
             else:
                 values[name] = np.full(n, p.distribution.central)

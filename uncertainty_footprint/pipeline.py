@@ -40,7 +40,7 @@ class EngineOptions:
     scheduler: str | None = None
     address: str | None = None
     store: str = "footprint"
-    task_rows: int = 1 << 20
+    task_rows: int = 1 << 18
 
     def streams(self, n: int) -> bool:
         if self.stream is not None:
@@ -82,16 +82,16 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
 
 
 def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
-                 chunk_size: int, progress) -> tuple[xr.Dataset | None, pd.DataFrame, bool]:
+                 chunk_size: int | None, progress) -> tuple[xr.Dataset | None, pd.DataFrame, bool]:
     """Run the Monte Carlo in memory or streaming; return (results, summary, streamed)."""
     s = experiment.spec.sampling
     extra = {"experiment_file": str(experiment.source), "application": experiment.spec.application or ""}
     if not engine.streams(s.samples):
-        ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
+        ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or DEFAULT_CHUNK,
                              experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
         ds.attrs.update(extra)
         return ds, summarize(ds), False
-    from .engine import stream_monte_carlo
+    from .engine import STATS_BLOCK, stream_monte_carlo
     from .streaming import relative_resolution
 
     if s.design == "lhs":
@@ -101,7 +101,7 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
     attrs = {**provenance(model, experiment=experiment.name, seed=s.seed, design=s.design, n=s.samples,
                           config_sha256=experiment.sha256), **extra,
              "summary_quantiles": f"streaming histogram, relative error <= {relative_resolution():.2g}"}
-    res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size,
+    res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or STATS_BLOCK,
                              task_rows=engine.task_rows, scheduler=engine.scheduler, address=engine.address,
                              store=store, path=None if store == "none" else Path(folder) / "results.nc",
                              attrs=attrs, progress=progress)
@@ -110,7 +110,7 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
 
 
 def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed=None, design=None,
-                   sobol: dict | None = None, chunk_size: int = DEFAULT_CHUNK, convergence: bool = False,
+                   sobol: dict | None = None, chunk_size: int | None = None, convergence: bool = False,
                    engine: EngineOptions = EngineOptions(), folder: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run an experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or the
@@ -132,14 +132,14 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
                                         groupings=so.groupings, calc_second_order=so.second_order,
                                         conf_level=so.conf_level, num_resamples=so.num_resamples,
-                                        chunk_size=chunk_size, progress=progress)
+                                        chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
         for sds in result.sobol.values():
             sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
                               "model_sha256": model.fingerprint()})
         if convergence and "component" in so.groupings:
             result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
                                                 conf_level=so.conf_level, num_resamples=so.num_resamples,
-                                                chunk_size=chunk_size)
+                                                chunk_size=chunk_size or DEFAULT_CHUNK)
     return result
 
 

@@ -156,7 +156,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
     for start, stop, u in dsgn.chunks(chunk_size):
-        values = ps.ppf(u)
+        values = ps.ppf(u, in_place=True)
         footprint[start:stop] = model.evaluate(values)
         inputs[start:stop] = np.column_stack([values[name] for name in ps.names]) if len(ps) else 0.0
         if progress is not None:

@@ -50,13 +50,24 @@ def _bin_low(b: int) -> float:
     return float(np.array((b + _OFFSET) << _SHIFT, dtype=np.int64).view(np.float64))
 
 
-def histogram(x: np.ndarray) -> np.ndarray:
-    """``(k, N_BINS)`` counts of the columns of ``x`` (rows, k); values must be non-negative and finite."""
+def histogram(x: np.ndarray, alias=None, constant=None) -> np.ndarray:
+    """``(k, N_BINS)`` counts of the columns of ``x`` (rows, k); values must be non-negative and finite.
+
+    ``alias[j] = i < j`` says column j equals column i (its counts are copied); ``constant[j]`` says column j
+    holds one value (all counts go to its bin). Both only save work.
+    """
     if np.any(x < 0) or not np.all(np.isfinite(x)):
         raise ValueError("running statistics need finite, non-negative values")
-    hist = np.empty((x.shape[1], N_BINS), dtype=np.int64)
-    for j in range(x.shape[1]):
-        hist[j] = np.bincount(_bin_index(x[:, j]), minlength=N_BINS)
+    rows, k = x.shape
+    hist = np.empty((k, N_BINS), dtype=np.int64)
+    for j in range(k):
+        if alias is not None and alias[j] != j:
+            hist[j] = hist[alias[j]]
+        elif constant is not None and constant[j]:
+            hist[j] = 0
+            hist[j, _bin_index(x[:1, j])[0]] = rows
+        else:
+            hist[j] = np.bincount(_bin_index(x[:, j]), minlength=N_BINS)
     return hist
 
 

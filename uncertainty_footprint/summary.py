@@ -31,6 +31,12 @@ class SummaryLayout:
         self.levels = ["component"] * len(self.components) + ["stage"] * len(self.stage_order) + ["total"]
         self.stage_column = self.stages + self.stage_order + [""]
         self._masks = [np.array([s == st for s in self.stages]) for st in self.stage_order]
+        # alias[j]: an earlier row with identical values (a stage with a single component is that component)
+        k = len(self.components)
+        self.alias = list(range(len(self.names)))
+        for j, mask in enumerate(self._masks):
+            if mask.sum() == 1:
+                self.alias[k + j] = int(np.flatnonzero(mask)[0])
 
     def columns(self, footprint: np.ndarray) -> np.ndarray:
         """``(n, n_rows)`` values: the components, their stage sums and the total of each sample."""
