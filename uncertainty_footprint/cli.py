@@ -42,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run an experiment and write results", description=(
         "Run an experiment: sample every parameter, evaluate the lifecycle model, print the summary table "
-        "(mean, median, 90 %% and 95 %% intervals, share per component, stage and total, kg CO2-eq) and write "
-        "results.nc, summary.csv and deterministic.csv to the output folder."))
+        "(mean, median, 90 % and 95 % intervals, share per component, stage and total, kg CO2-eq) and the "
+        "Sobol' hotspots, and write results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv, "
+        "report.md, report.html, table.tex and figures/ to the output folder."))
     run.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file, e.g. experiments/kws.yaml")
     run.add_argument("--out", metavar="DIR", type=Path, default=None,
                      help="output folder (default: results/<experiment file stem>/); replaced atomically")
