@@ -122,7 +122,7 @@ def _cmd_run(args) -> int:
              "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
     engine = EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
                            store=args.store)
-    bar = _progress_bar(args.quiet, "Monte Carlo", "samples")
+    bar = _ProgressBar(args.quiet, "Monte Carlo", "samples")
     out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FootprintWarning)
@@ -154,10 +154,6 @@ class _ProgressBar:
 
     def close(self) -> None:
         self._bar.close()
-
-
-def _progress_bar(quiet: bool, desc: str, unit: str) -> _ProgressBar:
-    return _ProgressBar(quiet, desc, unit)
 
 
 def _print_warnings(caught) -> None:

@@ -19,7 +19,7 @@ import xarray as xr
 
 from .errors import ConfigError
 from .model import KG
-from .pipeline import RunResult, atomic_output_dir, run_experiment
+from .pipeline import EngineOptions, RunResult, atomic_output_dir, run_experiment
 from .propagate import DEFAULT_CHUNK
 from .summary import PERCENTILES
 
@@ -80,14 +80,17 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     stems = [p.stem for p in paths]
     if len(set(stems)) != len(stems):
         raise ConfigError("command line", "", f"experiment file names must differ, got {', '.join(stems)}")
+    no_sobol = {"enabled": False}  # a comparison needs the totals only, paired sample by sample in memory
+    in_memory = EngineOptions(stream=False)
     first = run_experiment(paths[0], data_dir=data_dir, samples=samples, seed=seed, design=design,
-                           chunk_size=chunk_size)
+                           chunk_size=chunk_size, sobol=no_sobol, engine=in_memory)
     s = first.results.attrs
     if s["design"] not in CRN_DESIGNS:
         raise ConfigError(str(paths[0]), "sampling.design", f"compare needs a design with common random "
                           f"numbers: {', '.join(CRN_DESIGNS)} (got {s['design']!r})")
     runs = [first] + [run_experiment(p, data_dir=data_dir, samples=s["n_samples"], seed=s["seed"],
-                                     design=s["design"], chunk_size=chunk_size) for p in paths[1:]]
+                                     design=s["design"], chunk_size=chunk_size, sobol=no_sobol, engine=in_memory)
+                      for p in paths[1:]]
     totals = xr.concat([r.results["total"] for r in runs], dim=pd.Index(stems, name="experiment"))
     shared = set.intersection(*(set(r.model.parameters.random_names) for r in runs))
     ds = xr.Dataset({"total": totals}, coords={"experiment_name": ("experiment", [r.experiment.name

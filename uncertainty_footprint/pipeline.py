@@ -21,7 +21,7 @@ from .propagate import DEFAULT_CHUNK, provenance, run_monte_carlo
 from .summary import deterministic_table, summarize
 
 __all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "prepare", "run_experiment", "run_to_folder",
-           "write_outputs", "atomic_output_dir", "published_table"]
+           "write_tables", "write_documents", "atomic_output_dir", "published_table"]
 
 #: Above this many samples a run streams (bounded memory) instead of holding every sample in memory.
 IN_MEMORY_MAX = 1 << 20
@@ -186,18 +186,6 @@ def write_documents(result: RunResult, folder: Path) -> None:
         conv = xr.merge([conv, result.convergence])
     paths = write_figures(result, folder, sobol=result.sobol, convergence=conv, catalog=result.catalog)
     write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
-
-
-def write_outputs(result: RunResult, out: Path, extra_writers: list[Callable[[RunResult, Path], None]] = ()) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``deterministic.csv``, ``sobol.nc`` and ``sobol.csv`` (with a Sobol'
-    analysis) and any extra files (e.g. :func:`write_documents`), atomically."""
-
-    def write(folder: Path) -> None:
-        write_tables(result, folder)
-        for writer in extra_writers:
-            writer(result, folder)
-
-    return atomic_output_dir(out, write)
 
 
 def write_tables(result: RunResult, folder: Path) -> None:
