@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/sobol_benchmark.py [--quick] [--out DIR] [--repeats R] [--seed S] [--profile]
-                                         [--no-openturns | --no-install] [--check]
+                                         [--no-openturns | --install-openturns] [--check]
 
 Model: the keyword-spotting experiment (``experiments/kws.yaml``), its 51 random parameters, the total
 footprint as the output, exactly as :func:`uncertainty_footprint.hotspots.hotspot_analysis` sets it up::
@@ -283,7 +283,7 @@ def _ensure_openturns(enabled: bool, install: bool, log) -> str:
         return "disabled (--no-openturns)"
     if importlib.util.find_spec("openturns") is None:
         if not install:
-            return "not installed (--no-install)"
+            return "not installed (pip install -e '.[bench]', or --install-openturns)"
         log("openturns is missing: trying once `python -m pip install openturns` ...")
         try:
             proc = subprocess.run([sys.executable, "-m", "pip", "install", "openturns"], capture_output=True,
@@ -586,7 +586,7 @@ def _profile_report(prof_path: Path, txt_path: Path, top: int = 25) -> tuple[str
 
 
 def run(quick: bool, out: Path, *, seed: int = SEED, repeats: int = 1, profile: bool = False,
-        openturns: bool = True, install_openturns: bool = True, mem_limit_gib: float = 11.0,
+        openturns: bool = True, install_openturns: bool = False, mem_limit_gib: float = 11.0,
         timeout_s: float = 1800.0, log=print):
     """Run the benchmark, write the CSV/Markdown tables and the scaling plot into ``out``, return the table.
 
@@ -712,7 +712,8 @@ def main(argv=None) -> int:
                         help="fresh processes per measurement; the minimum time is kept (default 1)")
     parser.add_argument("--profile", action="store_true", help="also cProfile our analysis on two cases")
     parser.add_argument("--no-openturns", action="store_true", help="skip the OpenTURNS comparison")
-    parser.add_argument("--no-install", action="store_true", help="do not try to pip install openturns")
+    parser.add_argument("--install-openturns", action="store_true",
+                        help="if OpenTURNS is missing, try once to pip install it (normally: pip install -e '.[bench]')")
     parser.add_argument("--mem-limit-gib", type=float, default=11.0,
                         help="kill a measurement whose RSS exceeds this (default 11)")
     parser.add_argument("--check", action="store_true", help="exit with 1 when a target that was run FAILs")
@@ -722,7 +723,7 @@ def main(argv=None) -> int:
         _worker(json.loads(args.worker))
         return 0
     table = run(args.quick, args.out, seed=args.seed, repeats=args.repeats, profile=args.profile,
-                openturns=not args.no_openturns, install_openturns=not args.no_install,
+                openturns=not args.no_openturns, install_openturns=args.install_openturns,
                 mem_limit_gib=args.mem_limit_gib)
     raw = table.attrs["raw"]
     targets = table.attrs["targets"]
