@@ -386,13 +386,17 @@ def _resample_indices(n_base: int, num_resamples: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(n_base, size=(n_base, num_resamples))
 
 
-def _count_matrix(r: np.ndarray, columns: range) -> np.ndarray:
-    """Resample count matrix: ``C[b, i]`` = how often base point i is drawn in resample ``columns[b]``."""
-    n = r.shape[0]
-    counts = np.empty((len(columns), n))
-    for row, b in enumerate(columns):
-        counts[row] = np.bincount(r[:, b], minlength=n)
-    return counts
+def _count_matrix(r: np.ndarray) -> np.ndarray:
+    """Resample counts ``C[b, i]`` = how often base point i is drawn in resample b, as small integers.
+
+    Multiplicities of N draws among N points stay far below 256, so ``uint8`` suffices (checked; ``uint16``
+    otherwise): 100 resamples of 2**20 base points take 100 MiB.
+    """
+    n, m = r.shape
+    counts = np.empty((m, n), dtype=np.uint16)
+    for b in range(m):
+        counts[b] = np.bincount(r[:, b], minlength=n)
+    return counts.astype(np.uint8) if counts.max(initial=0) < 256 else counts
 
 
 def _split(y: np.ndarray, k: int, calc_second_order: bool):
@@ -441,35 +445,53 @@ def _point_estimates(a, b, ab, ba, calc_second_order: bool) -> dict[str, np.ndar
     return res
 
 
-def _resampled_estimates(counts, a, b, ab, ba, calc_second_order: bool):
-    """S1, ST (and S2) for a batch of bootstrap resamples given by their count matrix.
+def _resampled_sums(counts, a, b, ab, ba, calc_second_order: bool, block: int):
+    """Resample-weighted sums ``C @ f(A, B, AB)`` of every estimator term, one pass over blocks of base points.
 
-    Parameters
-    ----------
-    counts : ndarray, shape (m, n)
-        ``counts[b, i]`` = multiplicity of base point i in resample b (each row sums to n).
-    a, b, ab, ba : standardised parts (see :func:`_split`).
+    Returns a dict of arrays with one row per resample: ``mom`` (m, 4) = sums of a0, b0, a0**2, b0**2 (shifted
+    by the mean of A and B), ``s1`` and ``st`` (m, k), and ``s2`` (list of (m, k - j - 1)) with second order.
+    """
+    n = a.size
+    k = ab.shape[0]
+    m = counts.shape[0]
+    shift = np.mean(np.r_[a, b])
+    sums = {"mom": np.zeros((m, 4)), "s1": np.zeros((m, k)), "st": np.zeros((m, k))}
+    if calc_second_order:
+        sums["s2"] = [np.zeros((m, k - j - 1)) for j in range(k - 1)]
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        c = counts[:, i0:i1].astype(np.float64)
+        ai, bi, abi = a[i0:i1], b[i0:i1], ab[:, i0:i1]
+        a0, b0 = ai - shift, bi - shift
+        sums["mom"] += c @ np.column_stack([a0, b0, a0**2, b0**2])
+        sums["s1"] += c @ (bi * (abi - ai)).T
+        sums["st"] += c @ (0.5 * (ai - abi) ** 2).T
+        if calc_second_order:
+            prod = ai * bi
+            bai = ba[:, i0:i1]
+            for j in range(k - 1):
+                sums["s2"][j] += c @ (bai[j] * abi[j + 1 :] - prod).T
+    return sums
+
+
+def _resampled_estimates(sums, n: int, k: int, calc_second_order: bool):
+    """S1, ST (and S2) of every resample from :func:`_resampled_sums`.
 
     Returns
     -------
     s1, st : ndarray, shape (m, k)
     s2 : ndarray, shape (m, k, k) (upper triangle, NaN elsewhere) or None
     """
-    n = a.size
-    k = ab.shape[0]
-    shift = np.mean(np.r_[a, b])
-    a0, b0 = a - shift, b - shift
-    moments = counts @ np.column_stack([a0, b0, a0**2, b0**2])
-    mean = (moments[:, 0] + moments[:, 1]) / (2 * n)
-    var = ((moments[:, 2] + moments[:, 3]) / (2 * n) - mean**2)[:, None]
-    s1 = _safe_ratio(counts @ (b * (ab - a)).T / n, var)
-    st = _safe_ratio(counts @ (0.5 * (a - ab) ** 2).T / n, var)
+    mom = sums["mom"]
+    mean = (mom[:, 0] + mom[:, 1]) / (2 * n)
+    var = ((mom[:, 2] + mom[:, 3]) / (2 * n) - mean**2)[:, None]
+    s1 = _safe_ratio(sums["s1"] / n, var)
+    st = _safe_ratio(sums["st"] / n, var)
     s2 = None
     if calc_second_order:
-        s2 = np.full((counts.shape[0], k, k), np.nan)
-        prod = a * b
+        s2 = np.full((mom.shape[0], k, k), np.nan)
         for j in range(k - 1):
-            v = _safe_ratio(counts @ (ba[j] * ab[j + 1 :] - prod).T / n, var)
+            v = _safe_ratio(sums["s2"][j] / n, var)
             s2[:, j, j + 1 :] = v - s1[:, j : j + 1] - s1[:, j + 1 :]
     return s1, st, s2
 
@@ -488,8 +510,9 @@ def _analyze_vectorized(
     Gives the same point estimates and, since the resample indices are drawn with the same call
     (``np.random.default_rng(seed).integers(N, size=(N, num_resamples))``), the same confidence intervals as
     :func:`SALib.analyze.sobol.analyze` up to floating-point round-off.  Every resampled mean is a row of
-    ``C @ f(A, B, AB)`` with ``C`` the (num_resamples x N) matrix of resample counts, which is processed in
-    pieces of at most ``_COUNT_PIECE_BYTES``.
+    ``C @ f(A, B, AB)`` with ``C`` the (num_resamples x N) matrix of resample counts (kept as small integers),
+    accumulated in one pass over blocks of base points whose working arrays stay within
+    ``_COUNT_PIECE_BYTES``.
 
     Parameters
     ----------
@@ -518,18 +541,13 @@ def _analyze_vectorized(
     z = norm.ppf(0.5 + conf_level / 2)
     live = [o for o in range(y.shape[0]) if not _is_constant(y[o])]
     parts = {o: _split(y[o], k, calc_second_order) for o in live}
-    boot = {o: ([], [], []) for o in live}
-    r = _resample_indices(n, num_resamples, seed)
-    drawn = np.zeros(n)
-    per_piece = max(1, _COUNT_PIECE_BYTES // (8 * n))
-    for start in range(0, num_resamples, per_piece):
-        counts = _count_matrix(r, range(start, min(start + per_piece, num_resamples)))
-        drawn += counts.sum(axis=0)
-        for o in live:
-            for store, est in zip(boot[o], _resampled_estimates(counts, *parts[o], calc_second_order)):
-                store.append(est)
-    del r
-    drawn = drawn > 0
+    counts = _count_matrix(_resample_indices(n, num_resamples, seed))
+    drawn = counts.any(axis=0)
+    # base points per block: the float copy of the counts and the k-wide terms stay within _COUNT_PIECE_BYTES
+    block = max(1, _COUNT_PIECE_BYTES // (8 * (num_resamples + 4 * k + 4)))
+    boot = {o: _resampled_estimates(_resampled_sums(counts, *parts[o], calc_second_order, block), n, k,
+                                    calc_second_order) for o in live}
+    del counts
     results = []
     for o in range(y.shape[0]):
         if o not in parts:
@@ -538,10 +556,9 @@ def _analyze_vectorized(
         a, b, ab, ba = parts[o]
         res = _point_estimates(a, b, ab, ba, calc_second_order)
         spread = np.ptp(np.r_[a[drawn], b[drawn]])
-        for key, store in zip(("S1", "ST", "S2"), boot[o]):
+        for key, samples in zip(("S1", "ST", "S2"), boot[o]):
             if key not in res:
                 continue
-            samples = np.concatenate(store)
             if spread <= _EPS:  # SALib: resampled estimates are all zero
                 samples = np.where(np.isnan(samples), np.nan, 0.0)
             res[f"{key}_conf"] = z * samples.std(axis=0, ddof=1)
