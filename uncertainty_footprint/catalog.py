@@ -19,13 +19,14 @@ import yaml
 
 from .distributions import as_number
 from .errors import ConfigError, SpecError
-from .parameters import Parameter, parse_record
+from .parameters import STATUSES, Parameter, parse_record
 
 __all__ = ["Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
 
 PARAMETER_FILES = ("unit_factors.yaml", "use_stage.yaml", "training.yaml", "end_of_life.yaml")
 BLOCK_MODELS = ("items", "transport")
-HSL_COLUMNS = ("block", "hsl", "item", "parameter", "unit", "low", "typical", "high", "factor", "source", "notes")
+HSL_COLUMNS = ("block", "hsl", "item", "parameter", "unit", "low", "typical", "high", "factor", "source", "status",
+               "notes")
 
 
 def default_data_dir() -> Path:
@@ -72,6 +73,7 @@ class HslItem:
     high: float
     factor: str
     source: str
+    status: str
     notes: str
 
 
@@ -181,10 +183,12 @@ def _load_items(root: Path, blocks: Mapping[str, Any]) -> tuple[HslItem, ...]:
                 raise SpecError(f"needs 0 <= low <= typical <= high, got {low:g}, {typ:g}, {high:g}")
             if blocks[row["block"]]["model"] == "items" and not row["factor"]:
                 raise SpecError("an item of an 'items' block needs a factor")
+            if row["status"] not in STATUSES:
+                raise SpecError(f"status must be one of {', '.join(STATUSES)}, got {row['status']!r}")
         except (SpecError, ValueError) as exc:
             raise ConfigError(str(path), where, str(exc)) from None
         items.append(HslItem(row["block"], hsl, row["item"], row["parameter"], row["unit"], low, typ, high,
-                             row["factor"], row["source"], row["notes"]))
+                             row["factor"], row["source"], row["status"], row["notes"]))
     return tuple(items)
 
 

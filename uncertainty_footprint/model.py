@@ -176,7 +176,7 @@ def _hsl_quantity(item, mode: str, origin: str) -> Parameter:
     else:
         spec, scen = {"family": mode, "low": lo, "mode": typ, "high": hi}, scenarios
     return Parameter(name=item.parameter, unit=item.unit, distribution=make_distribution(spec),
-                     nominal=spec.get("value", typ), status="quoted", source=(item.source,),
+                     nominal=spec.get("value", typ), status=item.status, source=(item.source,),
                      description=f"{item.item.replace('_', ' ')} ({item.block}, HSL-{item.hsl})",
                      note=item.notes, origin=origin, scenarios=scen)
 
