@@ -54,3 +54,16 @@ def test_compare_refuses_sobol_design_and_single_file(tmp_path, capsys):
     assert main(["compare", str(KWS), "--out", str(tmp_path / "y")]) == 2
     assert "at least two" in capsys.readouterr().err
     assert not (tmp_path / "y").exists()
+
+
+def test_compare_refuses_a_design_without_common_random_numbers(tmp_path, capsys):
+    import yaml
+
+    raw = yaml.safe_load(KWS.read_text())
+    raw["sampling"]["design"] = "sobol"
+    path = tmp_path / "kws_sobol.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["compare", str(path), str(IC), "--out", str(tmp_path / "z"), "--samples", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "sampling.design" in err and "common random" in err and "mc, lhs" in err
+    assert not (tmp_path / "z").exists()
