@@ -11,7 +11,7 @@ from uncertainty_footprint.cli import main
 from uncertainty_footprint.engine import STATS_BLOCK, stream_monte_carlo
 from uncertainty_footprint.pipeline import prepare
 from uncertainty_footprint.propagate import run_monte_carlo
-from uncertainty_footprint.streaming import RunningStats, relative_resolution
+from uncertainty_footprint.streaming import Moments, RunningStats, histogram, relative_resolution
 from uncertainty_footprint.summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,15 +71,18 @@ def test_local_cluster_gives_the_single_process_numbers(model, reference):
 def test_running_stats_quantiles_and_merging():
     rng = np.random.default_rng(3)
     x = np.column_stack([rng.lognormal(0, 1, 100_000), rng.uniform(0, 5, 100_000), np.zeros(100_000)])
-    whole = RunningStats.of(x)
-    parts = RunningStats.of(x[:30_000]).merge(RunningStats.of(x[30_000:]))
-    np.testing.assert_array_equal(whole.hist, parts.hist)
-    np.testing.assert_allclose(parts.mean, x.mean(axis=0), rtol=1e-13)
-    np.testing.assert_allclose(parts.std, x.std(axis=0, ddof=1), rtol=1e-12)
+    blocks = [x[:30_000], x[30_000:70_000], x[70_000:]]
+    hist = sum(histogram(b) for b in blocks)
+    np.testing.assert_array_equal(hist, histogram(x))  # histograms add exactly
+    stats = RunningStats.from_blocks([Moments.of(b) for b in blocks], hist)
+    np.testing.assert_allclose(stats.mean, x.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(stats.std, x.std(axis=0, ddof=1), rtol=1e-12)
     for q in (0.025, 0.5, 0.975):
-        np.testing.assert_allclose(whole.quantile(q), np.quantile(x, q, axis=0), rtol=relative_resolution())
+        np.testing.assert_allclose(stats.quantile(q), np.quantile(x, q, axis=0), rtol=relative_resolution())
+    # aliased and constant columns give the counts a full computation gives
+    np.testing.assert_array_equal(histogram(x, alias=[0, 1, 2], constant=[False, False, True]), histogram(x))
     with pytest.raises(ValueError, match="non-negative"):
-        RunningStats.of(-x)
+        histogram(-x)
 
 
 def test_streaming_refuses_lhs(model):

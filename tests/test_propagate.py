@@ -9,7 +9,7 @@ import yaml
 
 from uncertainty_footprint.catalog import load_catalog
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.config import load_experiment, parse_experiment
+from uncertainty_footprint.config import parse_experiment
 from uncertainty_footprint.model import build_model
 from uncertainty_footprint.pipeline import run_experiment
 from uncertainty_footprint.propagate import run_monte_carlo

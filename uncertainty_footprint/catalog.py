@@ -112,12 +112,6 @@ class Catalog:
     def block_items(self, block: str, hsl: int) -> list[HslItem]:
         return [it for it in self.items if it.block == block and it.hsl == hsl]
 
-    def allowed_hsl(self, block: str) -> list[int]:
-        return sorted(self.blocks[block]["hsl"])
-
-    def files(self) -> list[Path]:
-        """The data files, for provenance hashes."""
-        return sorted(p for p in self.root.iterdir() if p.suffix in (".yaml", ".csv"))
 
 
 def _mapping(value: Any, source: str, path: str, what: str) -> Mapping:

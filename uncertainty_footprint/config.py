@@ -165,9 +165,6 @@ class Experiment:
             raise _config_error(exc, "command line", prefix=section) from None
         return Experiment(self.spec.model_copy(update={section: options}), self.source, self.sha256)
 
-    def with_sampling(self, **changes: Any) -> "Experiment":
-        return self.with_options("sampling", **changes)
-
 
 def _loc(loc: tuple) -> str:
     parts = []

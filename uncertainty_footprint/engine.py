@@ -11,17 +11,15 @@ depend on the chunk size, the task size, the scheduler or the number of workers.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import xarray as xr
 
-from .model import KG, LifecycleModel
-from .propagate import dataset_skeleton
+from .model import LifecycleModel
+from .propagate import dataset_skeleton, evaluate_rows
 from .sampling import make_design
 from .streaming import Moments, RunningStats, histogram
 from .summary import SummaryLayout, summarize_running
@@ -60,13 +58,12 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
         block_cols = []
         for lo in range(block_start, block_stop, chunk_size):
             hi = min(lo + chunk_size, block_stop)
-            values = ps.ppf(design.points(lo, hi), in_place=True)
-            fp = model.evaluate(values)
+            fp, iv = evaluate_rows(model, design, lo, hi, keep_inputs)
             block_cols.append(layout.columns(fp))
             if keep_footprint:
                 footprint[lo - start:hi - start] = fp
             if keep_inputs:
-                inputs[lo - start:hi - start] = np.column_stack([values[n] for n in ps.names])
+                inputs[lo - start:hi - start] = iv
         cols = np.concatenate(block_cols) if len(block_cols) > 1 else block_cols[0]
         moments.append(Moments.of(cols))
         h = histogram(cols, layout.alias, constant)
@@ -202,8 +199,5 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
             nc.close()
         if hasattr(target, "close"):
             target.close()
-    folded = moments[0]
-    for m in moments[1:]:
-        folded = folded.merge(m)
-    stats = RunningStats(folded, hist)
+    stats = RunningStats.from_blocks(moments, hist)
     return StreamResult(summarize_running(stats, layout), stats, layout, path, n)

@@ -17,6 +17,7 @@ scope.
 
 from __future__ import annotations
 
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ import xarray as xr
 
 from .model import LifecycleModel
 from .sensitivity import sobol_indices
+from .warnings import ConvergenceWarning
 
 __all__ = ["GROUPINGS", "parameter_groups", "hotspot_analysis", "sobol_table", "to_datatree", "from_datatree"]
 
@@ -58,16 +60,13 @@ def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
 def _problem(model: LifecycleModel):
     ps = model.parameters
     names = ps.random_names
-    fixed = {n: ps[n].distribution.central for n in ps if not ps[n].is_random}
     dists = [ps[n].distribution for n in names]
 
     def ppf(u: np.ndarray) -> np.ndarray:
         return np.column_stack([d.ppf(u[:, j]) for j, d in enumerate(dists)])
 
     def evaluate(x: np.ndarray) -> np.ndarray:
-        n = x.shape[0]
-        values = {name: x[:, j] for j, name in enumerate(names)}
-        values.update({name: np.full(n, v) for name, v in fixed.items()})
+        values = ps.values({name: x[:, j] for j, name in enumerate(names)}, x.shape[0])
         return model.evaluate(values).sum(axis=1)
 
     return names, ppf, evaluate
@@ -144,10 +143,6 @@ def st_convergence(model: LifecycleModel, *, n_base: int, seed: int, grouping: s
     """
     sizes = [n_base >> k for k in range(steps - 1, -1, -1) if n_base >> k >= 2]
     parts = []
-    import warnings
-
-    from .warnings import ConvergenceWarning
-
     for nb in sizes:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # small N are expected to be wide here

@@ -137,18 +137,10 @@ class LifecycleModel:
             done.append((comp, out[:, j]))
         return out
 
-    def evaluate_design(self, u: np.ndarray) -> np.ndarray:
-        """Evaluate on unit-hypercube points (one column per random parameter)."""
-        return self.evaluate(self.parameters.ppf(u))
-
     def deterministic(self) -> dict[str, np.ndarray]:
         """Deterministic footprint per scenario ``lower``/``typical``/``upper``: each array has one value per
         component (HSL quantities at the scenario's value, every other parameter at its nominal)."""
         return {s: self.evaluate(self.parameters.deterministic(s))[0] for s in ("lower", "typical", "upper")}
-
-    def component_parameters(self) -> dict[str, list[str]]:
-        """Component name -> the names of the parameters it consumes (end of life: its own only)."""
-        return {c.name: c.parameter_names() for c in self.components}
 
     def fingerprint(self) -> str:
         """SHA-256 of the resolved model: components and every parameter's distribution, nominal and status."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -232,9 +232,6 @@ class ParameterSet(Mapping[str, Parameter]):
         """Names of the parameters that take a design column, in order."""
         return [n for n, p in self._params.items() if p.is_random]
 
-    def replace(self, name: str, **changes: Any) -> "ParameterSet":
-        return ParameterSet(replace(p, **changes) if p.name == name else p for p in self._params.values())
-
     def ppf(self, u: np.ndarray, *, in_place: bool = False) -> dict[str, np.ndarray]:
         """Map a unit-hypercube design to physical values of every parameter.
 
@@ -256,18 +253,17 @@ class ParameterSet(Mapping[str, Parameter]):
         if u.ndim != 2 or u.shape[1] != len(names):
             raise ValueError(f"design must have shape (n, {len(names)}), got {u.shape}")
         eps = np.finfo(float).eps / 2
-        n = u.shape[0]
-        values = {}
-        column = 0
-        for name, p in self._params.items():
-            if p.is_random:
-                col = u[:, column]
-                col = np.clip(col, eps, 1.0 - eps, out=col if in_place else None)
-                values[name] = p.distribution.ppf(col)
-                column += 1
-            else:
-                values[name] = np.full(n, p.distribution.central)
-        return values
+        random = {}
+        for column, name in enumerate(names):
+            col = u[:, column]
+            col = np.clip(col, eps, 1.0 - eps, out=col if in_place else None)
+            random[name] = self._params[name].distribution.ppf(col)
+        return self.values(random, u.shape[0])
+
+    def values(self, random: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        """Every parameter's values in order: ``random`` holds the random ones, fixed ones are filled in."""
+        return {name: random[name] if p.is_random else np.full(n, p.distribution.central)
+                for name, p in self._params.items()}
 
     def deterministic(self, scenario: str | None = None) -> dict[str, np.ndarray]:
         """Values for the deterministic evaluation: the scenario's HSL quantity where defined, else nominal."""

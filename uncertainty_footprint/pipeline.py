@@ -73,7 +73,7 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
     table. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
     """
     catalog = load_catalog(data_dir)
-    experiment = load_experiment(path).with_sampling(samples=samples, seed=seed, design=design)
+    experiment = load_experiment(path).with_options("sampling", samples=samples, seed=seed, design=design)
     if sobol:
         experiment = experiment.with_options("sobol", **sobol)
     model = build_model(experiment, catalog)

@@ -124,6 +124,20 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
     return ds
 
 
+def evaluate_rows(model: LifecycleModel, design, start: int, stop: int,
+                  with_inputs: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows ``start:stop`` of a design through the inverse CDF and the model.
+
+    Returns the footprint ``(rows, n_components)`` and, with ``with_inputs``, the input values
+    ``(rows, n_parameters)`` in parameter order.
+    """
+    ps = model.parameters
+    values = ps.ppf(design.points(start, stop), in_place=True)  # the design's rows are ours to clip
+    footprint = model.evaluate(values)
+    inputs = np.column_stack([values[n] for n in ps.names]) if with_inputs and len(ps) else None
+    return footprint, inputs
+
+
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
                     chunk_size: int = DEFAULT_CHUNK, experiment: str = "", config_sha256: str = "",
                     progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
@@ -155,10 +169,11 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     dsgn = make_design(design, n, ps.random_names, seed)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
-    for start, stop, u in dsgn.chunks(chunk_size):
-        values = ps.ppf(u, in_place=True)
-        footprint[start:stop] = model.evaluate(values)
-        inputs[start:stop] = np.column_stack([values[name] for name in ps.names]) if len(ps) else 0.0
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        fp, iv = evaluate_rows(model, dsgn, start, stop)
+        footprint[start:stop] = fp
+        inputs[start:stop] = 0.0 if iv is None else iv
         if progress is not None:
             progress(stop, n)
     ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)

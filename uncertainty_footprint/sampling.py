@@ -96,9 +96,9 @@ class MonteCarloDesign(Design):
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
-        if start % MC_BLOCK == 0 and (stop - start == MC_BLOCK or stop == self.n) and \
-                start // MC_BLOCK == (stop - 1) // MC_BLOCK:
-            return self._block(start // MC_BLOCK)  # one whole block: no copy
+        k, offset = divmod(start, MC_BLOCK)
+        if offset == 0 and stop == min(start + MC_BLOCK, self.n):
+            return self._block(k)  # exactly one whole block: no copy
         out = np.empty((stop - start, self.d), order="F")
         pos = start
         while pos < stop:

@@ -99,41 +99,27 @@ class Moments:
 
 @dataclass
 class RunningStats:
-    """Statistics of ``k`` columns accumulated over chunks of rows: :class:`Moments` and a histogram.
+    """Statistics of ``k`` columns accumulated over fixed blocks of rows: :class:`Moments` and a histogram.
 
-    Create with :meth:`of` from a chunk and combine with :meth:`merge`. Histograms add exactly; moments merged
-    in the same order give the same bytes, so callers that need chunking-independent results merge the moments
-    of fixed blocks in block order (see :mod:`uncertainty_footprint.engine`).
+    Build with :meth:`from_blocks`: histograms add exactly and the block moments are folded in block order, so
+    the result does not depend on how the blocks were grouped into chunks or tasks (see
+    :mod:`uncertainty_footprint.engine`).
     """
 
     moments: Moments
     hist: np.ndarray  # (k, N_BINS) int64
 
     @classmethod
-    def of(cls, x: np.ndarray) -> "RunningStats":
-        """Statistics of a chunk ``x`` with shape (rows, k); values must be non-negative and finite."""
-        x = np.asarray(x, dtype=float)
-        moments = Moments.of(x)
-        return cls(moments, histogram(x))
-
-    def merge(self, other: "RunningStats") -> "RunningStats":
-        return RunningStats(self.moments.merge(other.moments), self.hist + other.hist)
-
-    @property
-    def count(self) -> int:
-        return self.moments.count
+    def from_blocks(cls, moments: list[Moments], hist: np.ndarray) -> "RunningStats":
+        """Fold the moments of consecutive blocks in order; ``hist`` is the sum of their histograms."""
+        folded = moments[0]
+        for m in moments[1:]:
+            folded = folded.merge(m)
+        return cls(folded, hist)
 
     @property
     def mean(self) -> np.ndarray:
         return self.moments.mean
-
-    @property
-    def minimum(self) -> np.ndarray:
-        return self.moments.minimum
-
-    @property
-    def maximum(self) -> np.ndarray:
-        return self.moments.maximum
 
     @property
     def std(self) -> np.ndarray:
@@ -143,14 +129,15 @@ class RunningStats:
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``q`` quantile (0 <= q <= 1) of every column, from the histogram (linear inside a bin)."""
+        m = self.moments
         out = np.empty(self.hist.shape[0])
-        target = q * self.count
+        target = q * m.count
         for j, h in enumerate(self.hist):
             cum = np.cumsum(h)
             b = min(int(np.searchsorted(cum, target, side="left")), N_BINS - 1)
             before = cum[b - 1] if b > 0 else 0
             frac = (target - before) / h[b] if h[b] else 0.0
-            lo = self.minimum[j] if b == 0 else max(_bin_low(b), self.minimum[j])
-            hi = self.maximum[j] if b == N_BINS - 1 else min(_bin_low(b + 1), self.maximum[j])
+            lo = m.minimum[j] if b == 0 else max(_bin_low(b), m.minimum[j])
+            hi = m.maximum[j] if b == N_BINS - 1 else min(_bin_low(b + 1), m.maximum[j])
             out[j] = lo + frac * (hi - lo)
         return out

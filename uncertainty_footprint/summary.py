@@ -8,11 +8,10 @@ import xarray as xr
 
 from .model import STAGES
 
-__all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "PERCENTILES", "SUMMARY_COLUMNS"]
+__all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "PERCENTILES"]
 
 #: Percentiles reported: 95 % (2.5-97.5) and 90 % (5-95) intervals and the median.
 PERCENTILES = (2.5, 5.0, 50.0, 95.0, 97.5)
-SUMMARY_COLUMNS = ("level", "stage", "mean", "sd", "median", "p2_5", "p5", "p95", "p97_5", "share")
 
 
 def _stage_order(stages) -> list[str]:

@@ -11,7 +11,3 @@ class FootprintWarning(UserWarning):
 
 class ConvergenceWarning(FootprintWarning):
     """A Monte Carlo or Sobol estimate has not converged to the requested precision."""
-
-
-class AssumedParameterWarning(FootprintWarning):
-    """A result depends on a parameter whose value is an assumed placeholder."""
