@@ -6,7 +6,7 @@ Usage::
 
 Each case runs in a fresh process (so its peak memory is its own): the model is built and warmed up (inverse-CDF
 tables), the resident set size is read (baseline), then the measured section runs
-:func:`uncertainty_footprint.engine.stream_monte_carlo` end to end (design, inverse CDF, model, running
+:func:`uncertainty_footprint.analysis.streaming.stream_monte_carlo` end to end (design, inverse CDF, model, running
 statistics and the summary table; ``store=footprint`` also writes every sample to ``results.nc``). Targets
 (issue 5): >= 1 million samples per second at 10**7 samples, peak memory independent of the sample count.
 """
@@ -33,8 +33,8 @@ TARGET_RATE = 1.0e6
 
 
 def _worker(n: int, scheduler: str, store: str) -> dict:
-    from uncertainty_footprint.engine import stream_monte_carlo
-    from uncertainty_footprint.pipeline import prepare
+    from uncertainty_footprint.analysis.streaming import stream_monte_carlo
+    from uncertainty_footprint.analysis.run import prepare
 
     model = prepare(ROOT / "experiments" / "kws.yaml")[2]
     stream_monte_carlo(model, n=1 << 16, design="mc", seed=1, scheduler="synchronous", store="none")  # warm-up

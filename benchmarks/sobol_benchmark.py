@@ -6,14 +6,14 @@ Usage::
                                          [--no-openturns | --install-openturns] [--check]
 
 Model: the keyword-spotting experiment (``experiments/kws.yaml``), its 51 random parameters, the total
-footprint as the output, exactly as :func:`uncertainty_footprint.hotspots.hotspot_analysis` sets it up::
+footprint as the output, exactly as :func:`uncertainty_footprint.analysis.hotspots.hotspot_analysis` sets it up::
 
     exp, cat, model, _ = prepare("experiments/kws.yaml")
     names, ppf, evaluate = _problem(model)      # ppf(U (n, d)) -> X (n, d); evaluate(X) -> total (n,)
 
 Sides (all with the same ``ppf`` and ``evaluate``, N base points, 100 bootstrap resamples, 95 % intervals):
 
-* ``ours``: :func:`uncertainty_footprint.sensitivity.sobol_indices` (chunked design, ``ppf`` on A and B only,
+* ``ours``: :func:`uncertainty_footprint.analysis.sobol.sobol_indices` (chunked design, ``ppf`` on A and B only,
   vectorized bootstrap): design + evaluation + S1/ST (/S2) with intervals.
 * ``salib``: ``SALib.sample.sobol.sample`` -> exact zeros replaced by ``2**-31`` (the package's
   ``_OPEN_UNIT_ZERO``) -> ``Y = evaluate(ppf(U))`` in one go -> ``SALib.analyze.sobol.analyze``.
@@ -94,7 +94,7 @@ SIDE_LABEL = {
 def _analysis_ours(names, ppf, evaluate, *, n_base, second_order, seed):
     import numpy as np
 
-    from uncertainty_footprint.sensitivity import sobol_indices
+    from uncertainty_footprint.analysis.sobol import sobol_indices
 
     ds = sobol_indices(evaluate, ppf, names=names, n_base=n_base, seed=seed, calc_second_order=second_order,
                        num_resamples=NUM_RESAMPLES, conf_level=CONF_LEVEL)
@@ -106,7 +106,7 @@ def _analysis_salib(names, ppf, evaluate, *, n_base, second_order, seed):
     from SALib.analyze import sobol as salib_analyze
     from SALib.sample import sobol as salib_sample
 
-    from uncertainty_footprint.sensitivity import _OPEN_UNIT_ZERO
+    from uncertainty_footprint.analysis.sobol import _OPEN_UNIT_ZERO
 
     d = len(names)
     problem = {"num_vars": d, "names": list(names), "bounds": [[0.0, 1.0]] * d}
@@ -123,7 +123,7 @@ def _analysis_ot(names, ppf, evaluate, *, n_base, second_order, seed, pyfunc):
     import numpy as np
     import openturns as ot
 
-    from uncertainty_footprint.sensitivity import _OPEN_UNIT_ZERO
+    from uncertainty_footprint.analysis.sobol import _OPEN_UNIT_ZERO
 
     if second_order:
         raise ValueError("the OpenTURNS comparison is first and total order only")
@@ -191,8 +191,8 @@ def _worker(spec: dict) -> None:
     import SALib.analyze.sobol  # noqa: F401  - every worker imports the same libraries: a common baseline
     import SALib.sample.sobol  # noqa: F401
 
-    from uncertainty_footprint.hotspots import _problem
-    from uncertainty_footprint.pipeline import prepare
+    from uncertainty_footprint.analysis.hotspots import _problem
+    from uncertainty_footprint.analysis.run import prepare
 
     side = spec["side"]
     if side.startswith("ot"):

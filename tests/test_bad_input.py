@@ -17,10 +17,10 @@ import pytest
 import xarray as xr
 import yaml
 
-from uncertainty_footprint.catalog import load_catalog
+from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.config import load_experiment
-from uncertainty_footprint.model import build_model
+from uncertainty_footprint.inputs.experiment import load_experiment
+from uncertainty_footprint.model.builder import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.compare import compare_experiments, paired_differences
+from uncertainty_footprint.analysis.compare import compare_experiments, paired_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"

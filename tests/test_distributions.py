@@ -30,12 +30,12 @@ import pytest
 import yaml
 from scipy import stats
 
-from uncertainty_footprint import model as model_mod
-from uncertainty_footprint.catalog import load_catalog
-from uncertainty_footprint.config import parse_experiment
-from uncertainty_footprint.distributions import FAMILIES, Distribution, as_number, make_distribution
+from uncertainty_footprint.model import builder as model_mod
+from uncertainty_footprint.inputs.catalog import load_catalog
+from uncertainty_footprint.inputs.experiment import parse_experiment
+from uncertainty_footprint.inputs.distributions import FAMILIES, Distribution, as_number, make_distribution
 from uncertainty_footprint.errors import SpecError
-from uncertainty_footprint.parameters import STATUSES, ParameterSet
+from uncertainty_footprint.inputs.parameters import STATUSES, ParameterSet
 
 CAT = load_catalog()
 HSL_MODES = ("pert", "triangular", "uniform")
@@ -293,7 +293,7 @@ def test_central_follows_the_nominal_rule(dist):
 
 def _raw_records() -> dict[str, dict]:
     """Raw YAML records by collection id (catalog and application presets), to see whether a nominal is declared."""
-    from uncertainty_footprint.catalog import PARAMETER_FILES
+    from uncertainty_footprint.inputs.catalog import PARAMETER_FILES
 
     raw = {}
     for fname in PARAMETER_FILES:

@@ -8,11 +8,11 @@ import pytest
 import xarray as xr
 
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.engine import STATS_BLOCK, stream_monte_carlo
-from uncertainty_footprint.pipeline import prepare
-from uncertainty_footprint.propagate import run_monte_carlo
-from uncertainty_footprint.streaming import Moments, RunningStats, histogram, relative_resolution
-from uncertainty_footprint.summary import summarize
+from uncertainty_footprint.analysis.streaming import STATS_BLOCK, stream_monte_carlo
+from uncertainty_footprint.analysis.run import prepare
+from uncertainty_footprint.analysis.propagate import run_monte_carlo
+from uncertainty_footprint.analysis.running_stats import Moments, RunningStats, histogram, relative_resolution
+from uncertainty_footprint.analysis.summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"

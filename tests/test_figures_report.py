@@ -1,4 +1,4 @@
-"""Tests of :mod:`uncertainty_footprint.figures` and :mod:`uncertainty_footprint.report`."""
+"""Tests of :mod:`uncertainty_footprint.reports.figures` and :mod:`uncertainty_footprint.reports.document`."""
 
 import base64
 import re
@@ -11,11 +11,11 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from uncertainty_footprint import figures as F
-from uncertainty_footprint import report as R
-from uncertainty_footprint.catalog import load_catalog
-from uncertainty_footprint.model import KG
-from uncertainty_footprint.pipeline import published_table, run_experiment
+from uncertainty_footprint.reports import figures as F
+from uncertainty_footprint.reports import document as R
+from uncertainty_footprint.inputs.catalog import load_catalog
+from uncertainty_footprint.model.builder import KG
+from uncertainty_footprint.analysis.run import run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_NAMES = ("total_distribution", "component_intervals", "component_intervals_log", "comparison_stacked",
@@ -260,7 +260,7 @@ def test_report_md_sections(run):
         assert re.search(rf"\| `{stage}` \| {NUMBER} \| {NUMBER} \| {_fmt(value, R.SOBOL_DECIMALS)} \|", text)
     # deterministic table beside the published column, with the difference
     det = run["result"].deterministic
-    pub = published_table(run["catalog"])["kws_typical"]
+    pub = run["catalog"].published_table()["kws_typical"]
     line = re.search(r"^\| `casing` \| .*$", text.split("## Reproduction")[1], re.M).group(0)
     assert _fmt(det.loc["casing", "typical"], 4) in line and "0.27" in line
     assert _fmt(det.loc["casing", "typical"] - pub["casing"], 4) in line

@@ -9,9 +9,9 @@ import pytest
 import xarray as xr
 
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.hotspots import (from_datatree, hotspot_analysis, parameter_groups, sobol_table,
+from uncertainty_footprint.analysis.hotspots import (from_datatree, hotspot_analysis, parameter_groups, sobol_table,
                                             to_datatree)
-from uncertainty_footprint.pipeline import prepare
+from uncertainty_footprint.analysis.run import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"
@@ -38,9 +38,9 @@ def test_groups_partition_the_random_parameters(kws_sobol):
 def test_shared_parameters_form_joint_groups():
     import yaml
 
-    from uncertainty_footprint.catalog import load_catalog
-    from uncertainty_footprint.config import parse_experiment
-    from uncertainty_footprint.model import build_model
+    from uncertainty_footprint.inputs.catalog import load_catalog
+    from uncertainty_footprint.inputs.experiment import parse_experiment
+    from uncertainty_footprint.model.builder import build_model
 
     raw = yaml.safe_load(KWS.read_text())
     raw["blocks"]["others"] = 1  # the steel shield shares steel_factor with the casing

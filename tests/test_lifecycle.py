@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from uncertainty_footprint import lifecycle
-from uncertainty_footprint.model import COMPONENT_KINDS, Component, LifecycleModel
-from uncertainty_footprint.parameters import ParameterSet
+from uncertainty_footprint.model import lifecycle
+from uncertainty_footprint.model.builder import COMPONENT_KINDS, Component, LifecycleModel
+from uncertainty_footprint.inputs.parameters import ParameterSet
 
 
 def test_items_footprint_is_sum_of_products_and_broadcasts():

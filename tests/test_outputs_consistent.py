@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.report import SOBOL_DECIMALS, TEX_DECIMALS
+from uncertainty_footprint.reports.document import SOBOL_DECIMALS, TEX_DECIMALS
 
 ROOT = Path(__file__).resolve().parent.parent
 

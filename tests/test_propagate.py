@@ -7,12 +7,12 @@ import pytest
 import xarray as xr
 import yaml
 
-from uncertainty_footprint.catalog import load_catalog
+from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.config import parse_experiment
-from uncertainty_footprint.model import build_model
-from uncertainty_footprint.pipeline import run_experiment
-from uncertainty_footprint.propagate import run_monte_carlo
+from uncertainty_footprint.inputs.experiment import parse_experiment
+from uncertainty_footprint.model.builder import build_model
+from uncertainty_footprint.analysis.run import run_experiment
+from uncertainty_footprint.analysis.propagate import run_monte_carlo
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
@@ -38,7 +38,7 @@ def test_same_seed_same_bytes_whatever_the_chunking(design):
 
 
 def test_mc_blocks_beyond_one_block_are_chunk_invariant():
-    from uncertainty_footprint.sampling import MC_BLOCK, make_design
+    from uncertainty_footprint.analysis.designs import MC_BLOCK, make_design
 
     d = make_design("mc", MC_BLOCK + 1000, 3, 11)
     whole = d.points(0, d.n)

@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from uncertainty_footprint.catalog import load_catalog
-from uncertainty_footprint.config import load_experiment
-from uncertainty_footprint.model import build_model
-from uncertainty_footprint.pipeline import published_table
-from uncertainty_footprint.summary import deterministic_table
+from uncertainty_footprint.inputs.catalog import load_catalog
+from uncertainty_footprint.inputs.experiment import load_experiment
+from uncertainty_footprint.model.builder import build_model
+
+from uncertainty_footprint.analysis.summary import deterministic_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "reference" / "tinyml_footprint_2023.csv"
@@ -28,7 +28,7 @@ TOTAL_TOL = 0.02
 
 @pytest.fixture(scope="module")
 def published():
-    return published_table(load_catalog())
+    return load_catalog().published_table()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from uncertainty_footprint.sampling import DESIGNS, make_design
+from uncertainty_footprint.analysis.designs import DESIGNS, make_design
 
 
 @pytest.mark.parametrize("name", sorted(DESIGNS))

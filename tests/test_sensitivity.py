@@ -1,4 +1,4 @@
-"""Tests of :mod:`uncertainty_footprint.sensitivity` (chunked, SALib-exact Sobol' analysis)."""
+"""Tests of :mod:`uncertainty_footprint.analysis.sobol` (chunked, SALib-exact Sobol' analysis)."""
 
 import warnings
 
@@ -9,8 +9,8 @@ from scipy import stats
 from SALib.analyze import sobol as salib_analyze
 from SALib.sample import sobol as salib_sample
 
-from uncertainty_footprint import sensitivity as sens
-from uncertainty_footprint.sensitivity import SobolDesign, saltelli_base, sobol_indices
+from uncertainty_footprint.analysis import sobol as sens
+from uncertainty_footprint.analysis.sobol import SobolDesign, saltelli_base, sobol_indices
 from uncertainty_footprint.warnings import ConvergenceWarning
 
 KEYS_1 = ("S1", "S1_conf", "ST", "ST_conf")

@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args) -> int:
-    from . import report_text
-    from .pipeline import EngineOptions, run_to_folder
+    from .reports import terminal
+    from .analysis.run import EngineOptions
+    from .reports.folder import run_to_folder
 
     sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
              "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
@@ -132,7 +133,7 @@ def _cmd_run(args) -> int:
                                progress=bar)
     bar.close()
     if not args.quiet:
-        print(report_text.run_report(result, out))
+        print(terminal.run_report(result, out))
     _print_warnings(caught)
     return 0
 
@@ -170,20 +171,21 @@ def _print_warnings(caught) -> None:
 
 
 def _cmd_compare(args) -> int:
-    from . import report_text
-    from .compare import compare_experiments, write_comparison
+    from .reports import terminal
+    from .analysis.compare import compare_experiments
+    from .reports.folder import write_comparison
 
     comp = compare_experiments(args.experiments, samples=args.samples, seed=args.seed, design=args.design,
                                data_dir=args.data_dir)
     out = args.out or Path("results") / ("compare_" + "_".join(Path(p).stem for p in args.experiments))
     write_comparison(comp, out)
     if not args.quiet:
-        print(report_text.comparison_report(comp, out))
+        print(terminal.comparison_report(comp, out))
     return 0
 
 
 def _cmd_validate(args) -> int:
-    from .pipeline import prepare
+    from .analysis.run import prepare
 
     experiment, _, model, _ = prepare(args.experiment, data_dir=args.data_dir)
     if not args.quiet:
@@ -194,10 +196,10 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_list(args) -> int:
-    from . import report_text
-    from .catalog import load_catalog
+    from .reports import terminal
+    from .inputs.catalog import load_catalog
 
-    print(report_text.catalog_listing(load_catalog(args.data_dir), args.what))
+    print(terminal.catalog_listing(load_catalog(args.data_dir), args.what))
     return 0
 
 

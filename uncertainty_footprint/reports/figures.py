@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .model import KG
+from ..model.builder import KG
 
 __all__ = ["total_distribution", "component_intervals", "comparison_stacked", "sobol_indices", "convergence",
            "running_statistics", "save_figure", "write_figures", "indices_table", "published_column",
@@ -131,7 +131,7 @@ def published_column(results: xr.Dataset, published: Any = None, catalog=None) -
     results : xarray.Dataset
         Results of a run (``attrs['application']`` names the application).
     published : pandas.DataFrame, pandas.Series, float or None
-        :func:`~uncertainty_footprint.pipeline.published_table` (the column is chosen by
+        :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` (the column is chosen by
         ``catalog.applications[app]['published_column']``, or the only column), one column already chosen, or
         the published total alone. None: no published values.
     catalog : Catalog, optional
@@ -165,18 +165,13 @@ def _default_published(results: xr.Dataset, published: Any, catalog) -> tuple[pd
     """Resolve the published column, loading the default catalog when neither is given."""
     if catalog is None:
         try:
-            from .catalog import load_catalog
+            from ..inputs.catalog import load_catalog
 
             catalog = load_catalog()
         except Exception:  # no catalog available: no published marker, nothing else changes
             catalog = None
     if published is None and catalog is not None:
-        try:
-            from .pipeline import published_table
-
-            published = published_table(catalog)
-        except Exception:
-            published = None
+        published = catalog.published_table()
     return published_column(results, published, catalog), catalog
 
 
@@ -258,7 +253,7 @@ def component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Map
     Parameters
     ----------
     summary : pandas.DataFrame
-        :func:`~uncertainty_footprint.summary.summarize` output (rows with ``level == 'component'`` are used).
+        :func:`~uncertainty_footprint.analysis.summary.summarize` output (rows with ``level == 'component'`` are used).
     log : bool
         Logarithmic axis. Components whose 97.5th percentile is 0 are omitted (they are zero in at least 97.5 %
         of the samples); lower bounds at or below 0 are clipped to the left edge of the axis.
@@ -583,7 +578,7 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     Parameters
     ----------
     result : RunResult
-        :func:`~uncertainty_footprint.pipeline.run_experiment` output.
+        :func:`~uncertainty_footprint.analysis.run.run_experiment` output.
     folder : path
         Output folder of the run.
     sobol : mapping of str to xarray.Dataset, optional
@@ -617,3 +612,31 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     conv = convergence if convergence is not None else running_statistics(ds["total"].values)
     paths += save_figure(_convergence_figure(conv), out, "convergence")
     return paths
+
+
+def comparison_figure(comp):
+    """Totals side by side (box plots with 95 % whiskers) and the paired differences' distributions."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 3.0), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    names = list(comp.totals["experiment"].values)
+    data = [comp.totals["total"].sel(experiment=n).values for n in names]
+    ax1.boxplot(data, whis=(2.5, 97.5), showfliers=False, medianprops={"color": "black"},
+                patch_artist=True, boxprops={"facecolor": "0.85"})
+    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right", fontsize=7)
+    ax1.set_ylabel(f"total footprint [{KG}]", fontsize=8)
+    ax1.set_title("Totals (box 25-75 %, whiskers 2.5-97.5 %)", fontsize=8)
+    styles = ["-", "--", ":", "-."]
+    for k, ((a, b), row) in enumerate(comp.differences.iterrows()):
+        diff = comp.totals["total"].sel(experiment=b).values - comp.totals["total"].sel(experiment=a).values
+        ax2.hist(diff, bins=60, histtype="step", linestyle=styles[k % 4], color=str(0.6 * (k % 3) / 2),
+                 label=f"{b} - {a}, P(A<B)={row['p_a_lt_b']:.2f}")
+    ax2.axvline(0.0, color="0.5", linewidth=0.8)
+    ax2.set_xlabel(f"paired difference B - A [{KG}]", fontsize=8)
+    ax2.set_ylabel("samples", fontsize=8)
+    ax2.legend(fontsize=6)
+    ax2.set_title("Paired differences (common random numbers)", fontsize=8)
+    for ax in (ax1, ax2):
+        ax.tick_params(labelsize=7)
+    return fig

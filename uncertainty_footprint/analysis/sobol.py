@@ -44,7 +44,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import norm, qmc
 
-from uncertainty_footprint.warnings import ConvergenceWarning
+from ..warnings import ConvergenceWarning
 
 __all__ = ["SobolDesign", "saltelli_base", "sobol_indices"]
 

@@ -1,7 +1,7 @@
 """Hotspots: Sobol' indices of the total footprint by parameter, component and stage.
 
-Glue between a :class:`~uncertainty_footprint.model.LifecycleModel` and the model-agnostic
-:func:`~uncertainty_footprint.sensitivity.sobol_indices`: the random parameters form the Sobol' problem (fixed
+Glue between a :class:`~uncertainty_footprint.model.builder.LifecycleModel` and the model-agnostic
+:func:`~uncertainty_footprint.analysis.sobol.sobol_indices`: the random parameters form the Sobol' problem (fixed
 ones are not in it), the model's single inverse-CDF step is the ``ppf`` and the model's total is the output.
 
 Groupings
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .model import LifecycleModel
-from .sensitivity import sobol_indices
-from .warnings import ConvergenceWarning
+from ..model.builder import LifecycleModel
+from .sobol import sobol_indices
+from ..warnings import ConvergenceWarning
 
 __all__ = ["GROUPINGS", "parameter_groups", "hotspot_analysis", "sobol_table", "to_datatree", "from_datatree"]
 

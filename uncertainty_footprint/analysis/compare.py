@@ -1,7 +1,7 @@
 """Compare experiments with common random numbers: totals, paired differences and P(A < B).
 
 Every experiment is run with the same seed, sample size and design. Monte Carlo and Latin hypercube columns
-are keyed by parameter name (:mod:`uncertainty_footprint.sampling`), so a parameter shared by two experiments gets
+are keyed by parameter name (:mod:`uncertainty_footprint.analysis.designs`), so a parameter shared by two experiments gets
 the same uniforms in both: the paired difference then carries only the uncertainty of what differs, which is far
 narrower than the difference of two independent intervals.
 """
@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import ConfigError
-from .model import KG
-from .pipeline import EngineOptions, RunResult, atomic_output_dir, run_experiment
+from ..errors import ConfigError
+from ..model.builder import KG
+from .run import EngineOptions, RunResult, run_experiment
 from .propagate import DEFAULT_CHUNK
 from .summary import PERCENTILES
 
-__all__ = ["Comparison", "compare_experiments", "paired_differences", "write_comparison", "CRN_DESIGNS"]
+__all__ = ["Comparison", "compare_experiments", "paired_differences", "CRN_DESIGNS"]
 
 #: Designs whose columns are keyed by parameter name (common random numbers).
 CRN_DESIGNS = ("mc", "lhs")
@@ -102,45 +102,3 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     table = pd.DataFrame([{**_stats(r.results["total"].values), "name": r.experiment.name} for r in runs],
                          index=pd.Index(stems, name="experiment"))
     return Comparison(runs, ds, table, paired_differences(ds["total"]))
-
-
-def comparison_figure(comp: Comparison):
-    """Totals side by side (box plots with 95 % whiskers) and the paired differences' distributions."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 3.0), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    names = list(comp.totals["experiment"].values)
-    data = [comp.totals["total"].sel(experiment=n).values for n in names]
-    ax1.boxplot(data, whis=(2.5, 97.5), showfliers=False, medianprops={"color": "black"},
-                patch_artist=True, boxprops={"facecolor": "0.85"})
-    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right", fontsize=7)
-    ax1.set_ylabel(f"total footprint [{KG}]", fontsize=8)
-    ax1.set_title("Totals (box 25-75 %, whiskers 2.5-97.5 %)", fontsize=8)
-    styles = ["-", "--", ":", "-."]
-    for k, ((a, b), row) in enumerate(comp.differences.iterrows()):
-        diff = comp.totals["total"].sel(experiment=b).values - comp.totals["total"].sel(experiment=a).values
-        ax2.hist(diff, bins=60, histtype="step", linestyle=styles[k % 4], color=str(0.6 * (k % 3) / 2),
-                 label=f"{b} - {a}, P(A<B)={row['p_a_lt_b']:.2f}")
-    ax2.axvline(0.0, color="0.5", linewidth=0.8)
-    ax2.set_xlabel(f"paired difference B - A [{KG}]", fontsize=8)
-    ax2.set_ylabel("samples", fontsize=8)
-    ax2.legend(fontsize=6)
-    ax2.set_title("Paired differences (common random numbers)", fontsize=8)
-    for ax in (ax1, ax2):
-        ax.tick_params(labelsize=7)
-    return fig
-
-
-def write_comparison(comp: Comparison, out: os.PathLike) -> Path:
-    """Write ``comparison.nc``, ``comparison.csv``, ``differences.csv`` and the figure (PNG and PDF)."""
-
-    def write(folder: Path) -> None:
-        comp.totals.to_netcdf(folder / "comparison.nc")
-        comp.table.to_csv(folder / "comparison.csv", float_format="%.6g")
-        comp.differences.to_csv(folder / "differences.csv", float_format="%.6g")
-        fig = comparison_figure(comp)
-        fig.savefig(folder / "comparison.png", dpi=200)
-        fig.savefig(folder / "comparison.pdf")
-
-    return atomic_output_dir(Path(out), write)

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from scipy import special, stats
 
-from .errors import SpecError
+from ..errors import SpecError
 
 __all__ = ["Distribution", "Family", "FAMILIES", "make_distribution", "as_number"]
 

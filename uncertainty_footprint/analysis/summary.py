@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .model import STAGES
+from ..model.builder import STAGES
 
 __all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "PERCENTILES"]
 
@@ -62,7 +62,7 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
     Parameters
     ----------
     ds : xarray.Dataset
-        Results of :func:`~uncertainty_footprint.propagate.run_monte_carlo`.
+        Results of :func:`~uncertainty_footprint.analysis.propagate.run_monte_carlo`.
 
     Returns
     -------
@@ -78,8 +78,8 @@ def summarize(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def summarize_running(stats, layout: SummaryLayout) -> pd.DataFrame:
-    """The same table from :class:`~uncertainty_footprint.streaming.RunningStats` of the layout's columns
-    (exact moments; percentiles from the histogram, see :mod:`uncertainty_footprint.streaming`)."""
+    """The same table from :class:`~uncertainty_footprint.analysis.running_stats.RunningStats` of the layout's columns
+    (exact moments; percentiles from the histogram, see :mod:`uncertainty_footprint.analysis.running_stats`)."""
     pct = np.array([stats.quantile(p / 100.0) for p in PERCENTILES])
     return layout.table(stats.mean, stats.std, pct)
 

@@ -2,7 +2,7 @@
 
 A :class:`LifecycleModel` is an ordered tuple of :class:`Component` objects and the :class:`ParameterSet` they
 consume. Each component has a *kind*; the :data:`COMPONENT_KINDS` registry maps a kind to a function of the
-parameter values that calls the pure functions of :mod:`uncertainty_footprint.lifecycle`. Evaluation is
+parameter values that calls the pure functions of :mod:`uncertainty_footprint.model.lifecycle`. Evaluation is
 vectorized over samples: ``model.evaluate(values)`` returns an ``(n, n_components)`` array in kg CO2-eq.
 """
 
@@ -16,11 +16,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import lifecycle
-from .catalog import Catalog
-from .config import Experiment
-from .distributions import make_distribution
-from .errors import ConfigError, SpecError
-from .parameters import Parameter, ParameterSet, check_name, parse_record
+from ..inputs.catalog import Catalog
+from ..inputs.experiment import Experiment
+from ..inputs.distributions import make_distribution
+from ..errors import ConfigError, SpecError
+from ..inputs.parameters import Parameter, ParameterSet, check_name, parse_record
 
 __all__ = ["Component", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES", "EMBODIED_STAGES"]
 

@@ -16,8 +16,8 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from .model import KG, LifecycleModel
-from .sampling import make_design
+from ..model.builder import KG, LifecycleModel
+from .designs import make_design
 
 __all__ = ["run_monte_carlo", "versions", "DEFAULT_CHUNK"]
 
@@ -33,7 +33,7 @@ def versions() -> dict[str, str]:
     import scipy
     import yaml
 
-    from . import __version__
+    from .. import __version__
 
     out = {"python": platform.python_version(), "uncertainty_footprint": __version__, "numpy": numpy.__version__,
            "scipy": scipy.__version__, "xarray": xr.__version__, "pandas": pandas.__version__,
@@ -149,7 +149,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     n : int
         Number of samples.
     design : {'mc', 'lhs', 'sobol'}
-        Unit-hypercube design (see :mod:`uncertainty_footprint.sampling`).
+        Unit-hypercube design (see :mod:`uncertainty_footprint.analysis.designs`).
     seed : int
         The one seed of the run.
     chunk_size : int
@@ -163,7 +163,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     -------
     xarray.Dataset
         ``footprint(sample, component)``, ``total(sample)``, ``inputs(sample, parameter)`` and reference devices.
-        For sample counts that do not fit in memory see :func:`uncertainty_footprint.engine.stream_monte_carlo`.
+        For sample counts that do not fit in memory see :func:`uncertainty_footprint.analysis.streaming.stream_monte_carlo`.
     """
     ps = model.parameters
     dsgn = make_design(design, n, ps.random_names, seed)

@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from .figures import FIGURE_CAPTIONS, _default_published, indices_table
-from .model import KG
+from ..model.builder import KG
 
 __all__ = ["write_report", "report_blocks", "render_markdown", "render_html", "latex_table", "latex_escape",
            "REPORT_DECIMALS", "TEX_DECIMALS", "SHARE_DECIMALS", "SOBOL_DECIMALS", "SOBOL_TOP_PARAMETERS"]
@@ -348,7 +348,7 @@ def _cite_blocks(records: list[dict], ds: xr.Dataset, catalog, sobol) -> list[Bl
         else:
             items.append([_c(k), _t(": not in the catalog's bibliography (an experiment file or local source; "
                                     "values from it are project assumptions unless it says otherwise).")])
-    from . import __version__
+    from .. import __version__
 
     cite_tool = [_t(f"Computed with uncertainty_footprint {__version__}; experiment configuration SHA-256 "),
                  _c(str(ds.attrs.get("config_sha256", ""))), _t(", model SHA-256 "),
@@ -594,20 +594,20 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
     Parameters
     ----------
     result : RunResult
-        :func:`~uncertainty_footprint.pipeline.run_experiment` output.
+        :func:`~uncertainty_footprint.analysis.run.run_experiment` output.
     folder : path
         Output folder (created if missing); figure paths are linked relative to it.
     sobol : mapping of str to xarray.Dataset, optional
         Sobol results by grouping (``parameter``, ``component``, ``stage``); without them the hotspot section
         shows the shares only.
     figures : sequence of paths
-        Figure files (e.g. :func:`~uncertainty_footprint.figures.write_figures` output); PNGs are embedded in the
+        Figure files (e.g. :func:`~uncertainty_footprint.reports.figures.write_figures` output); PNGs are embedded in the
         HTML as data URIs and linked from the Markdown, PDFs are linked from the Markdown.
     catalog : Catalog, optional
         For the citations and the published column of the application (default: the default catalog).
     published : DataFrame, Series or float, optional
-        Published values (see :func:`~uncertainty_footprint.figures.published_column`); default
-        :func:`~uncertainty_footprint.pipeline.published_table` of the catalog.
+        Published values (see :func:`~uncertainty_footprint.reports.figures.published_column`); default
+        :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` of the catalog.
 
     Returns
     -------

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from .distributions import Distribution, as_number, make_distribution
-from .errors import SpecError
+from ..errors import SpecError
 
 __all__ = ["STATUSES", "SCENARIOS", "Parameter", "ParameterSet", "parse_record", "check_name"]
 

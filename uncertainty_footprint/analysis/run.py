@@ -1,10 +1,9 @@
-"""The `run` job: experiment file -> model -> Monte Carlo -> tables -> an output folder written atomically."""
+"""The `run` job in numbers: experiment file -> model -> Monte Carlo -> tables and Sobol' indices (nothing written,
+except by a streaming run)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -12,16 +11,15 @@ from typing import Any, Callable
 import pandas as pd
 import xarray as xr
 
-from .catalog import Catalog, load_catalog
-from .config import Experiment, load_experiment
+from ..inputs.catalog import Catalog, load_catalog
+from ..inputs.experiment import Experiment, load_experiment
 from .hotspots import hotspot_analysis, sobol_table, st_convergence, to_datatree
-from .model import LifecycleModel, build_model
-from .errors import ConfigError
+from ..model.builder import LifecycleModel, build_model
+from ..errors import ConfigError
 from .propagate import DEFAULT_CHUNK, provenance, run_monte_carlo
 from .summary import deterministic_table, summarize
 
-__all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "prepare", "run_experiment", "run_to_folder",
-           "write_tables", "write_documents", "atomic_output_dir", "published_table"]
+__all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "prepare", "run_experiment"]
 
 #: Above this many samples a run streams (bounded memory) instead of holding every sample in memory.
 IN_MEMORY_MAX = 1 << 20
@@ -33,7 +31,7 @@ class EngineOptions:
 
     ``stream=None`` streams when the sample count exceeds :data:`IN_MEMORY_MAX` or a scheduler or cluster
     address is given; streaming writes ``results.nc`` chunk by chunk (``store``: ``footprint``, ``all`` or
-    ``none``) and computes the summary from running statistics (see :mod:`uncertainty_footprint.engine`).
+    ``none``) and computes the summary from running statistics (see :mod:`uncertainty_footprint.analysis.streaming`).
     """
 
     stream: bool | None = None
@@ -91,8 +89,8 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
                              experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
         ds.attrs.update(extra)
         return ds, summarize(ds), False
-    from .engine import STATS_BLOCK, stream_monte_carlo
-    from .streaming import relative_resolution
+    from .streaming import STATS_BLOCK, stream_monte_carlo
+    from .running_stats import relative_resolution
 
     if s.design == "lhs":
         raise ConfigError(experiment.source, "sampling.design", f"a streaming run ({s.samples} samples, or a "
@@ -140,85 +138,4 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
             result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
                                                 conf_level=so.conf_level, num_resamples=so.num_resamples,
                                                 chunk_size=chunk_size or DEFAULT_CHUNK)
-    return result
-
-
-def published_table(catalog: Catalog) -> pd.DataFrame:
-    """The published per-component footprints shipped in ``distributions/published_tinyml_2023.csv``."""
-    path = catalog.root / "published_tinyml_2023.csv"
-    return pd.read_csv(path, comment="#", index_col="component")
-
-
-def atomic_output_dir(out: Path, write: Callable[[Path], None]) -> Path:
-    """Write into a fresh temporary folder beside ``out`` and move it into place only if ``write`` succeeds.
-
-    A failure leaves no half-written output (an existing ``out`` is kept untouched until the new one is
-    complete, then replaced).
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the output folder is an ordinary folder
-    try:
-        write(tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def write_documents(result: RunResult, folder: Path) -> None:
-    """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``."""
-    from .figures import running_statistics, write_figures
-    from .report import write_report
-
-    conv = running_statistics(result.results["total"].values)
-    if result.convergence is not None:
-        conv = xr.merge([conv, result.convergence])
-    paths = write_figures(result, folder, sobol=result.sobol, convergence=conv, catalog=result.catalog)
-    write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
-
-
-def write_tables(result: RunResult, folder: Path) -> None:
-    """``results.nc`` (unless a streaming run wrote it already), the CSV tables and ``sobol.nc``."""
-    if not result.extra.get("streamed"):
-        result.results.to_netcdf(folder / "results.nc")
-    result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
-    result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
-    if result.sobol:
-        to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
-        sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
-
-
-def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents: bool = True,
-                  **options) -> RunResult:
-    """Run an experiment and write every output into ``out`` atomically (nothing is left on failure).
-
-    ``options`` are those of :func:`run_experiment`; ``documents`` adds figures and reports (skipped, with
-    ``result.extra['documents']`` False, when a streaming run keeps no per-sample data)."""
-    holder: dict[str, RunResult] = {}
-
-    def write(folder: Path) -> None:
-        result = run_experiment(path, folder=folder, **options)
-        holder["result"] = result
-        write_tables(result, folder)
-        result.extra["documents"] = documents and result.results is not None
-        if result.extra["documents"]:
-            write_documents(result, folder)
-        if result.results is not None and result.extra.get("streamed"):
-            result.results.close()
-
-    out = atomic_output_dir(Path(out), write)
-    result = holder["result"]
-    if result.extra.get("streamed") and result.results is not None:
-        result.results = xr.open_dataset(out / "results.nc", chunks={"sample": 1 << 20})
     return result

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog
-from .streaming import relative_resolution
+from ..inputs.catalog import Catalog
+from ..analysis.running_stats import relative_resolution
 
 __all__ = ["format_summary", "run_report", "catalog_listing", "format_table"]
 

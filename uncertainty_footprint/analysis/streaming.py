@@ -18,10 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-from .model import LifecycleModel
+from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows
-from .sampling import make_design
-from .streaming import Moments, RunningStats, histogram
+from .designs import make_design
+from .running_stats import Moments, RunningStats, histogram
 from .summary import SummaryLayout, summarize_running
 
 __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]

@@ -103,7 +103,7 @@ class RunningStats:
 
     Build with :meth:`from_blocks`: histograms add exactly and the block moments are folded in block order, so
     the result does not depend on how the blocks were grouped into chunks or tasks (see
-    :mod:`uncertainty_footprint.engine`).
+    :mod:`uncertainty_footprint.analysis.streaming`).
     """
 
     moments: Moments

@@ -12,13 +12,14 @@ import io
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .distributions import as_number
-from .errors import ConfigError, SpecError
+from ..errors import ConfigError, SpecError
 from .parameters import STATUSES, Parameter, parse_record
 
 __all__ = ["Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
@@ -30,11 +31,12 @@ HSL_COLUMNS = ("block", "hsl", "item", "parameter", "unit", "low", "typical", "h
 
 
 def default_data_dir() -> Path:
-    """``$UNCERTAINTY_FOOTPRINT_DATA`` if set, else ``distributions/`` beside the package."""
+    """``$UNCERTAINTY_FOOTPRINT_DATA`` if set, else the package's own data (``uncertainty_footprint/data/distributions``,
+    shipped as package data and found with :mod:`importlib.resources`)."""
     env = os.environ.get("UNCERTAINTY_FOOTPRINT_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "distributions"
+    return Path(str(resources.files("uncertainty_footprint") / "data" / "distributions"))
 
 
 def read_yaml(path: Path) -> Any:
@@ -111,6 +113,13 @@ class Catalog:
 
     def block_items(self, block: str, hsl: int) -> list[HslItem]:
         return [it for it in self.items if it.block == block and it.hsl == hsl]
+
+    def published_table(self):
+        """The published per-component footprints (``published_tinyml_2023.csv``) as a pandas DataFrame
+        indexed by component, one column per published case [kg CO2-eq]."""
+        import pandas as pd
+
+        return pd.read_csv(self.root / "published_tinyml_2023.csv", comment="#", index_col="component")
 
 
 

@@ -1,7 +1,7 @@
 """Experiment files: YAML -> a validated, frozen :class:`Experiment`.
 
 The file's shape is checked with pydantic; names that depend on the data (blocks, HSLs, parameters, applications,
-reference devices, distribution families) are checked against the catalog by :mod:`uncertainty_footprint.model`
+reference devices, distribution families) are checked against the catalog by :mod:`uncertainty_footprint.model.builder`
 when the model is built. Every error is a :class:`~uncertainty_footprint.errors.ConfigError` whose message names
 the file, the key path and what is allowed.
 
@@ -36,7 +36,7 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Str
                       field_validator)
 
 from .catalog import read_yaml
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS"]
 
