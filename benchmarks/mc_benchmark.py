@@ -36,7 +36,7 @@ def _worker(n: int, scheduler: str, store: str) -> dict:
     from uncertainty_footprint.analysis.streaming import stream_monte_carlo
     from uncertainty_footprint.analysis.run import prepare
 
-    model = prepare(ROOT / "experiments" / "kws.yaml")[2]
+    model = prepare(ROOT / "experiments" / "kws.yaml").model
     stream_monte_carlo(model, n=1 << 16, design="mc", seed=1, scheduler="synchronous", store="none")  # warm-up
     baseline = rss_mib()
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,10 +2,10 @@
 
 Usage::
 
-    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc]
+    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact]
 
-Writes ``sobol_benchmark.*``, ``mc_benchmark.*`` and the scaling plots into DIR (default
-``benchmarks/output/``) and prints the ratios against the targets of issue 5. Speed and memory are measured
+Writes ``sobol_benchmark.*``, ``mc_benchmark.*``, ``exact_benchmark.*`` and the scaling plots into DIR (default
+``benchmarks/output/``) and prints the ratios against the targets of issues 5 and 10. Speed and memory are measured
 here, never in the test suite.
 """
 
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a few minutes)")
     parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
-    parser.add_argument("--only", choices=("sobol", "mc"), default=None, help="run one benchmark only")
+    parser.add_argument("--only", choices=("sobol", "mc", "exact"), default=None, help="run one benchmark only")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if args.only in (None, "sobol"):
@@ -37,6 +37,11 @@ def main(argv=None) -> int:
 
         print("== Monte Carlo throughput and memory ==", flush=True)
         mc_benchmark.run(args.quick, args.out)
+    if args.only in (None, "exact"):
+        import exact_benchmark
+
+        print("== Exact variance decomposition vs the sampled Sobol' estimator ==", flush=True)
+        exact_benchmark.run(args.quick, args.out)
     print(f"Tables and plots in {args.out}/")
     return 0
 

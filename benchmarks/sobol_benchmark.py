@@ -8,15 +8,16 @@ Usage::
 Model: the keyword-spotting experiment (``experiments/kws.yaml``), its 51 random parameters, the total
 footprint as the output, exactly as :func:`uncertainty_footprint.analysis.hotspots.hotspot_analysis` sets it up::
 
-    exp, cat, model, _ = prepare("experiments/kws.yaml")
+    model = prepare("experiments/kws.yaml").model
     names, ppf, evaluate = _problem(model)      # ppf(U (n, d)) -> X (n, d); evaluate(X) -> total (n,)
 
 Sides (all with the same ``ppf`` and ``evaluate``, N base points, 100 bootstrap resamples, 95 % intervals):
 
 * ``ours``: :func:`uncertainty_footprint.analysis.sobol.sobol_indices` (chunked design, ``ppf`` on A and B only,
   vectorized bootstrap): design + evaluation + S1/ST (/S2) with intervals.
-* ``salib``: ``SALib.sample.sobol.sample`` -> exact zeros replaced by ``2**-31`` (the package's
-  ``_OPEN_UNIT_ZERO``) -> ``Y = evaluate(ppf(U))`` in one go -> ``SALib.analyze.sobol.analyze``.
+* ``salib``: ``SALib.sample.sobol.sample`` -> clipped to the open unit interval as the package does
+  (``uncertainty_footprint.inputs.parameters.open_unit``) -> ``Y = evaluate(ppf(U))`` in one go ->
+  ``SALib.analyze.sobol.analyze``.
 * ``ot_pyfunc`` / ``ot_numpy`` (first and total order only): ``ot.SobolIndicesExperiment`` of independent
   U(0, 1) marginals with the QMC (Sobol' sequence) sampling method, the model evaluated on the
   whole design -- through ``ot.PythonFunction(d, 1, func_sample=...)`` (``ot_pyfunc``, OpenTURNS' documented
@@ -106,12 +107,12 @@ def _analysis_salib(names, ppf, evaluate, *, n_base, second_order, seed):
     from SALib.analyze import sobol as salib_analyze
     from SALib.sample import sobol as salib_sample
 
-    from uncertainty_footprint.analysis.sobol import _OPEN_UNIT_ZERO
+    from uncertainty_footprint.inputs.parameters import open_unit
 
     d = len(names)
     problem = {"num_vars": d, "names": list(names), "bounds": [[0.0, 1.0]] * d}
     u = salib_sample.sample(problem, n_base, calc_second_order=second_order, seed=seed)
-    u[u == 0.0] = _OPEN_UNIT_ZERO  # as the package does before ppf (scrambled Sobol' points can be 0)
+    open_unit(u, out=u)  # as the package does before ppf (scrambled Sobol' points can be 0)
     y = evaluate(ppf(u))
     si = salib_analyze.analyze(problem, y, calc_second_order=second_order, num_resamples=NUM_RESAMPLES,
                                conf_level=CONF_LEVEL, seed=seed)
@@ -123,7 +124,7 @@ def _analysis_ot(names, ppf, evaluate, *, n_base, second_order, seed, pyfunc):
     import numpy as np
     import openturns as ot
 
-    from uncertainty_footprint.analysis.sobol import _OPEN_UNIT_ZERO
+    from uncertainty_footprint.inputs.parameters import open_unit
 
     if second_order:
         raise ValueError("the OpenTURNS comparison is first and total order only")
@@ -136,9 +137,7 @@ def _analysis_ot(names, ppf, evaluate, *, n_base, second_order, seed, pyfunc):
     x = ot.SobolIndicesExperiment(uniform, n_base, False).generate()  # N (d + 2) rows: A, B, d mixed blocks
 
     def model(sample):
-        u = np.asarray(sample, dtype=float)
-        if (u == 0.0).any():
-            u = np.where(u == 0.0, _OPEN_UNIT_ZERO, u)
+        u = open_unit(np.asarray(sample, dtype=float))
         return evaluate(ppf(u))[:, None]
 
     if pyfunc:
@@ -198,7 +197,7 @@ def _worker(spec: dict) -> None:
     if side.startswith("ot"):
         import openturns  # noqa: F401
 
-    _, _, model, _ = prepare(EXPERIMENT)
+    model = prepare(EXPERIMENT).model
     names, ppf, evaluate = _problem(model)
     analysis = _analysis(side)
     opts = dict(second_order=bool(spec["second_order"]), seed=int(spec["seed"]))

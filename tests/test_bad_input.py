@@ -17,14 +17,12 @@ import pytest
 import xarray as xr
 import yaml
 
+from conftest import EXPERIMENTS, KWS
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.inputs.experiment import load_experiment
 from uncertainty_footprint.model.builder import build_model
 
-ROOT = Path(__file__).resolve().parent.parent
-KWS = ROOT / "experiments" / "kws.yaml"
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
 BAD_NAME = "bad_experiment.yaml"
 
 

@@ -1,18 +1,12 @@
 """compare: common random numbers, paired differences and P(A < B)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import IMAGE_CLASSIFICATION as IC, KWS, LOW_CARBON_GRID as LOW
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.analysis.compare import compare_experiments, paired_differences
-
-ROOT = Path(__file__).resolve().parent.parent
-KWS = ROOT / "experiments" / "kws.yaml"
-LOW = ROOT / "experiments" / "kws_low_carbon_grid.yaml"
-IC = ROOT / "experiments" / "image_classification.yaml"
 
 
 def test_paired_differences_on_known_arrays():

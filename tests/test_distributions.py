@@ -1,6 +1,7 @@
 """Statistical battery over every distribution the package ships, and the family registry itself.
 
-Collected records (one pytest param each, readable ids):
+Collected records (readable ids; every check runs over all of them at once, vectorized where the check is an
+array comparison, and a failure lists every record that fails it with the reason):
 
 * ``catalog:<name>``: every record of ``load_catalog().parameters`` (distributions/*.yaml);
 * ``app:<application>:<name>``: every application preset parameter (distributions/applications.yaml);
@@ -18,12 +19,15 @@ Tolerances (stated once, used below):
 * sample mean of N = 200 000 draws ``ppf(default_rng(seed).random(N))``: within 4 standard errors
   ``4 * std / sqrt(N)`` of ``Distribution.mean()`` (a false alarm has probability about 6e-5 per record; the
   seed is fixed so the outcome is reproducible).
+
+``Distribution.cdf`` and the medians are scipy's (``Distribution.frozen``), the reference the fast inverse CDFs
+are checked against.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pytest
@@ -35,7 +39,7 @@ from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.inputs.experiment import parse_experiment
 from uncertainty_footprint.inputs.distributions import FAMILIES, Distribution, as_number, make_distribution
 from uncertainty_footprint.errors import SpecError
-from uncertainty_footprint.inputs.parameters import STATUSES, ParameterSet
+from uncertainty_footprint.inputs.parameters import STATUSES, UNIT_EDGE, ParameterSet, open_unit
 
 CAT = load_catalog()
 HSL_MODES = ("pert", "triangular", "uniform")
@@ -58,42 +62,72 @@ MINIMAL_SPECS = {
 
 
 # --------------------------------------------------------------------------------------------- collection
-def _collect():
-    """(id, Parameter or None, Distribution, kind) for every shipped record and every registry family."""
+class Record(NamedTuple):
+    id: str
+    param: object  # Parameter, or None for a registry spec
+    dist: Distribution
+    kind: str
+
+
+def _collect() -> list[Record]:
+    """Every shipped record and every registry family."""
     out = []
     for name, p in CAT.parameters.items():
-        out.append((f"catalog:{name}", p, p.distribution, "catalog"))
+        out.append(Record(f"catalog:{name}", p, p.distribution, "catalog"))
     for app, rec in CAT.applications.items():
         for name, p in rec["parameters"].items():
-            out.append((f"app:{app}:{name}", p, p.distribution, "app"))
+            out.append(Record(f"app:{app}:{name}", p, p.distribution, "app"))
     for name, p in CAT.reference_devices.items():
-        out.append((f"ref:{name}", p, p.distribution, "ref"))
+        out.append(Record(f"ref:{name}", p, p.distribution, "ref"))
     for it in CAT.items:
         for mode in HSL_MODES:
             p = model_mod._hsl_quantity(it, mode, "distributions/hsl_items.csv")
-            out.append((f"hsl:{it.block}-{it.hsl}:{it.item}:{mode}", p, p.distribution, "hsl"))
+            out.append(Record(f"hsl:{it.block}-{it.hsl}:{it.item}:{mode}", p, p.distribution, "hsl"))
     for fam, spec in MINIMAL_SPECS.items():
-        out.append((f"registry:{fam}", None, make_distribution(spec), "registry"))
+        out.append(Record(f"registry:{fam}", None, make_distribution(spec), "registry"))
     return out
 
 
 ALL = _collect()
-RECORDS = [pytest.param(p, id=i) for i, p, d, k in ALL if p is not None]
-RANDOM = [pytest.param(d, id=i) for i, p, d, k in ALL if not d.is_fixed]
-FIXED = [pytest.param(d, id=i) for i, p, d, k in ALL if d.is_fixed]
-BOUNDED_RANDOM = [pytest.param(d, id=i) for i, p, d, k in ALL if d.family in BOUNDED]
+RECORDS = [r for r in ALL if r.param is not None]
+RANDOM = [r for r in ALL if not r.dist.is_fixed]
+FIXED = [r for r in ALL if r.dist.is_fixed]
+BOUNDED_RANDOM = [r for r in ALL if r.dist.family in BOUNDED]
+
+
+def assert_every_record(records: list[Record], ok, why: Callable[[int], str], what: str) -> None:
+    """Fail unless ``ok[i]`` holds for every record; the message names each failing record and ``why(i)``."""
+    ok = np.asarray(ok, dtype=bool)
+    assert ok.shape == (len(records),) and len(records) > 0
+    bad = [f"{records[i].id}: {why(i)}" for i in np.flatnonzero(~ok)]
+    assert not bad, f"{len(bad)} of {len(records)} records fail {what}:\n  " + "\n  ".join(bad)
+
+
+def assert_no_problems(records: list[Record], problems: Callable[[Record], list[str]], what: str) -> None:
+    """Fail unless ``problems(record)`` is empty for every record; the message lists each record's problems."""
+    found = [problems(r) for r in records]
+    assert_every_record(records, [not p for p in found], lambda i: "; ".join(found[i]), what)
+
+
+def approx_ok(actual, expected, rel: float, abs: float = 1e-12) -> np.ndarray:
+    """Element-wise ``actual == pytest.approx(expected, rel=rel, abs=abs)`` (equal, or within
+    ``max(rel * |expected|, abs)``; NaN never matches)."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (actual == expected) | (np.abs(actual - expected) <= np.maximum(rel * np.abs(expected), abs))
 
 
 def test_collection_covers_everything_shipped():
-    kinds = [k for _, _, _, k in ALL]
+    kinds = [r.kind for r in ALL]
     assert kinds.count("catalog") == len(CAT.parameters) > 0
     assert kinds.count("app") == sum(len(a["parameters"]) for a in CAT.applications.values()) > 0
     assert kinds.count("ref") == len(CAT.reference_devices) > 0
     assert kinds.count("hsl") == len(CAT.items) * len(HSL_MODES) > 0
-    ids = [i for i, *_ in ALL]
+    ids = [r.id for r in ALL]
     assert len(ids) == len(set(ids)), "record ids must be unique"
     # Every family that a data file uses is exercised by the random battery.
-    assert {d.family for _, _, d, _ in ALL} == set(FAMILIES)
+    assert {r.dist.family for r in ALL} == set(FAMILIES)
+    assert FIXED and RANDOM and BOUNDED_RANDOM and RECORDS
 
 
 def test_every_block_and_hsl_has_its_rows_collected():
@@ -124,26 +158,63 @@ def test_model_builds_the_collected_hsl_distributions(hsl, mode):
 
 
 # --------------------------------------------------------------------------------------------- metadata
-@pytest.mark.parametrize("param", RECORDS)
-def test_record_metadata(param):
-    assert isinstance(param.unit, str) and param.unit.strip(), f"{param.name}: empty unit"
-    assert param.status in STATUSES, f"{param.name}: status {param.status!r} not in {STATUSES}"
-    assert len(param.source) > 0, f"{param.name}: no source"
-    unknown = [s for s in param.source if s not in CAT.sources]
-    assert not unknown, f"{param.name}: source keys {unknown} not in distributions/sources.yaml"
-    assert math.isfinite(param.nominal), f"{param.name}: nominal {param.nominal!r}"
+def _metadata_problems(r: Record) -> list[str]:
+    p = r.param
+    problems = []
+    if not (isinstance(p.unit, str) and p.unit.strip()):
+        problems.append("empty unit")
+    if p.status not in STATUSES:
+        problems.append(f"status {p.status!r} not in {STATUSES}")
+    if not len(p.source) > 0:
+        problems.append("no source")
+    unknown = [s for s in p.source if s not in CAT.sources]
+    if unknown:
+        problems.append(f"source keys {unknown} not in distributions/sources.yaml")
+    if not math.isfinite(p.nominal):
+        problems.append(f"nominal {p.nominal!r}")
+    return problems
+
+
+def test_every_record_has_metadata():
+    assert_no_problems(RECORDS, _metadata_problems, "the metadata check (unit, status, source, nominal)")
+
+
+#: Spread of a back-calculated unit factor by its confidence (distributions/README.md): lognormal GSD.
+CONFIDENCE_GSD = {"H": 1.2, "M": 1.5, "L": 2.0}
+
+
+def test_confidence_sets_the_lognormal_spread():
+    """A record's ``confidence`` (kept on the Parameter) is the GSD its lognormal spread says it is."""
+    rated = [r for r in RECORDS if r.param.confidence is not None]
+    assert len(rated) > 0
+    assert_every_record(rated, [r.dist.family == "lognormal" and r.dist.params["gsd"] == CONFIDENCE_GSD[
+        r.param.confidence] for r in rated], lambda i: f"confidence {rated[i].param.confidence} with "
+                        f"{rated[i].dist.describe()}", "the confidence -> GSD rule of distributions/README.md")
 
 
 # --------------------------------------------------------------------------------------------- fixed
-@pytest.mark.parametrize("dist", FIXED)
-def test_fixed_ppf_is_the_value_everywhere(dist):
-    value = dist.params["value"]
+def test_fixed_ppf_is_the_value_everywhere():
     u = np.array([0.0, 1e-12, 0.25, 0.5, 0.75, 1 - 1e-12, 1.0])
-    np.testing.assert_array_equal(dist.ppf(u), np.full(u.shape, value))
-    assert dist.central == value == dist.mean() == dist.median()
-    assert dist.std() == 0.0
-    assert dist.support() == (value, value)
-    np.testing.assert_array_equal(dist.cdf([value - 1e-9, value, value + 1]), [0.0, 1.0, 1.0])
+    values = np.array([r.dist.params["value"] for r in FIXED])
+    x = np.vstack([r.dist.ppf(u) for r in FIXED])
+    assert_every_record(FIXED, np.all(x == values[:, None], axis=1), lambda i: f"ppf = {x[i]}", "ppf == value")
+
+    def problems(r: Record) -> list[str]:
+        d, value = r.dist, r.dist.params["value"]
+        out = []
+        if not d.central == value == d.mean():
+            out.append(f"central {d.central!r}, value {value!r}, mean {d.mean()!r} differ")
+        if d.std() != 0.0:
+            out.append(f"std {d.std()!r}")
+        if d.support() != (value, value):
+            out.append(f"support {d.support()!r}")
+        step = d.cdf([value - 1e-9, value, value + 1])
+        if not np.array_equal(step, [0.0, 1.0, 1.0]):
+            out.append(f"cdf(value - 1e-9, value, value + 1) = {step}")
+        return out
+
+    assert_no_problems(FIXED, problems, "central == value == mean, std == 0, support == (value, value), cdf a "
+                       "step at the value")
 
 
 # --------------------------------------------------------------------------------------------- random
@@ -151,120 +222,179 @@ U_GRID = np.unique(np.concatenate([
     np.logspace(-6, -2, 41), np.linspace(0.01, 0.99, 197), 1.0 - np.logspace(-6, -2, 41)]))
 
 
-@pytest.mark.parametrize("dist", RANDOM)
-def test_ppf_cdf_round_trip(dist):
-    back = dist.cdf(dist.ppf(U_GRID))
+def test_ppf_cdf_round_trip():
+    x = np.vstack([r.dist.ppf(U_GRID) for r in RANDOM])
+    back = np.vstack([r.dist.cdf(row) for r, row in zip(RANDOM, x)])
     err = np.abs(back - U_GRID)
     tol = ROUNDTRIP_RTOL * np.maximum(U_GRID, 1 - U_GRID) + 1e-12
-    worst = int(np.argmax(err / tol))
-    assert np.all(err <= tol), (f"{dist.describe()}: cdf(ppf(u)) != u, worst at u={U_GRID[worst]:.3g}: "
-                                f"{back[worst]!r} (error {err[worst]:.3g}, tolerance {tol[worst]:.3g})")
+    ratio = err / tol
+
+    def why(i):
+        w = int(np.nanargmax(np.where(np.isnan(ratio[i]), np.inf, ratio[i])))
+        return (f"{RANDOM[i].dist.describe()}: cdf(ppf(u)) != u, worst at u={U_GRID[w]:.3g}: {float(back[i, w])!r} "
+                f"(error {err[i, w]:.3g}, tolerance {tol[w]:.3g})")
+
+    assert_every_record(RANDOM, np.all(err <= tol, axis=1), why, "the ppf/cdf round trip")
 
 
-@pytest.mark.parametrize("dist", RANDOM)
-def test_ppf_monotone_finite_within_support(dist):
+def test_ppf_monotone_finite_within_support():
     u = np.concatenate([[1e-15, 1e-12, 1e-9], np.linspace(1e-6, 1 - 1e-6, 20_001), [1 - 1e-9, 1 - 1e-12]])
-    x = dist.ppf(u)
-    assert np.all(np.isfinite(x)), f"{dist.describe()}: non-finite ppf at u={u[~np.isfinite(x)][:3]}"
-    dx = np.diff(x)
-    assert np.all(dx >= 0), f"{dist.describe()}: ppf decreases at u={u[1:][dx < 0][:3]}"
-    lo, hi = dist.support()
-    assert lo <= x.min() and x.max() <= hi, f"{dist.describe()}: ppf leaves support [{lo}, {hi}]"
-    assert x[0] < x[-1], f"{dist.describe()}: a random distribution must spread"
+    x = np.vstack([r.dist.ppf(u) for r in RANDOM])
+    lo, hi = np.array([r.dist.support() for r in RANDOM]).T
+    finite = np.isfinite(x)
+    dx = np.diff(x, axis=1)
+    checks = {
+        "non-finite ppf": np.all(finite, axis=1),
+        "ppf decreases": np.all(dx >= 0, axis=1),
+        "ppf leaves its support": (lo <= x.min(axis=1)) & (x.max(axis=1) <= hi),
+        "a random distribution must spread": x[:, 0] < x[:, -1],
+    }
+
+    def why(i):
+        failed = [name for name, ok in checks.items() if not ok[i]]
+        where = {"non-finite ppf": u[~finite[i]][:3], "ppf decreases": u[1:][dx[i] < 0][:3]}
+        details = [f"{name}" + (f" at u={where[name]}" if name in where else "") for name in failed]
+        return f"{RANDOM[i].dist.describe()}: " + "; ".join(details) + f" (support [{lo[i]}, {hi[i]}])"
+
+    assert_every_record(RANDOM, np.logical_and.reduce(list(checks.values())), why,
+                        "ppf finite, non-decreasing, within the support and spread")
 
 
-@pytest.mark.parametrize("dist", BOUNDED_RANDOM)
-def test_bounded_ppf_reaches_its_bounds(dist):
-    low, high = dist.params["low"], dist.params["high"]
+def test_bounded_ppf_reaches_its_bounds():
+    low = np.array([r.dist.params["low"] for r in BOUNDED_RANDOM])
+    high = np.array([r.dist.params["high"] for r in BOUNDED_RANDOM])
     width = high - low
-    assert dist.support() == pytest.approx((low, high), rel=1e-12, abs=1e-300)
-    ends = dist.ppf(np.array([0.0, 1.0]))
-    np.testing.assert_allclose(ends, [low, high], rtol=1e-12, err_msg=dist.describe())
+    support = np.array([r.dist.support() for r in BOUNDED_RANDOM])
+    ends = np.vstack([r.dist.ppf(np.array([0.0, 1.0])) for r in BOUNDED_RANDOM])
     tiny = 1e-12
-    x_lo, x_hi = dist.ppf(np.array([tiny, 1 - tiny]))
-    if dist.family == "truncnormal":
-        # density at a bound can be tiny when the bound is far in a tail; only check ordering there
-        assert low <= x_lo < x_hi <= high
-    else:
-        assert 0 <= x_lo - low <= 0.01 * width, f"{dist.describe()}: ppf({tiny}) = {x_lo!r}, low = {low!r}"
-        assert 0 <= high - x_hi <= 0.01 * width, f"{dist.describe()}: ppf(1-{tiny}) = {x_hi!r}, high = {high!r}"
+    near = np.vstack([r.dist.ppf(np.array([tiny, 1 - tiny])) for r in BOUNDED_RANDOM])
+    x_lo, x_hi = near[:, 0], near[:, 1]
+    truncnormal = np.array([r.dist.family == "truncnormal" for r in BOUNDED_RANDOM])
+    with np.errstate(invalid="ignore"):
+        # density at a truncnormal bound can be tiny when the bound is far in a tail: only ordering there
+        close = np.where(truncnormal, (low <= x_lo) & (x_lo < x_hi) & (x_hi <= high),
+                         (0 <= x_lo - low) & (x_lo - low <= 0.01 * width)
+                         & (0 <= high - x_hi) & (high - x_hi <= 0.01 * width))
+        checks = {
+            "support != (low, high)": np.all(approx_ok(support, np.column_stack([low, high]), rel=1e-12,
+                                                       abs=1e-300), axis=1),
+            "ppf(0), ppf(1) != low, high": np.all(np.abs(ends - np.column_stack([low, high]))
+                                                  <= 1e-12 * np.abs(np.column_stack([low, high])), axis=1),
+            f"ppf({tiny}) or ppf(1-{tiny}) not near the bounds": close,
+        }
+
+    def why(i):
+        failed = [name for name, ok in checks.items() if not ok[i]]
+        return (f"{BOUNDED_RANDOM[i].dist.describe()}: {'; '.join(failed)} (support {support[i].tolist()}, "
+                f"ppf(0, 1) = {ends[i].tolist()}, ppf({tiny}, 1-{tiny}) = {near[i].tolist()}, low = {low[i]!r}, "
+                f"high = {high[i]!r})")
+
+    assert_every_record(BOUNDED_RANDOM, np.logical_and.reduce(list(checks.values())), why,
+                        "the bounds check")
 
 
-def _check_mode(dist: Distribution) -> None:
+def _mode_problems(dist: Distribution) -> list[str]:
     low, mode, high = dist.params["low"], dist.params["mode"], dist.params["high"]
     width = high - low
     pdf = dist.frozen.pdf
     peak = pdf(mode)
-    assert np.isfinite(peak) and peak > 0, f"{dist.describe()}: pdf(mode) = {peak!r}"
+    if not (np.isfinite(peak) and peak > 0):
+        return [f"pdf(mode) = {peak!r}"]
+    out = []
     for delta in width * np.array([1e-4, 1e-3, 1e-2, 1e-1]):
         for x in (mode - delta, mode + delta):
-            if low <= x <= high:
-                assert pdf(x) <= peak * (1 + 1e-12), f"{dist.describe()}: pdf({x:g}) > pdf(mode={mode:g})"
+            if low <= x <= high and not pdf(x) <= peak * (1 + 1e-12):
+                out.append(f"pdf({x:g}) > pdf(mode={mode:g})")
     grid = np.linspace(low, high, 2001)
     arg = grid[int(np.argmax(pdf(grid)))]
-    assert abs(arg - mode) <= width / 2000 + 1e-12 * abs(mode), (
-        f"{dist.describe()}: pdf maximal at {arg:g}, declared mode {mode:g}")
+    if not abs(arg - mode) <= width / 2000 + 1e-12 * abs(mode):
+        out.append(f"pdf maximal at {arg:g}, declared mode {mode:g}")
+    return out
 
 
-@pytest.mark.parametrize("dist", RANDOM)
-def test_declared_parameters_are_reproduced(dist):
+def _declared_problems(r: Record) -> list[str]:
+    """The family's declared parameters against the distribution (relative 1e-9 unless stated)."""
+    dist = r.dist
     p, fam = dist.params, dist.family
     rel = 1e-9
+    checks: list[tuple[str, bool]] = []
     if fam in ("pert", "triangular"):
-        _check_mode(dist)
         lo, m, hi = p["low"], p["mode"], p["high"]
+        problems = _mode_problems(dist)
         if fam == "pert":
             lam = p["lambda"]
-            assert dist.mean() == pytest.approx((lo + lam * m + hi) / (lam + 2), rel=rel)  # Vose (2008)
+            checks.append(("mean != (low + lambda mode + high) / (lambda + 2) (Vose 2008)",
+                           dist.mean() == pytest.approx((lo + lam * m + hi) / (lam + 2), rel=rel)))
         else:
-            assert dist.mean() == pytest.approx((lo + m + hi) / 3, rel=rel)
+            checks.append(("mean != (low + mode + high) / 3", dist.mean() == pytest.approx((lo + m + hi) / 3, rel=rel)))
     elif fam == "lognormal":
-        assert dist.median() == pytest.approx(p["median"], rel=rel)
+        problems = []
         one_sigma = dist.ppf(np.array([stats.norm.cdf(1.0)]))[0]  # u = 0.8413...
-        assert one_sigma / p["median"] == pytest.approx(p["gsd"], rel=rel)
-        assert dist.ppf(np.array([0.5]))[0] == pytest.approx(p["median"], rel=rel)
+        checks += [("median != declared median", dist.frozen.median() == pytest.approx(p["median"], rel=rel)),
+                   ("ppf(Phi(1)) / median != gsd", one_sigma / p["median"] == pytest.approx(p["gsd"], rel=rel)),
+                   ("ppf(0.5) != median", dist.ppf(np.array([0.5]))[0] == pytest.approx(p["median"], rel=rel))]
     elif fam == "uniform":
-        assert dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)
-        assert dist.mean() == pytest.approx(0.5 * (p["low"] + p["high"]), rel=rel)
-        assert dist.std() == pytest.approx((p["high"] - p["low"]) / math.sqrt(12), rel=rel)
+        problems = []
+        checks += [("support != (low, high)", dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)),
+                   ("mean != (low + high) / 2", dist.mean() == pytest.approx(0.5 * (p["low"] + p["high"]), rel=rel)),
+                   ("std != (high - low) / sqrt(12)",
+                    dist.std() == pytest.approx((p["high"] - p["low"]) / math.sqrt(12), rel=rel))]
     elif fam == "loguniform":
-        assert dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)
-        assert dist.median() == pytest.approx(math.sqrt(p["low"] * p["high"]), rel=rel)
+        problems = []
         # uniform in log space: the quartiles are equally spaced in log
         q = np.log(dist.ppf(np.array([0.25, 0.5, 0.75])))
-        assert q[1] - q[0] == pytest.approx(q[2] - q[1], rel=1e-7)
+        checks += [("support != (low, high)", dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)),
+                   ("median != sqrt(low high)",
+                    dist.frozen.median() == pytest.approx(math.sqrt(p["low"] * p["high"]), rel=rel)),
+                   ("quartiles not equally spaced in log", q[1] - q[0] == pytest.approx(q[2] - q[1], rel=1e-7))]
     elif fam == "normal":
-        assert dist.mean() == pytest.approx(p["mean"], rel=rel)
-        assert dist.std() == pytest.approx(p["sd"], rel=rel)
-        assert dist.support() == (-math.inf, math.inf)
+        problems = []
+        checks += [("mean != declared mean", dist.mean() == pytest.approx(p["mean"], rel=rel)),
+                   ("std != sd", dist.std() == pytest.approx(p["sd"], rel=rel)),
+                   ("support != (-inf, inf)", dist.support() == (-math.inf, math.inf))]
     elif fam == "truncnormal":
-        assert dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)
+        problems = []
         x = dist.ppf(np.linspace(1e-9, 1 - 1e-9, 1001))
-        assert p["low"] <= x.min() and x.max() <= p["high"]
         # same shape as the parent normal inside the bounds
         xs = np.linspace(p["low"], p["high"], 7)[1:-1]
         ratio = dist.frozen.pdf(xs) / stats.norm(p["mean"], p["sd"]).pdf(xs)
-        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
-    else:  # pragma: no cover - a new family needs its own check
-        pytest.fail(f"no declared-parameter check for family {fam!r}")
+        checks += [("support != (low, high)", dist.support() == pytest.approx((p["low"], p["high"]), rel=1e-12)),
+                   ("ppf leaves [low, high]", bool(p["low"] <= x.min() and x.max() <= p["high"])),
+                   ("pdf not proportional to the parent normal's",
+                    bool(np.all(np.abs(ratio - ratio[0]) <= 1e-9 * np.abs(ratio[0]))))]
+    else:  # a new family needs its own check
+        return [f"no declared-parameter check for family {fam!r}"]
+    return problems + [name for name, ok in checks if not ok]
 
 
-@lru_cache(maxsize=None)
-def _sample_mean(spec_key: tuple) -> float:
-    dist = make_distribution(dict(spec_key))
+def _described(problems: Callable[[Record], list[str]]) -> Callable[[Record], list[str]]:
+    """``problems`` with the distribution named in front."""
+    def named(r: Record) -> list[str]:
+        found = problems(r)
+        return [f"{r.dist.describe()}: " + "; ".join(found)] if found else []
+
+    return named
+
+
+def test_declared_parameters_are_reproduced():
+    assert_no_problems(RANDOM, _described(_declared_problems), "the declared-parameter check")
+
+
+def test_sample_mean_within_four_standard_errors():
     u = np.random.default_rng(SEED).random(N_SAMPLES)
-    return float(dist.ppf(u).mean())
-
-
-@pytest.mark.parametrize("dist", RANDOM)
-def test_sample_mean_within_four_standard_errors(dist):
-    key = tuple(sorted(dist.to_spec().items()))  # identical HSL specs are sampled once
-    mean = _sample_mean(key)
-    se = dist.std() / math.sqrt(N_SAMPLES)
-    assert math.isfinite(dist.mean()) and se > 0
-    assert abs(mean - dist.mean()) <= 4 * se, (
-        f"{dist.describe()}: sample mean {mean:.6g} vs mean() {dist.mean():.6g}, "
-        f"{abs(mean - dist.mean()) / se:.1f} standard errors (allowed 4)")
+    u.flags.writeable = False  # the same draws for every record: no ppf may change them
+    means: dict[tuple, float] = {}  # identical specs (HSL rows) are sampled once
+    for r in RANDOM:
+        key = tuple(sorted(r.dist.to_spec().items()))
+        if key not in means:
+            means[key] = float(r.dist.ppf(u).mean())
+    sample = np.array([means[tuple(sorted(r.dist.to_spec().items()))] for r in RANDOM])
+    mean = np.array([r.dist.mean() for r in RANDOM])
+    se = np.array([r.dist.std() for r in RANDOM]) / math.sqrt(N_SAMPLES)
+    ok = np.isfinite(mean) & (se > 0) & (np.abs(sample - mean) <= 4 * se)
+    assert_every_record(RANDOM, ok, lambda i: (
+        f"{RANDOM[i].dist.describe()}: sample mean {sample[i]:.6g} vs mean() {mean[i]:.6g}, "
+        f"{abs(sample[i] - mean[i]) / se[i]:.1f} standard errors (allowed 4)"), "the sample-mean check")
 
 
 def _central_rule(dist: Distribution) -> float:
@@ -281,14 +411,22 @@ def _central_rule(dist: Distribution) -> float:
     }[dist.family]()
 
 
-@pytest.mark.parametrize("dist", RANDOM + FIXED)
-def test_central_follows_the_nominal_rule(dist):
-    assert dist.central == pytest.approx(_central_rule(dist), rel=1e-12), dist.describe()
+def _central_problems(r: Record) -> list[str]:
+    dist = r.dist
+    out = []
+    if not dist.central == pytest.approx(_central_rule(dist), rel=1e-12):
+        out.append(f"central {dist.central!r} != rule {_central_rule(dist)!r}")
     # cross-checks against scipy where the rule is a property of the distribution
-    if dist.family in ("lognormal", "uniform", "loguniform"):
-        assert dist.central == pytest.approx(dist.median(), rel=1e-9)
-    if dist.family == "normal":
-        assert dist.central == pytest.approx(dist.mean(), rel=1e-12)
+    if dist.family in ("lognormal", "uniform", "loguniform") and not dist.central == pytest.approx(
+            dist.frozen.median(), rel=1e-9):
+        out.append(f"central {dist.central!r} != median {dist.frozen.median()!r}")
+    if dist.family == "normal" and not dist.central == pytest.approx(dist.mean(), rel=1e-12):
+        out.append(f"central {dist.central!r} != mean {dist.mean()!r}")
+    return out
+
+
+def test_central_follows_the_nominal_rule():
+    assert_no_problems(RANDOM + FIXED, _described(_central_problems), "the central-value rule")
 
 
 def _raw_records() -> dict[str, dict]:
@@ -308,21 +446,37 @@ def _raw_records() -> dict[str, dict]:
 RAW = _raw_records()
 
 
-@pytest.mark.parametrize("pid, param", [pytest.param(i, p, id=i) for i, p, d, k in ALL if p is not None])
-def test_nominal_defaults_to_central(pid, param):
+def _nominal_problems(r: Record) -> list[str]:
     """A record without an explicit nominal takes its distribution's central value; an HSL quantity's nominal is
     the published typical value."""
-    if pid.startswith("hsl:"):
+    param = r.param
+    if r.id.startswith("hsl:"):
         if param.scenarios is not None:
-            assert param.nominal == param.scenarios["typical"]
+            ok, expected = param.nominal == param.scenarios["typical"], "the typical value"
         else:  # low == typical == high: a fixed value
-            assert param.nominal == param.distribution.central
-        return
-    raw = RAW.get(pid)
+            ok, expected = param.nominal == param.distribution.central, "central"
+        return [] if ok else [f"nominal {param.nominal} != {expected}"]
+    raw = RAW.get(r.id)
     if raw is not None and "nominal" in raw:
-        assert param.nominal == pytest.approx(as_number(raw["nominal"], "nominal"), rel=1e-15)
-    else:
-        assert param.nominal == param.distribution.central, f"{pid}: nominal {param.nominal} != central"
+        declared = as_number(raw["nominal"], "nominal")
+        return [] if param.nominal == pytest.approx(declared, rel=1e-15) else [
+            f"nominal {param.nominal} != declared {declared}"]
+    return [] if param.nominal == param.distribution.central else [
+        f"nominal {param.nominal} != central {param.distribution.central}"]
+
+
+def test_nominal_defaults_to_central():
+    assert_no_problems(RECORDS, _nominal_problems, "the nominal rule")
+
+
+def test_shipped_specs_round_trip():
+    def problems(r: Record) -> list[str]:
+        d = r.dist
+        again = make_distribution(d.to_spec())
+        return ([] if again.to_spec() == d.to_spec() else [f"to_spec {again.to_spec()} != {d.to_spec()}"]) + (
+            [] if again.central == d.central else [f"central {again.central} != {d.central}"])
+
+    assert_no_problems(RECORDS, problems, "make_distribution(to_spec()) == the record's distribution")
 
 
 def test_parameter_set_ppf_handles_exact_zero_and_one():
@@ -337,6 +491,29 @@ def test_parameter_set_ppf_handles_exact_zero_and_one():
         slack = 1e-12 * np.maximum(np.abs(x), 1e-300)  # exp(log(...)) of log-uniform may round by an ulp
         assert np.all((lo - slack <= x) & (x <= hi + slack)), f"{name}: {x} outside [{lo}, {hi}]"
         assert x[0] <= x[1] <= x[2]
+
+
+def test_one_edge_policy_for_every_design():
+    """``open_unit`` is the one edge policy: exact 0 and 1 (and anything beyond 2**-53 of them) move to
+    [2**-53, 1 - 2**-53], every other point is unchanged; the Monte Carlo step and the Sobol' analysis both
+    use it."""
+    from uncertainty_footprint.analysis.hotspots import _problem
+
+    assert UNIT_EDGE == 2.0**-53
+    u = np.array([0.0, 2.0**-60, 2.0**-53, 2.0**-31, 0.5, 1 - 2.0**-30, 1 - 2.0**-53, 1.0])
+    np.testing.assert_array_equal(open_unit(u), [2.0**-53, 2.0**-53, 2.0**-53, 2.0**-31, 0.5, 1 - 2.0**-30,
+                                                 1 - 2.0**-53, 1 - 2.0**-53])
+    out = u.copy()
+    assert open_unit(out, out=out) is out and out[0] == 2.0**-53
+    model = model_mod.build_model(parse_experiment({"name": "edges"}, "test.yaml"), CAT)
+    ps = model.parameters
+    design = np.tile(u[:, None], (1, len(ps.random_names)))
+    names, ppf, _ = _problem(model)
+    values = ps.ppf(design)
+    expected = np.column_stack([ps[n].distribution.ppf(open_unit(u)) for n in names])
+    np.testing.assert_array_equal(np.column_stack([values[n] for n in names]), expected)
+    np.testing.assert_array_equal(ppf(design), expected)
+    assert np.all(np.isfinite(expected))
 
 
 # --------------------------------------------------------------------------------------------- registry
@@ -362,14 +539,6 @@ def test_family_construction_and_to_spec_round_trip(family):
     # the spec survives YAML (what a results file or a log would hold)
     assert make_distribution(yaml.safe_load(yaml.safe_dump(dist.to_spec()))).to_spec() == dist.to_spec()
     assert dist.describe().startswith(f"{family}(")
-
-
-@pytest.mark.parametrize("param", RECORDS)
-def test_shipped_specs_round_trip(param):
-    d = param.distribution
-    again = make_distribution(d.to_spec())
-    assert again.to_spec() == d.to_spec()
-    assert again.central == d.central
 
 
 def test_pert_lambda_is_optional_and_changes_the_shape():

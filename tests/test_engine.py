@@ -1,27 +1,23 @@
 """Streaming Monte Carlo with dask: identical numbers whatever the scheduler, chunking or cluster."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
+from conftest import KWS
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.analysis.streaming import STATS_BLOCK, stream_monte_carlo
-from uncertainty_footprint.analysis.run import prepare
 from uncertainty_footprint.analysis.propagate import run_monte_carlo
 from uncertainty_footprint.analysis.running_stats import Moments, RunningStats, histogram, relative_resolution
 from uncertainty_footprint.analysis.summary import summarize
 
-ROOT = Path(__file__).resolve().parent.parent
-KWS = ROOT / "experiments" / "kws.yaml"
 N = 3 * STATS_BLOCK + 1234  # several statistics blocks and a ragged end
 
 
 @pytest.fixture(scope="module")
-def model():
-    return prepare(KWS)[2]
+def model(kws_model):
+    return kws_model
 
 
 @pytest.fixture(scope="module")

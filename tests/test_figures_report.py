@@ -11,13 +11,15 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from conftest import ROOT
 from uncertainty_footprint.reports import figures as F
 from uncertainty_footprint.reports import document as R
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.model.builder import KG
+from uncertainty_footprint.analysis.convergence import running_statistics
+from uncertainty_footprint.analysis.hotspots import indices_table
 from uncertainty_footprint.analysis.run import run_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
 FIGURE_NAMES = ("total_distribution", "component_intervals", "component_intervals_log", "comparison_stacked",
                 "sobol_indices", "convergence")
 NUMBER = r"-?\d+\.\d+"
@@ -56,7 +58,7 @@ def run(tmp_path_factory):
     catalog = load_catalog()
     sobol = synthetic_sobol(result)
     out = tmp_path_factory.mktemp("out")
-    conv = xr.merge([F.running_statistics(result.results["total"].values),
+    conv = xr.merge([running_statistics(result.results["total"].values),
                      st_convergence(sobol["component"]["group"].values.tolist())])
     fig_paths = F.write_figures(result, out, sobol=sobol, convergence=conv, catalog=catalog)
     report_paths = R.write_report(result, out, sobol=sobol, figures=fig_paths, catalog=catalog)
@@ -74,7 +76,7 @@ def test_every_figure_file_is_written(run):
     for name in FIGURE_NAMES:
         assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (out / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
-        assert name in F.FIGURE_CAPTIONS
+        assert name in R.FIGURE_CAPTIONS
 
 
 def test_save_figure_returns_png_and_pdf(tmp_path):
@@ -90,12 +92,12 @@ def all_figures(run):
     result = run["result"]
     ds, summary = result.results, result.summary
     return {
-        "total_distribution": F.total_distribution(ds, 2.66),
-        "component_intervals": F.component_intervals(summary),
-        "component_intervals_log": F.component_intervals(summary, log=True),
-        "comparison_stacked": F.comparison_stacked(summary, ds, published=2.66),
-        "sobol_indices": F.sobol_indices(run["sobol"]),
-        "convergence": F.convergence(run["conv"]),
+        "total_distribution": F.plot_total_distribution(ds, 2.66),
+        "component_intervals": F.plot_component_intervals(summary),
+        "component_intervals_log": F.plot_component_intervals(summary, log=True),
+        "comparison_stacked": F.plot_comparison_stacked(summary, ds, published=2.66),
+        "sobol_indices": F.plot_sobol_indices(run["sobol"]),
+        "convergence": F.plot_convergence(run["conv"]),
     }
 
 
@@ -141,8 +143,8 @@ def test_grey_scale_distinguishable(all_figures):
 def test_figures_leave_rcparams_and_backend_alone(run):
     before = dict(matplotlib.rcParams)
     backend = matplotlib.get_backend()
-    F.total_distribution(run["result"].results)
-    F.component_intervals(run["result"].summary, log=True)
+    F.plot_total_distribution(run["result"].results)
+    F.plot_component_intervals(run["result"].summary, log=True)
     assert dict(matplotlib.rcParams) == before
     assert matplotlib.get_backend() == backend
 
@@ -153,14 +155,14 @@ def test_figures_without_sobol_or_references(run, tmp_path):
     names = {p.stem for p in paths}
     assert "sobol_indices" not in names and {"total_distribution", "convergence", "comparison_stacked"} <= names
     # a results set without reference devices still gives the stacked bar
-    fig = F.comparison_stacked(result.summary, result.results.drop_vars("reference_footprint"))
+    fig = F.plot_comparison_stacked(result.summary, result.results.drop_vars("reference_footprint"))
     assert len(fig.axes[0].get_xticklabels()) == 1
 
 
 # ------------------------------------------------------------------------------------------------ running_statistics
 def test_running_statistics_on_known_array():
     x = np.random.default_rng(3).permutation(np.arange(1.0, 1001.0))
-    st = F.running_statistics(x, n_points=12)
+    st = running_statistics(x, n_points=12)
     n = st["n"].values
     assert set(st.data_vars) == {"mean", "p2_5", "p97_5"} and st["mean"].dims == ("n",)
     assert n[0] == 10 and n[-1] == 1000 and np.all(np.diff(n) > 0) and len(n) <= 13
@@ -173,18 +175,18 @@ def test_running_statistics_on_known_array():
 
 
 def test_running_statistics_small_and_invalid():
-    st = F.running_statistics(np.array([4.0, 2.0, 6.0]))
+    st = running_statistics(np.array([4.0, 2.0, 6.0]))
     assert st["n"].values.tolist() == [3] and st["mean"].values[0] == pytest.approx(4.0)
     with pytest.raises(ValueError):
-        F.running_statistics(np.array([]))
+        running_statistics(np.array([]))
     with pytest.raises(ValueError):
-        F.running_statistics(np.ones(5), n_points=0)
+        running_statistics(np.ones(5), n_points=0)
 
 
 def test_sobol_table_selects_the_total_output(run):
     ds = run["sobol"]["stage"]
     stacked = xr.concat([ds * 0, ds], dim=xr.DataArray(["first", "total"], dims="output", name="output"))
-    table = F.indices_table(stacked)
+    table = indices_table(stacked)
     assert np.allclose(table["ST"].values, ds["ST"].values)
     assert list(table.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
 
@@ -322,3 +324,247 @@ def test_report_without_sobol_and_catalog_fallback(run, tmp_path):
     assert "data:image/png" not in html
     same = R.latex_table(result)
     assert same == (run["out"] / "table.tex").read_text()
+
+
+# ------------------------------------------------------------------------------------------------ figure content
+def _texts(fig):
+    """Every visible non-empty text of a drawn figure (titles, labels, tick labels, legends, annotations)."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _legend_texts(fig):
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return [t.get_text() for leg in legends for t in leg.get_texts()]
+
+
+def test_total_distribution_content(run):
+    ds = run["result"].results
+    total = ds["total"].values
+    fig = F.plot_total_distribution(ds, 2.66, published_label="published (kws_typical)")
+    ax = fig.axes[0]
+    p = np.percentile(total, [0.1, 2.5, 5.0, 50.0, 95.0, 97.5, 99.9])
+    (steps, outline) = [a for a in ax.patches if type(a).__name__ == "StepPatch"]
+    values, edges, _ = steps.get_data()
+    expected, expected_edges = np.histogram(total, bins=44, range=(p[0], p[-1]), density=True)  # sqrt(2000)
+    np.testing.assert_allclose(values, expected)
+    np.testing.assert_allclose(edges, expected_edges)
+    np.testing.assert_allclose(outline.get_data()[0], expected)
+    vlines = sorted(float(ln.get_xdata()[0]) for ln in ax.lines if ln.get_linestyle() != "None")
+    np.testing.assert_allclose(vlines, sorted([p[1], p[2], p[3], p[4], p[5], 2.66]))
+    assert _legend_texts(fig) == ["Monte Carlo samples", f"median {p[3]:.2f}",
+                                  f"90 % interval [{p[2]:.2f}, {p[4]:.2f}]", f"95 % interval [{p[1]:.2f}, {p[5]:.2f}]",
+                                  "published (kws_typical) 2.66"]
+    assert ax.get_xlabel() == f"Total footprint per device [{KG}]"
+
+
+def test_component_intervals_content(run):
+    summary, ds = run["result"].summary, run["result"].results
+    titles = dict(zip(ds["component"].values, ds["component_title"].values))
+    for log in (False, True):
+        fig = F.plot_component_intervals(summary, log=log, titles=titles)
+        ax = fig.axes[0]
+        comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
+        if log:
+            comp = comp[comp["p97_5"] > 0]
+        fig.draw_without_rendering()
+        assert [t.get_text() for t in ax.get_yticklabels()] == [titles[c] for c in comp.index]
+        floor = ax.get_xlim()[0] if log else -np.inf
+        wide, thick = ax.collections[:2]
+        for segments, (lo, hi) in ((wide.get_segments(), ("p2_5", "p97_5")), (thick.get_segments(), ("p5", "p95"))):
+            np.testing.assert_allclose([s[0][0] for s in segments], np.maximum(comp[lo], floor))
+            np.testing.assert_allclose([s[1][0] for s in segments], np.maximum(comp[hi], floor))
+        np.testing.assert_allclose(ax.lines[0].get_xdata(), np.maximum(comp["median"], floor))
+        assert _legend_texts(fig) == ["95 % interval", "90 % interval", "median"]
+    # plain-text decade labels on the log axis (no mathtext), e.g. 0.001 ... 1
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and all("$" not in t for t in labels) and "0.01" in labels and "1" in labels
+    assert ax.get_title(loc="left").startswith("omitted (zero): ")
+
+
+def test_comparison_stacked_content(run):
+    summary, ds = run["result"].summary, run["result"].results
+    fig = F.plot_comparison_stacked(summary, ds, published=2.66)
+    ax = fig.axes[0]
+    comp = summary[summary["level"] == "component"]
+    comp = comp[comp["mean"] > 0].sort_values("mean", ascending=False, kind="stable")
+    bars = [p for p in ax.patches if abs(p.get_x() + p.get_width() / 2) < 1e-9]
+    tops = [p.get_y() + p.get_height() for p in bars]
+    np.testing.assert_allclose(tops, np.cumsum(comp["mean"].values))  # the stack sums to the mean total
+    refs = [p for p in ax.patches if p.get_x() > 0.5]
+    np.testing.assert_allclose([p.get_y() + p.get_height() for p in refs], ds["reference_footprint"].values)
+    assert any(t.startswith("published total 2.66") for t in _legend_texts(fig))
+
+
+def test_sobol_indices_content(run):
+    sobol = run["sobol"]
+    fig = F.plot_sobol_indices(sobol, top=4)
+    by_component, by_parameter = fig.axes
+    table = indices_table(sobol["parameter"]).sort_values("ST", ascending=False, kind="stable").head(4)
+    widths = [p.get_width() for p in by_parameter.patches]
+    np.testing.assert_allclose(widths[:4], table["S1"].values[::-1])  # largest at the top
+    np.testing.assert_allclose(widths[4:], table["ST"].values[::-1])
+    assert by_parameter.get_title(loc="left") == "Top 4 parameters by ST"
+    assert by_component.get_title(loc="left") == "By component"
+    assert _legend_texts(fig) == ["S1 (first order)", "ST (total order)"]
+    assert fig.legends[0].get_title().get_text() == "bars: 95 % bootstrap confidence intervals"
+
+
+def test_convergence_content(run):
+    conv = run["conv"]
+    fig = F.plot_convergence(conv)
+    running, st = fig.axes
+    mean_line = [ln for ln in running.lines if ln.get_label() == "mean"][0]
+    np.testing.assert_allclose(mean_line.get_xdata(), conv["n"].values)
+    np.testing.assert_allclose(mean_line.get_ydata(), conv["mean"].values)
+    fig.draw_without_rendering()
+    lo, hi = st.get_xlim()
+    shown = [t.get_text() for t, x in zip(st.get_xticklabels(), st.get_xticks()) if lo <= x <= hi]
+    assert shown == ["64", "128", "256", "512"]  # plain numbers on the base-2 axis
+    assert st.get_title(loc="left").startswith("ST of the top 5 groups")
+
+
+def test_plain_log_labels():
+    fmt = F._PlainLogFormatter()
+    assert [fmt(x) for x in (0.001, 0.1, 1.0, 100.0, 3.0)] == ["0.001", "0.1", "1", "100", ""]
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.plot([1e-6, 1e2], [1, 2])
+    F._log_axis(ax, "x")
+    fig.draw_without_rendering()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "10\u207b\u2076" in labels and "10\u00b2" in labels  # 10^-6 and 10^2 with Unicode superscripts
+
+
+def test_saving_keeps_the_figure_and_its_content(run, tmp_path):
+    fig = F.plot_convergence(run["conv"])
+    fig.draw_without_rendering()
+    before = (_texts(fig), [ln.get_xydata().tolist() for ax in fig.axes for ln in ax.lines])
+    engine, canvas, dpi = fig.get_layout_engine(), fig.canvas, fig.dpi
+    F.save_figure(fig, tmp_path, "conv")
+    assert fig.get_layout_engine() is engine and fig.canvas is canvas and fig.dpi == dpi
+    fig.draw_without_rendering()
+    assert (_texts(fig), [ln.get_xydata().tolist() for ax in fig.axes for ln in ax.lines]) == before
+
+
+def test_pdf_fonts_png_mode_and_reproducible_files(run, tmp_path):
+    from PIL import Image
+
+    fig = F.plot_sobol_indices(run["sobol"])  # its texts contain "fi" (first, confidence): no ligature subset
+    a = F.save_figure(fig, tmp_path / "a", "s")
+    b = F.save_figure(fig, tmp_path / "b", "s")
+    pdf = a[1].read_bytes()
+    assert pdf == b[1].read_bytes() and a[0].read_bytes() == b[0].read_bytes()
+    assert b"/Type3" not in pdf and b"/CIDFontType2" in pdf and b"CreationDate" not in pdf
+    assert len(set(re.findall(rb"/BaseFont /(\w+\+\w+)", pdf))) == 1  # one font subset
+    with Image.open(a[0]) as png:
+        assert png.mode == "L" and png.size == (round(F.DOUBLE_COLUMN * F.PNG_DPI), round(fig.get_figheight()
+                                                                                          * F.PNG_DPI))
+
+
+def test_comparison_figure_uses_the_shared_style(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    a = rng.lognormal(1.0, 0.2, 500)
+    totals = xr.Dataset({"total": (("experiment", "sample"), np.stack([a, a * 0.9, a + rng.normal(0, 0.1, 500)]))},
+                        coords={"experiment": ["kws", "kws_low_carbon_grid", "kws_coin_cell"]})
+    index = pd.MultiIndex.from_tuples([("kws", "kws_low_carbon_grid"), ("kws", "kws_coin_cell")])
+    comp = SimpleNamespace(totals=totals, differences=pd.DataFrame({"p_a_lt_b": [0.0, 0.5]}, index=index))
+    fig = F.plot_comparison(comp)
+    assert abs(fig.get_figwidth() - F.DOUBLE_COLUMN) < 0.05
+    boxes, diffs = fig.axes
+    assert KG in boxes.get_ylabel() and KG in diffs.get_xlabel()
+    assert _legend_texts(fig) == ["kws low carbon grid - kws, P(A < B) = 0.00",
+                                  "kws coin cell - kws, P(A < B) = 0.50"]
+    steps = [p for p in diffs.patches if type(p).__name__ == "StepPatch"]
+    assert len(steps) == 2 and len({p.get_linestyle() for p in steps}) == 2
+    assert int(steps[0].get_data()[0].sum()) >= 495  # the central 99 % of the first difference is drawn
+    png, pdf = F.save_figure(fig, tmp_path, "comparison")
+    assert b"/Type3" not in pdf.read_bytes() and b"CreationDate" not in pdf.read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------ templates
+def test_corners_note_written_once_in_the_report_layer(run):
+    md = (run["out"] / "report.md").read_text()
+    assert md.count(R.CORNERS_NOTE) == 1
+    html = (run["out"] / "report.html").read_text()
+    assert html.count("are corners, where every block") == 1
+    templates = ROOT / "uncertainty_footprint" / "reports" / "templates"
+    sources = [p.read_text() for p in (Path(R.__file__), *templates.iterdir())]
+    assert sum(s.count("are corners") for s in sources) == 1
+
+
+def test_templates_ship_as_package_data():
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "reports/templates/*" in data["uncertainty_footprint"]
+    names = {p.name for p in (ROOT / "uncertainty_footprint" / "reports" / "templates").iterdir()}
+    assert {"report.j2", "report.md.j2", "report.html.j2", "markdown.j2", "html.j2", "report.css",
+            "table.tex.j2"} <= names
+
+
+def test_html_escapes_data_text(run, tmp_path):
+    result = run["result"]
+    ds = result.results.copy()
+    ds.attrs = {**ds.attrs, "experiment": "<script>alert(1)</script> & co"}
+    fake = type(result)(**{**result.__dict__, "results": ds})
+    md, html, _ = R.write_report(fake, tmp_path, catalog=run["catalog"])
+    text = html.read_text()
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
+    assert "\\<script\\>" in md.read_text()  # Markdown escapes its special characters too
+
+
+def test_exact_decomposition_beside_the_sampled_indices(run, tmp_path):
+    result, sobol = run["result"], run["sobol"]
+    comp = sobol["component"]
+    st = comp["ST"].values
+    exact = {"component": xr.Dataset({"S1": ("group", 0.9 * st), "ST": ("group", st + 0.001),
+                                      "shapley": ("group", 0.95 * st)}, coords={"group": comp["group"].values})}
+    fake = type(result)(**{**result.__dict__})
+    fake.exact = exact
+    md, html, _ = R.write_report(fake, tmp_path, sobol=sobol, catalog=run["catalog"])
+    text = md.read_text()
+    section = text.split("### By component")[1].split("###")[0]
+    assert "*Sampled (Saltelli estimator)*" in section and "*Exact variance decomposition*" in section
+    assert "| Component | S1 | ST | shapley |" in section
+    order = indices_table(comp).sort_values("ST", ascending=False, kind="stable").index
+    first = order[0]
+    i = list(comp["group"].values).index(first)
+    assert re.search(rf"\| `{first}` \| {_fmt(0.9 * st[i], 3)} \| {_fmt(st[i] + 0.001, 3)} \| "
+                     rf"{_fmt(0.95 * st[i], 3)} \|", section)
+    page = html.read_text()
+    assert page.count('<div class="side-by-side">') == 3  # one per grouping; the exact table only by component
+    assert "<caption>Exact variance decomposition</caption>" in page
+    assert "Exact variance decomposition" not in text.split("### By stage")[1]
+
+
+def test_frame_table_formats_numbers_and_text():
+    import pandas as pd
+
+    table = R.frame_table(pd.DataFrame({"S1": [0.12345, np.nan], "note": ["a", "b"]},
+                                       index=pd.Index(["x", "y"], name="parameter")))
+    assert table.header == ["parameter", "S1", "note"] and table.align == "lrl"
+    assert table.rows == [[[("code", "x")], "0.123", "a"], [[("code", "y")], "n/a", "b"]]
+
+
+def test_exact_decomposition_alone_with_units(run, tmp_path):
+    result = run["result"]
+    names = ["a_factor", "b_mass", "c_count"]
+    ds = xr.Dataset({"S1": ("parameter", [0.1, 0.6, 0.25], {"units": "1"}),
+                     "ST": ("parameter", [0.12, 0.62, 0.26], {"units": "1"}),
+                     "remaining_variance": ("parameter", [0.5, 0.2, 0.4], {"units": f"({KG})2"}),
+                     "remaining_sd": ("parameter", np.sqrt([0.5, 0.2, 0.4]), {"units": KG})},
+                    coords={"parameter": names})
+    fake = type(result)(**{**result.__dict__})
+    fake.exact = {"parameter": ds}
+    md = R.write_report(fake, tmp_path, catalog=run["catalog"])[0].read_text()
+    section = md.split("### By parameter")[1].split("## ")[0]
+    assert "Beside the sampled" not in section and "The exact variance decomposition" in section
+    assert f"| Parameter | S1 | ST | remaining\\_sd [{KG}] |" in section  # the variance (kg2) is left out
+    rows = re.findall(r"^\| `(\w+)` \| .*$", section, re.M)
+    assert rows == ["b_mass", "c_count", "a_factor"]  # by ST, largest first
+    assert f"| `b_mass` | 0.600 | 0.620 | {np.sqrt(0.2):.4f} |" in section
+    assert "Sobol' sensitivity indices were not computed" not in md

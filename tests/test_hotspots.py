@@ -1,25 +1,21 @@
 """Sobol' hotspots of the lifecycle model: groupings, consistency with per-parameter indices, files, CLI."""
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
+from conftest import KWS
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.analysis.hotspots import (from_datatree, hotspot_analysis, parameter_groups, sobol_table,
                                             to_datatree)
-from uncertainty_footprint.analysis.run import prepare
-
-ROOT = Path(__file__).resolve().parent.parent
-KWS = ROOT / "experiments" / "kws.yaml"
 
 
 @pytest.fixture(scope="module")
-def kws_sobol():
-    _, _, model, _ = prepare(KWS)
+def kws_sobol(kws_model):
+    model = kws_model
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence is asserted below, not warned about
         sobol = hotspot_analysis(model, n_base=8192, seed=11)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PKG = Path(__file__).resolve().parent.parent / "uncertainty_footprint"
+from conftest import PKG
 NAME = "uncertainty_footprint"
 
 #: Rank of each layer; a module may import only modules of its own rank or lower.

@@ -1,16 +1,13 @@
 """The files of one run agree with each other: tables and reports carry the numbers of results.nc and sobol.nc."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
+from conftest import ROOT
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.reports.document import SOBOL_DECIMALS, TEX_DECIMALS
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,17 @@
 """Monte Carlo propagation: seeds, chunking, labelled results, netCDF round trips and experiment features."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
 import yaml
 
+from conftest import EXPERIMENTS, KWS, ROOT
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.inputs.experiment import parse_experiment
 from uncertainty_footprint.model.builder import build_model
 from uncertainty_footprint.analysis.run import run_experiment
 from uncertainty_footprint.analysis.propagate import run_monte_carlo
-
-ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
-KWS = ROOT / "experiments" / "kws.yaml"
 
 
 def _model(data=None, path=KWS):

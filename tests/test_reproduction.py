@@ -1,18 +1,16 @@
 """The deterministic (published-method) mode reproduces every published value of Prakash et al. (2023)."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from conftest import REFERENCE_DIR, ROOT
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.inputs.experiment import load_experiment
 from uncertainty_footprint.model.builder import build_model
 
 from uncertainty_footprint.analysis.summary import deterministic_table
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "reference" / "tinyml_footprint_2023.csv"
+SHARED = REFERENCE_DIR / "tinyml_footprint_2023.csv"
 
 # published column -> (experiment file, deterministic scenario)
 COLUMNS = {

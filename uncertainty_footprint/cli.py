@@ -1,21 +1,51 @@
 """Command line: argument parsing, printing and exit codes only (the science lives in the other modules).
 
-Exit status: 0 success, 2 invalid input (one line on stderr naming the file, key path and what is allowed),
-1 an unexpected failure.
+Exit status (one line on stderr for every failure, never a traceback):
+
+* 0 success;
+* 2 invalid input: a bad experiment file or option (naming the file, the key path and what is allowed), a
+  request that does not fit in memory (with the estimate and the option that would fit) or a refused output
+  folder (see :mod:`uncertainty_footprint.reports.folder`);
+* 1 a failing environment (``error: <what failed> at <where>: <reason>``: disk full, permission denied,
+  read-only file system, ``--out`` below a file, out of memory) or an unexpected failure (set
+  ``UNCERTAINTY_FOOTPRINT_DEBUG=1`` to get its traceback);
+* 130 interrupted by Ctrl-C (SIGINT), 143 terminated by SIGTERM (129 by SIGHUP): the handler removes the
+  unfinished outputs and ends the process at once (``os._exit``; unwinding an exception through netCDF/HDF5 and
+  dask code can deadlock on their locks); previous results are kept (a swap into place holds signals back for the
+  milliseconds it takes).
+
+An experiment argument that is not an existing file but the name of a shipped experiment (``kws``) stands for it
+(:mod:`uncertainty_footprint.inputs.examples`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import traceback
 import warnings
 from pathlib import Path
 from typing import Sequence
 
+from .analysis.compare import CRN_DESIGNS
+from .analysis.sizes import IN_MEMORY_MAX
+from .analysis.streaming import SCHEDULERS, STORE_MODES
 from .errors import ConfigError, FootprintError
+from .inputs.examples import example_names, example_text, example_title, is_example, resolve_experiment
+from .inputs.experiment import DESIGN_NAMES, GROUPINGS
 from .warnings import FootprintWarning
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "DEBUG_ENV"]
+
+#: Set to 1 to get the traceback of an unexpected failure instead of its one-line message.
+DEBUG_ENV = "UNCERTAINTY_FOOTPRINT_DEBUG"
+#: Signals that end a command cleanly (unfinished outputs removed), with their exit status (128 + number) and the
+#: message.
+TERMINATING_SIGNALS = {signal.SIGINT: (130, "interrupted (Ctrl-C)"),
+                       signal.SIGTERM: (128 + signal.SIGTERM, "terminated by SIGTERM"),
+                       signal.SIGHUP: (128 + signal.SIGHUP, "terminated by SIGHUP (the terminal closed)")}
 
 
 def _positive_int(text: str) -> int:
@@ -45,14 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(mean, median, 90 % and 95 % intervals, share per component, stage and total, kg CO2-eq) and the "
         "Sobol' hotspots, and write results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv, "
         "report.md, report.html, table.tex and figures/ to the output folder."))
-    run.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file, e.g. experiments/kws.yaml")
+    run.add_argument("experiment", metavar="EXPERIMENT",
+                     help="experiment YAML file, e.g. experiments/kws.yaml, or the name of a shipped experiment "
+                          f"({', '.join(example_names())})")
     run.add_argument("--out", metavar="DIR", type=Path, default=None,
-                     help="output folder (default: results/<experiment file stem>/); replaced atomically")
+                     help="output folder (default: results/<experiment file stem>/ in the current folder). A "
+                          "new folder, an empty one or an earlier results folder: the files of the earlier run "
+                          "are replaced once the new run succeeds, your other files are kept")
     run.add_argument("--samples", metavar="N", type=_positive_int, default=None,
                      help="Monte Carlo sample size (overrides sampling.samples)")
     run.add_argument("--seed", metavar="N", type=_positive_int, default=None,
                      help="random seed (overrides sampling.seed); same seed, same numbers")
-    run.add_argument("--design", choices=("mc", "lhs", "sobol"), default=None,
+    run.add_argument("--design", choices=DESIGN_NAMES, default=None,
                      help="unit-hypercube design: plain Monte Carlo, Latin hypercube or scrambled Sobol' "
                           "(overrides sampling.design)")
     sob = run.add_argument_group("Sobol' hotspots (override the experiment's sobol section)")
@@ -62,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     sob.add_argument("--second-order", action=argparse.BooleanOptionalAction, default=None,
                      help="also compute second-order indices S2")
     sob.add_argument("--groupings", metavar="LIST", default=None,
-                     help="comma-separated: parameter, component, stage (default: all three)")
+                     help=f"comma-separated: {', '.join(GROUPINGS)} (default: all)")
     sob.add_argument("--conf-level", metavar="P", type=float, default=None,
                      help="confidence level of the bootstrap intervals (default 0.95)")
     sob.add_argument("--num-resamples", metavar="N", type=_positive_int, default=None,
@@ -73,12 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     eng = run.add_argument_group("large runs (streaming with dask; numbers never depend on these)")
     eng.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                      help=f"stream the Monte Carlo with bounded memory (default: when --samples exceeds "
-                          f"{1 << 20} or a scheduler is given); needs design mc or sobol")
-    eng.add_argument("--scheduler", choices=("synchronous", "threads", "processes"), default=None,
+                          f"{IN_MEMORY_MAX} or a scheduler is given); needs design mc or sobol")
+    eng.add_argument("--scheduler", choices=SCHEDULERS, default=None,
                      help="dask scheduler for a streaming run (default threads)")
     eng.add_argument("--scheduler-address", metavar="tcp://HOST:PORT", default=None,
                      help="run on a dask.distributed cluster at this scheduler address")
-    eng.add_argument("--store", choices=("footprint", "all", "none"), default="footprint",
+    eng.add_argument("--store", choices=STORE_MODES, default="footprint",
                      help="per-sample data a streaming run writes to results.nc: footprints and totals "
                           "(default), also the inputs, or none (then no figures or reports)")
     run.add_argument("--no-figures", action="store_true",
@@ -89,19 +123,28 @@ def build_parser() -> argparse.ArgumentParser:
         "Run two or more experiments with the same seed, samples and design; shared parameters take common "
         "random numbers. Prints each total with its intervals, the paired differences B - A with intervals and "
         "P(A < B); writes comparison.nc, comparison.csv, differences.csv and comparison.png/.pdf."))
-    cmp_.add_argument("experiments", metavar="EXPERIMENT", nargs="+", help="two or more experiment files")
+    cmp_.add_argument("experiments", metavar="EXPERIMENT", nargs="+",
+                      help="two or more experiment files or names of shipped experiments")
     cmp_.add_argument("--out", metavar="DIR", type=Path, default=None,
-                      help="output folder (default: results/compare_<stem>_<stem>...)")
+                      help="output folder (default: results/compare_<stem>_<stem>...); same rules as run --out")
     cmp_.add_argument("--samples", metavar="N", type=_positive_int, default=None, help="sample size")
     cmp_.add_argument("--seed", metavar="N", type=_positive_int, default=None, help="random seed")
-    cmp_.add_argument("--design", choices=("mc", "lhs"), default=None,
+    cmp_.add_argument("--design", choices=CRN_DESIGNS, default=None,
                       help="design with common random numbers (default: the first experiment's)")
     cmp_.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     val = sub.add_parser("validate", help="check an experiment file without running it",
                          description="Validate an experiment file against the schema and the data catalog.")
-    val.add_argument("experiment", metavar="EXPERIMENT")
+    val.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or name of a shipped experiment")
     val.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    exa = sub.add_parser("example", help="print a shipped experiment (or list them), to copy and edit",
+                         description="Print the file of a shipped experiment on standard output, e.g. "
+                                     "'python -m uncertainty_footprint example kws > my_device.yaml'; without a "
+                                     "name, list the shipped experiments.")
+    exa.add_argument("name", metavar="NAME", nargs="?", default=None,
+                     help=f"one of: {', '.join(example_names())}")
+    exa.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="show blocks, HSLs, parameters and reference devices",
                          description="List the functional blocks and their HSLs, the parameters with unit, "
@@ -118,20 +161,23 @@ def _cmd_run(args) -> int:
     from .analysis.run import EngineOptions
     from .reports.folder import run_to_folder
 
+    experiment = resolve_experiment(args.experiment)
     sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
              "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
              "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
     engine = EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
                            store=args.store)
     bar = _ProgressBar(args.quiet, "Monte Carlo", "samples")
-    out = args.out if args.out is not None else Path("results") / Path(args.experiment).stem
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", FootprintWarning)
-        result = run_to_folder(args.experiment, out, documents=not args.no_figures, data_dir=args.data_dir,
-                               samples=args.samples, seed=args.seed, design=args.design, sobol=sobol,
-                               chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine,
-                               progress=bar)
-    bar.close()
+    out = args.out if args.out is not None else Path("results") / experiment.stem
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FootprintWarning)
+            result = run_to_folder(experiment, out, documents=not args.no_figures, data_dir=args.data_dir,
+                                   samples=args.samples, seed=args.seed, design=args.design, sobol=sobol,
+                                   chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine,
+                                   progress=bar)
+    finally:
+        bar.close()
     if not args.quiet:
         print(terminal.run_report(result, out))
     _print_warnings(caught)
@@ -172,13 +218,12 @@ def _print_warnings(caught) -> None:
 
 def _cmd_compare(args) -> int:
     from .reports import terminal
-    from .analysis.compare import compare_experiments
-    from .reports.folder import write_comparison
+    from .reports.folder import compare_to_folder
 
-    comp = compare_experiments(args.experiments, samples=args.samples, seed=args.seed, design=args.design,
-                               data_dir=args.data_dir)
-    out = args.out or Path("results") / ("compare_" + "_".join(Path(p).stem for p in args.experiments))
-    write_comparison(comp, out)
+    paths = [resolve_experiment(p) for p in args.experiments]
+    out = args.out or Path("results") / ("compare_" + "_".join(p.stem for p in paths))
+    comp = compare_to_folder(paths, out, samples=args.samples, seed=args.seed, design=args.design,
+                             data_dir=args.data_dir)
     if not args.quiet:
         print(terminal.comparison_report(comp, out))
     return 0
@@ -187,11 +232,26 @@ def _cmd_compare(args) -> int:
 def _cmd_validate(args) -> int:
     from .analysis.run import prepare
 
-    experiment, _, model, _ = prepare(args.experiment, data_dir=args.data_dir)
+    path = resolve_experiment(args.experiment)
+    model = prepare(path, data_dir=args.data_dir).model
     if not args.quiet:
         ps = model.parameters
-        print(f"{args.experiment}: valid. {len(model.components)} components, {len(ps)} parameters "
+        shown = f"{args.experiment} ({path})" if is_example(path) and str(path) != args.experiment else path
+        print(f"{shown}: valid. {len(model.components)} components, {len(ps)} parameters "
               f"({len(ps.random_names)} uncertain, {len(ps.assumed())} assumed placeholders).")
+    return 0
+
+
+def _cmd_example(args) -> int:
+    from .reports.terminal import format_table
+
+    if args.name is None:
+        rows = [[name, example_title(name)] for name in example_names()]
+        print(format_table(rows, ["name", "experiment"], align="ll"))
+        print("\nPrint one with 'python -m uncertainty_footprint example NAME > my_device.yaml'; run one with "
+              "'python -m uncertainty_footprint run NAME'.")
+        return 0
+    sys.stdout.write(example_text(args.name))
     return 0
 
 
@@ -203,20 +263,108 @@ def _cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "list": _cmd_list}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "list": _cmd_list,
+            "example": _cmd_example}
+
+
+def _terminate(signum, frame) -> None:
+    """End the process now: remove the unfinished outputs, say so on one line, exit 128 + signal number."""
+    from .reports.folder import discard_unfinished
+
+    status, what = TERMINATING_SIGNALS[signum]
+    try:
+        discard_unfinished()
+        sys.stderr.write(f"error: {what}; unfinished outputs were removed, earlier results are kept\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    finally:
+        os._exit(status)
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of the package in ``exc``'s traceback, as ``module.py:line (function)``."""
+    package = Path(__file__).resolve().parent
+    where = "uncertainty_footprint"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if package in path.parents:
+            where = f"{path.relative_to(package.parent).as_posix()}:{frame.lineno} ({frame.name})"
+    return where
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _report(exc: BaseException) -> int:
+    """Print the one line of a failure and return the exit status."""
+    from .reports.folder import WriteError
+
+    if isinstance(exc, KeyboardInterrupt):  # where the handler could not be installed
+        print("error: interrupted (Ctrl-C); unfinished outputs were removed, earlier results are kept",
+              file=sys.stderr)
+        return 130
+    if isinstance(exc, WriteError):
+        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    if isinstance(exc, FootprintError):  # ConfigError and the package's other input errors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, MemoryError):
+        print(f"error: out of memory at {_where(exc)}: the request did not fit in memory; use --stream or a "
+              "smaller --samples or --sobol-samples", file=sys.stderr)
+        return 1
+    if isinstance(exc, OSError):
+        where = os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes, os.PathLike)) else _where(exc)
+        reason = os.strerror(exc.errno) if exc.errno else _one_line(exc)
+        print(f"error: reading or writing a file at {where}: {reason}", file=sys.stderr)
+        return 1
+    print(f"error: unexpected {type(exc).__name__} at {_where(exc)}: {_one_line(exc)} (a bug: please report it; "
+          f"{DEBUG_ENV}=1 shows the traceback)", file=sys.stderr)
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it again at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module's docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = {}
     try:
-        return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except FootprintError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        for signum in TERMINATING_SIGNALS:
+            previous[signum] = signal.signal(signum, _terminate)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        status = COMMANDS[args.command](args)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            _silence_stdout()
+            reason = os.strerror(exc.errno) if exc.errno else _one_line(exc)
+            print(f"error: writing the standard output at {getattr(sys.stdout, 'name', 'stdout')}: {reason}",
+                  file=sys.stderr)
+            return 1
+        return status
+    except BrokenPipeError:  # e.g. 'example kws | head': the reader is gone, nothing to report
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        return _report(exc)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

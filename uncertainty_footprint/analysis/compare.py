@@ -19,8 +19,10 @@ import xarray as xr
 
 from ..errors import ConfigError
 from ..model.builder import KG
+from .exact import difference_shares
+from .provenance import provenance
 from .run import EngineOptions, RunResult, run_experiment
-from .propagate import DEFAULT_CHUNK
+from .sizes import EVAL_CHUNK
 from .summary import PERCENTILES
 
 __all__ = ["Comparison", "compare_experiments", "paired_differences", "CRN_DESIGNS"]
@@ -37,6 +39,10 @@ class Comparison:
     totals: xr.Dataset
     table: pd.DataFrame
     differences: pd.DataFrame
+    #: Exact share of every input in the variance of each paired difference B - A (columns ``a, b, parameter,
+    #: shapley, S1, ST, remaining_sd``; :func:`~uncertainty_footprint.analysis.exact.difference_shares`), or None
+    #: when a model is not separable.
+    difference_variance: pd.DataFrame | None = None
 
 
 def _stats(x: np.ndarray) -> dict[str, float]:
@@ -68,7 +74,7 @@ def paired_differences(totals: xr.DataArray) -> pd.DataFrame:
 
 
 def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir=None,
-                        chunk_size: int = DEFAULT_CHUNK) -> Comparison:
+                        chunk_size: int = EVAL_CHUNK) -> Comparison:
     """Run every experiment with common random numbers and compare their totals.
 
     The first experiment's sampling settings apply to all unless given here. Experiments must have distinct
@@ -96,9 +102,18 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     ds = xr.Dataset({"total": totals}, coords={"experiment_name": ("experiment", [r.experiment.name
                                                                                   for r in runs])})
     ds["total"].attrs.update({"units": KG, "long_name": "total footprint"})
-    ds.attrs.update({"seed": int(s["seed"]), "design": s["design"], "n_samples": int(s["n_samples"]),
-                     "shared_parameters": ",".join(sorted(shared)),
-                     "note": "shared parameters take common random numbers (same uniforms) in every experiment"})
+    ds.attrs.update(provenance(experiment=[r.experiment.name for r in runs], seed=s["seed"], design=s["design"],
+                               config_sha256=[r.experiment.sha256 for r in runs],
+                               model_sha256=[r.model.fingerprint() for r in runs],
+                               n_samples=int(s["n_samples"]), shared_parameters=",".join(sorted(shared)),
+                               note="shared parameters take common random numbers (same uniforms) in every "
+                                    "experiment"))
     table = pd.DataFrame([{**_stats(r.results["total"].values), "name": r.experiment.name} for r in runs],
                          index=pd.Index(stems, name="experiment"))
-    return Comparison(runs, ds, table, paired_differences(ds["total"]))
+    differences = paired_differences(ds["total"])
+    exact = difference_shares(dict(zip(stems, (r.model for r in runs))))
+    shares = None
+    if exact is not None:  # exact mean and sd of every difference beside the Monte Carlo ones
+        shares, moments = exact
+        differences = differences.join(moments)
+    return Comparison(runs, ds, table, differences, shares)

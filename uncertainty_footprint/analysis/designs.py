@@ -34,11 +34,9 @@ from typing import Callable
 import numpy as np
 from scipy.stats import qmc
 
-__all__ = ["Design", "DESIGNS", "make_design", "MC_BLOCK"]
+from .sizes import MC_BLOCK  # rows per independently seeded block: part of the design's definition
 
-#: Rows per independently seeded Monte Carlo block (part of the design's definition: changing it changes the
-#: numbers, so it is a constant, not an option).
-MC_BLOCK = 1 << 16
+__all__ = ["Design", "DESIGNS", "make_design", "MC_BLOCK"]
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 Glue between a :class:`~uncertainty_footprint.model.builder.LifecycleModel` and the model-agnostic
 :func:`~uncertainty_footprint.analysis.sobol.sobol_indices`: the random parameters form the Sobol' problem (fixed
-ones are not in it), the model's single inverse-CDF step is the ``ppf`` and the model's total is the output.
+ones are not in it), the package's single inverse-CDF step (:meth:`ParameterSet.ppf
+<uncertainty_footprint.inputs.parameters.ParameterSet.ppf>`, with its one edge policy) is the ``ppf`` and the
+model's total is the output.
 
 Groupings
 ---------
@@ -24,13 +26,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..inputs.experiment import GROUPINGS
 from ..model.builder import LifecycleModel
+from .sizes import EVAL_CHUNK
 from .sobol import sobol_indices
 from ..warnings import ConvergenceWarning
 
-__all__ = ["GROUPINGS", "parameter_groups", "hotspot_analysis", "sobol_table", "to_datatree", "from_datatree"]
-
-GROUPINGS = ("parameter", "component", "stage")
+__all__ = ["parameter_groups", "hotspot_analysis", "st_convergence", "sobol_table", "to_datatree",
+           "from_datatree", "indices_table"]
 
 
 def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
@@ -60,10 +63,10 @@ def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
 def _problem(model: LifecycleModel):
     ps = model.parameters
     names = ps.random_names
-    dists = [ps[n].distribution for n in names]
 
     def ppf(u: np.ndarray) -> np.ndarray:
-        return np.column_stack([d.ppf(u[:, j]) for j, d in enumerate(dists)])
+        values = ps.ppf(u)
+        return np.column_stack([values[n] for n in names])
 
     def evaluate(x: np.ndarray) -> np.ndarray:
         values = ps.values({name: x[:, j] for j, name in enumerate(names)}, x.shape[0])
@@ -74,7 +77,7 @@ def _problem(model: LifecycleModel):
 
 def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings: Sequence[str] = GROUPINGS,
                      calc_second_order: bool = False, conf_level: float = 0.95, num_resamples: int = 100,
-                     chunk_size: int = 1 << 16, conf_warn_threshold: float = 0.05,
+                     chunk_size: int = EVAL_CHUNK, conf_warn_threshold: float = 0.05,
                      progress=None) -> dict[str, xr.Dataset]:
     """Sobol' indices of the total footprint for each requested grouping.
 
@@ -133,7 +136,7 @@ def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings
 
 def st_convergence(model: LifecycleModel, *, n_base: int, seed: int, grouping: str = "component",
                    steps: int = 4, conf_level: float = 0.95, num_resamples: int = 100,
-                   chunk_size: int = 1 << 16) -> xr.Dataset:
+                   chunk_size: int = EVAL_CHUNK) -> xr.Dataset:
     """Total-order indices of a grouping against the base sample size: N / 2**(steps - 1), ..., N.
 
     Returns
@@ -189,3 +192,27 @@ def from_datatree(tree: xr.DataTree) -> dict[str, xr.Dataset]:
             ds.attrs.pop("groupings", None)
         out[grouping] = ds
     return out
+
+
+def indices_table(ds: xr.Dataset, output: str = "total") -> pd.DataFrame:
+    """S1, S1_conf, ST, ST_conf of one Sobol' Dataset as a table indexed by parameter or group.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One grouping of :func:`hotspot_analysis` (``S1, S1_conf, ST, ST_conf`` over one dimension). A Dataset
+        with an ``output`` dimension is reduced to ``output`` (if present, else the first output).
+    output : str
+        The output to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``S1, S1_conf, ST, ST_conf`` [-], index named after the Dataset's dimension, in its order.
+    """
+    if "output" in ds.dims:
+        outputs = [str(o) for o in ds["output"].values]
+        ds = ds.sel(output=output) if output in outputs else ds.isel(output=0)
+    dim = ds["ST"].dims[0]
+    return pd.DataFrame({key: np.asarray(ds[key].values, dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
+                        index=pd.Index([str(v) for v in ds[dim].values], name=dim))

@@ -2,15 +2,14 @@
 
 The Dataset has dimensions ``sample``, ``component`` and ``parameter``; ``footprint(sample, component)``,
 ``total(sample)`` and ``inputs(sample, parameter)`` carry units in ``attrs``; coordinates say each component's
-stage and each parameter's unit, status and source; the Dataset's ``attrs`` hold the provenance (experiment,
-seed, design, hashes, package and library versions, the assumed parameters the result depends on). All attrs
-are netCDF-compatible (text and numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
+stage and each parameter's unit, status and source; the Dataset's ``attrs`` hold the provenance
+(:func:`~uncertainty_footprint.analysis.provenance.provenance`: experiment, seed, design, hashes, package and
+library versions) and the assumed parameters the result depends on. All attrs are netCDF-compatible (text and
+numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
 """
 
 from __future__ import annotations
 
-import json
-import platform
 from typing import Callable
 
 import numpy as np
@@ -18,37 +17,14 @@ import xarray as xr
 
 from ..model.builder import KG, LifecycleModel
 from .designs import make_design
+from .provenance import provenance
+from .sizes import EVAL_CHUNK
 
-__all__ = ["run_monte_carlo", "versions", "DEFAULT_CHUNK"]
-
-#: Rows evaluated at once; affects memory only, never the numbers.
-DEFAULT_CHUNK = 1 << 16
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python, this package and the scientific libraries it uses."""
-    import matplotlib
-    import numpy
-    import pandas
-    import scipy
-    import yaml
-
-    from .. import __version__
-
-    out = {"python": platform.python_version(), "uncertainty_footprint": __version__, "numpy": numpy.__version__,
-           "scipy": scipy.__version__, "xarray": xr.__version__, "pandas": pandas.__version__,
-           "matplotlib": matplotlib.__version__, "pyyaml": yaml.__version__}
-    try:
-        from importlib.metadata import version
-
-        out["salib"] = version("SALib")
-    except Exception:  # pragma: no cover - SALib is a dependency
-        out["salib"] = "unknown"
-    return out
+__all__ = ["run_monte_carlo", "results_attrs"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
-    """Coordinates describing each parameter (unit, status, source, family, distribution)."""
+    """Coordinates describing each parameter (unit, status, source, distribution, nominal, confidence)."""
     ps = model.parameters
     names = ps.names
     return {
@@ -58,29 +34,26 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
         "source": ("parameter", [";".join(ps[n].source) for n in names]),
         "distribution": ("parameter", [ps[n].distribution.describe() for n in names]),
         "nominal": ("parameter", np.array([ps[n].nominal for n in names], dtype=float)),
+        "confidence": ("parameter", [ps[n].confidence or "" for n in names]),
     }
 
 
-def provenance(model: LifecycleModel, *, experiment: str, seed: int, design: str, n: int,
-               config_sha256: str) -> dict:
-    """netCDF-compatible provenance attributes of a run."""
+def results_attrs(model: LifecycleModel, *, experiment: str, seed: int, design: str, n: int,
+                  config_sha256: str) -> dict:
+    """The attributes of ``results.nc``: the common provenance stamp plus what a Monte Carlo result adds."""
     assumed = model.parameters.assumed()
-    return {
-        "title": f"uncertainty_footprint results: {experiment}",
-        "experiment": experiment,
-        "seed": int(seed),
-        "design": design,
-        "n_samples": int(n),
-        "chunk_size_note": "results do not depend on the chunk size or the number of workers",
-        "config_sha256": config_sha256,
-        "model_sha256": model.fingerprint(),
-        "versions": json.dumps(versions(), sort_keys=True),
-        "assumed_parameters": ",".join(assumed),
-        "n_assumed_parameters": len(assumed),
-        "correlation_note": "inputs are sampled independently; the published lower/upper columns are corners "
-                            "where every block is at its bound at once, which independent sampling almost never "
-                            "reaches",
-    }
+    return provenance(
+        experiment=experiment, seed=seed, design=design, config_sha256=config_sha256,
+        model_sha256=model.fingerprint(),
+        title=f"uncertainty_footprint results: {experiment}",
+        n_samples=int(n),
+        chunk_size_note="results do not depend on the chunk size or the number of workers",
+        assumed_parameters=",".join(assumed),
+        n_assumed_parameters=len(assumed),
+        correlation_note=("inputs are sampled independently; the published lower/upper columns are corners "
+                          "where every block is at its bound at once, which independent sampling almost never "
+                          "reaches"),
+    )
 
 
 def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
@@ -124,22 +97,23 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
     return ds
 
 
-def evaluate_rows(model: LifecycleModel, design, start: int, stop: int,
+def evaluate_rows(model: LifecycleModel, points: np.ndarray,
                   with_inputs: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows ``start:stop`` of a design through the inverse CDF and the model.
+    """Design rows through the inverse CDF and the model.
 
-    Returns the footprint ``(rows, n_components)`` and, with ``with_inputs``, the input values
-    ``(rows, n_parameters)`` in parameter order.
+    ``points`` ``(rows, n_random)`` are rows of a design (``design.points(start, stop)``); they are clipped in
+    place (the design's rows are the caller's). Returns the footprint ``(rows, n_components)`` and, with
+    ``with_inputs``, the input values ``(rows, n_parameters)`` in parameter order.
     """
     ps = model.parameters
-    values = ps.ppf(design.points(start, stop), in_place=True)  # the design's rows are ours to clip
+    values = ps.ppf(points, in_place=True)
     footprint = model.evaluate(values)
     inputs = np.column_stack([values[n] for n in ps.names]) if with_inputs and len(ps) else None
     return footprint, inputs
 
 
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
-                    chunk_size: int = DEFAULT_CHUNK, experiment: str = "", config_sha256: str = "",
+                    chunk_size: int = EVAL_CHUNK, experiment: str = "", config_sha256: str = "",
                     progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
     """Sample the model's parameters and evaluate every component, in memory.
 
@@ -169,14 +143,13 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     dsgn = make_design(design, n, ps.random_names, seed)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        fp, iv = evaluate_rows(model, dsgn, start, stop)
+    for start, stop, points in dsgn.chunks(chunk_size):
+        fp, iv = evaluate_rows(model, points)
         footprint[start:stop] = fp
         inputs[start:stop] = 0.0 if iv is None else iv
         if progress is not None:
             progress(stop, n)
     ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)
-    ds.attrs.update(provenance(model, experiment=experiment, seed=seed, design=design, n=n,
-                               config_sha256=config_sha256))
+    ds.attrs.update(results_attrs(model, experiment=experiment, seed=seed, design=design, n=n,
+                                  config_sha256=config_sha256))
     return ds

@@ -4,25 +4,27 @@ except by a streaming run)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 import xarray as xr
 
 from ..inputs.catalog import Catalog, load_catalog
 from ..inputs.experiment import Experiment, load_experiment
+from .exact import try_exact
 from .hotspots import hotspot_analysis, sobol_table, st_convergence, to_datatree
 from ..model.builder import LifecycleModel, build_model
 from ..errors import ConfigError
-from .propagate import DEFAULT_CHUNK, provenance, run_monte_carlo
+from .propagate import results_attrs, run_monte_carlo
+from .provenance import provenance
+from .resources import check_memory
+from .sizes import EVAL_CHUNK, IN_MEMORY_MAX, TASK_ROWS
 from .summary import deterministic_table, summarize
 
-__all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "prepare", "run_experiment"]
-
-#: Above this many samples a run streams (bounded memory) instead of holding every sample in memory.
-IN_MEMORY_MAX = 1 << 20
+__all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "Prepared", "prepare", "check_resources", "run_prepared",
+           "run_experiment"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class EngineOptions:
     scheduler: str | None = None
     address: str | None = None
     store: str = "footprint"
-    task_rows: int = 1 << 18
+    task_rows: int = TASK_ROWS
 
     def streams(self, n: int) -> bool:
         if self.stream is not None:
@@ -48,27 +50,59 @@ class EngineOptions:
 
 @dataclass
 class RunResult:
-    """Everything a run produced, before or after it is written."""
+    """Everything a run produced, before or after it is written.
+
+    Attributes
+    ----------
+    streamed : bool
+        The Monte Carlo streamed: ``results`` is the dask-backed Dataset of the ``results.nc`` it wrote (or
+        None with ``store='none'``) and the summary comes from running statistics.
+    documents : bool
+        Figures and reports were written (set by :func:`~uncertainty_footprint.reports.folder.run_to_folder`).
+    """
 
     experiment: Experiment
     model: LifecycleModel
-    results: xr.Dataset
+    results: xr.Dataset | None
     summary: pd.DataFrame
     deterministic: pd.DataFrame
     sobol: dict[str, xr.Dataset] | None = None
     catalog: Catalog | None = None
     convergence: xr.Dataset | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Exact Sobol' indices and Shapley effects per grouping (:func:`~uncertainty_footprint.analysis.exact.exact_indices`),
+    #: None when the model is not separable (then only the sampled ``sobol`` exists).
+    exact: dict[str, xr.Dataset] | None = None
+    streamed: bool = False
+    documents: bool = False
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated experiment and its models, ready to run (:func:`prepare`).
+
+    Attributes
+    ----------
+    experiment : Experiment
+        With the command-line overrides applied.
+    catalog : Catalog
+    model : LifecycleModel
+        The Monte Carlo model.
+    published : LifecycleModel
+        The published-method model of the deterministic table.
+    """
+
+    experiment: Experiment
+    catalog: Catalog
+    model: LifecycleModel
+    published: LifecycleModel
 
 
 def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None, samples: int | None = None,
-            seed: int | None = None, design: str | None = None, sobol: dict | None = None
-            ) -> tuple[Experiment, Catalog, LifecycleModel, LifecycleModel]:
+            seed: int | None = None, design: str | None = None, sobol: dict | None = None) -> Prepared:
     """Load and validate an experiment (with command-line overrides) and build its two models.
 
-    ``sobol`` overrides options of the experiment's ``sobol`` section (``None`` values are ignored). Returns the
-    experiment, the catalog, the Monte Carlo model and the published-method model used by the deterministic
-    table. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
+    ``sobol`` overrides options of the experiment's ``sobol`` section (``None`` values are ignored). Nothing is
+    written. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
     """
     catalog = load_catalog(data_dir)
     experiment = load_experiment(path).with_options("sampling", samples=samples, seed=seed, design=design)
@@ -76,7 +110,17 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
         experiment = experiment.with_options("sobol", **sobol)
     model = build_model(experiment, catalog)
     published = build_model(experiment, catalog, published_method=True)
-    return experiment, catalog, model, published
+    return Prepared(experiment, catalog, model, published)
+
+
+def check_resources(prepared: Prepared, engine: EngineOptions = EngineOptions(),
+                    chunk_size: int | None = None) -> None:
+    """Refuse, before anything runs, a request whose memory need exceeds what is available
+    (:func:`~uncertainty_footprint.analysis.resources.check_memory`; a
+    :class:`~uncertainty_footprint.errors.ConfigError` with the estimate and the option that would fit)."""
+    exp = prepared.experiment
+    check_memory(prepared.model, exp, streams=engine.streams(exp.spec.sampling.samples), store=engine.store,
+                 scheduler=engine.scheduler, task_rows=engine.task_rows, chunk_size=chunk_size)
 
 
 def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
@@ -85,7 +129,7 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
     s = experiment.spec.sampling
     extra = {"experiment_file": str(experiment.source), "application": experiment.spec.application or ""}
     if not engine.streams(s.samples):
-        ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or DEFAULT_CHUNK,
+        ds = run_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or EVAL_CHUNK,
                              experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
         ds.attrs.update(extra)
         return ds, summarize(ds), False
@@ -96,8 +140,8 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
         raise ConfigError(experiment.source, "sampling.design", f"a streaming run ({s.samples} samples, or a "
                           "scheduler given) needs a design addressed by row: mc or sobol, not lhs")
     store = engine.store if folder is not None else "none"
-    attrs = {**provenance(model, experiment=experiment.name, seed=s.seed, design=s.design, n=s.samples,
-                          config_sha256=experiment.sha256), **extra,
+    attrs = {**results_attrs(model, experiment=experiment.name, seed=s.seed, design=s.design, n=s.samples,
+                             config_sha256=experiment.sha256), **extra,
              "summary_quantiles": f"streaming histogram, relative error <= {relative_resolution():.2g}"}
     res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or STATS_BLOCK,
                              task_rows=engine.task_rows, scheduler=engine.scheduler, address=engine.address,
@@ -111,31 +155,50 @@ def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed
                    sobol: dict | None = None, chunk_size: int | None = None, convergence: bool = False,
                    engine: EngineOptions = EngineOptions(), folder: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run an experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or the
-    ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis; with ``convergence``, also the
+    """Run an experiment: :func:`prepare` then :func:`run_prepared` (see there)."""
+    prepared = prepare(path, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol=sobol)
+    return run_prepared(prepared, chunk_size=chunk_size, convergence=convergence, engine=engine, folder=folder,
+                        progress=progress)
+
+
+def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergence: bool = False,
+                 engine: EngineOptions = EngineOptions(), folder: str | os.PathLike | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run a prepared experiment: Monte Carlo, summary and deterministic tables, and (unless the experiment's or
+    the ``sobol`` overrides' ``enabled`` is false) the Sobol' hotspot analysis; with ``convergence``, also the
     component indices at smaller base samples for the convergence figure.
 
+    A request whose memory need exceeds what is available is refused first (:func:`check_resources`).
     Nothing is written, except by a streaming run (see :class:`EngineOptions`), which writes ``results.nc``
     into ``folder`` as it goes; its ``results`` is then the dask-backed Dataset of that file (or ``None`` with
     ``store='none'``)."""
-    experiment, catalog, model, published = prepare(path, data_dir=data_dir, samples=samples, seed=seed,
-                                                    design=design, sobol=sobol)
+    check_resources(prepared, engine, chunk_size)
+    experiment, catalog, model = prepared.experiment, prepared.catalog, prepared.model
     s = experiment.spec.sampling
     ds, summary, streamed = _monte_carlo(experiment, model, engine, None if folder is None else Path(folder),
                                          chunk_size, progress)
-    result = RunResult(experiment, model, ds, summary, deterministic_table(published), catalog=catalog)
-    result.extra["streamed"] = streamed
+    result = RunResult(experiment, model, ds, summary, deterministic_table(prepared.published), catalog=catalog,
+                       streamed=streamed)
     so = experiment.spec.sobol
+    exact = try_exact(model, second_order=so.second_order)  # milliseconds; None (one warning) if not separable
+    if exact is not None:
+        result.exact, exact_moments = exact
+        result.summary = result.summary.join(exact_moments)
+        stamp = provenance(experiment=experiment.name, seed=0, design="exact", config_sha256=experiment.sha256,
+                           model_sha256=model.fingerprint())
+        for eds in result.exact.values():
+            eds.attrs.update(stamp)
     if so.enabled and model.parameters.random_names:
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
                                         groupings=so.groupings, calc_second_order=so.second_order,
                                         conf_level=so.conf_level, num_resamples=so.num_resamples,
-                                        chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
+                                        chunk_size=chunk_size or EVAL_CHUNK, progress=progress)
+        stamp = provenance(experiment=experiment.name, seed=so.seed or s.seed, design="saltelli",
+                           config_sha256=experiment.sha256, model_sha256=model.fingerprint())
         for sds in result.sobol.values():
-            sds.attrs.update({"experiment": experiment.name, "config_sha256": experiment.sha256,
-                              "model_sha256": model.fingerprint()})
+            sds.attrs.update(stamp)
         if convergence and "component" in so.groupings:
             result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
                                                 conf_level=so.conf_level, num_resamples=so.num_resamples,
-                                                chunk_size=chunk_size or DEFAULT_CHUNK)
+                                                chunk_size=chunk_size or EVAL_CHUNK)
     return result

@@ -44,17 +44,17 @@ import numpy as np
 import xarray as xr
 from scipy.stats import norm, qmc
 
+from ..inputs.parameters import open_unit
 from ..warnings import ConvergenceWarning
+from .sizes import SALTELLI_CHUNK
 
-__all__ = ["SobolDesign", "saltelli_base", "sobol_indices"]
+__all__ = ["SaltelliDesign", "saltelli_base", "sobol_indices", "ESTIMATOR"]
 
 _EPS = np.finfo(float).eps
-# Scrambled scipy Sobol' points are multiples of 2**-30 and can be exactly 0; such values are moved to the
-# middle of the first grid cell before ``ppf`` is called (an unbounded ppf would return -inf there).
-_OPEN_UNIT_ZERO = 2.0**-31
 # Upper bound on the bytes of one piece of the bootstrap count matrix (num_resamples x n_base floats).
 _COUNT_PIECE_BYTES = 64 * 2**20
-_ESTIMATORS = ("vectorized", "salib")
+#: The estimators, as recorded in the ``estimator`` attribute of the results.
+ESTIMATOR = "S1 Saltelli et al. (2010), ST Jansen (1999), S2 Saltelli (2002), as SALib 1.6; bootstrap intervals"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def _design_rows(a: np.ndarray, b: np.ndarray, mask: np.ndarray, calc_second_ord
     return out.reshape(n * step, d)
 
 
-class SobolDesign:
+class SaltelliDesign:
     """The Saltelli design of :func:`SALib.sample.sobol.sample`, produced chunk by chunk.
 
     Parameters
@@ -245,7 +245,7 @@ class SobolDesign:
     for the unit-bounds problem with the same groups (bit for bit).
     """
 
-    def __init__(self, n_base, d, *, seed, calc_second_order, chunk_size=2**14, groups=None):
+    def __init__(self, n_base, d, *, seed, calc_second_order, chunk_size=SALTELLI_CHUNK, groups=None):
         self.A, self.B = saltelli_base(n_base, d, seed=seed, calc_second_order=calc_second_order)
         self.n_base, self.d = self.A.shape
         self.seed = int(seed)
@@ -277,12 +277,6 @@ class SobolDesign:
             yield slice(start * self.step, stop * self.step), u
 
 
-def _open_unit(u: np.ndarray) -> np.ndarray:
-    u = np.array(u, dtype=float)
-    u[u == 0.0] = _OPEN_UNIT_ZERO
-    return u
-
-
 def _checked_ppf(ppf: Callable, u: np.ndarray) -> np.ndarray:
     x = np.asarray(ppf(u), dtype=float)
     if x.shape != u.shape:
@@ -290,7 +284,7 @@ def _checked_ppf(ppf: Callable, u: np.ndarray) -> np.ndarray:
     return x
 
 
-def _evaluate_design(design: SobolDesign, evaluate: Callable, ppf: Callable,
+def _evaluate_design(design: SaltelliDesign, evaluate: Callable, ppf: Callable,
                      ppf_columnwise: bool = True, progress: Callable | None = None) -> tuple[np.ndarray, bool]:
     """Run the model over the design chunk by chunk.
 
@@ -309,9 +303,9 @@ def _evaluate_design(design: SobolDesign, evaluate: Callable, ppf: Callable,
     y = None
     one_dim = None
     if ppf_columnwise:
-        chunks = design.blocks(_checked_ppf(ppf, _open_unit(design.A)), _checked_ppf(ppf, _open_unit(design.B)))
+        chunks = design.blocks(_checked_ppf(ppf, open_unit(design.A)), _checked_ppf(ppf, open_unit(design.B)))
     else:
-        chunks = ((rows, _checked_ppf(ppf, _open_unit(u))) for rows, u in design.blocks())
+        chunks = ((rows, _checked_ppf(ppf, open_unit(u, out=u))) for rows, u in design.blocks())
     for rows, x in chunks:
         out = np.asarray(evaluate(x), dtype=float)
         n = x.shape[0]
@@ -346,39 +340,6 @@ def _zero_result(k: int, calc_second_order: bool) -> dict[str, np.ndarray]:
         for key in ("S2", "S2_conf"):
             res[key] = np.where(upper, 0.0, np.nan)
     return res
-
-
-def _analyze_salib(y: np.ndarray, k: int, *, calc_second_order, num_resamples, conf_level, seed):
-    """Indices of one output with :func:`SALib.analyze.sobol.analyze` (the reference implementation).
-
-    Parameters
-    ----------
-    y : ndarray, shape (n_rows,)
-        Outputs in SALib's row order.
-    k : int
-        Number of design column blocks (parameters or groups).
-
-    Returns
-    -------
-    dict of ndarray
-        ``S1, S1_conf, ST, ST_conf`` of shape (k,), plus ``S2, S2_conf`` of shape (k, k) (upper triangle).
-    """
-    from SALib.analyze import sobol as salib_sobol
-
-    if _is_constant(y):
-        return _zero_result(k, calc_second_order)
-    names = [f"g{i}" for i in range(k)]
-    problem = {"num_vars": k, "names": names, "bounds": [[0.0, 1.0]] * k}
-    res = salib_sobol.analyze(
-        problem,
-        y,
-        calc_second_order=calc_second_order,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        seed=seed,
-    )
-    keys = ("S1", "S1_conf", "ST", "ST_conf") + (("S2", "S2_conf") if calc_second_order else ())
-    return {key: np.array(res[key], dtype=float) for key in keys}
 
 
 def _resample_indices(n_base: int, num_resamples: int, seed: int) -> np.ndarray:
@@ -638,9 +599,8 @@ def sobol_indices(
     num_resamples: int = 100,
     conf_level: float = 0.95,
     groups: Mapping[str, Sequence[str]] | None = None,
-    chunk_size: int = 2**14,
+    chunk_size: int = SALTELLI_CHUNK,
     output_names: Sequence[str] | None = None,
-    estimator: str = "vectorized",
     conf_warn_threshold: float = 0.05,
     ppf_columnwise: bool = True,
     progress: Callable[[int, int], None] | None = None,
@@ -649,8 +609,9 @@ def sobol_indices(
 
     The design is SALib's (``SALib.sample.sobol.sample`` with unit bounds, scrambled Sobol' sequence seeded
     with ``seed``); it is generated and evaluated in chunks of at most ``chunk_size`` rows and only the
-    outputs are stored.  With ``estimator="salib"`` the indices come from ``SALib.analyze.sobol.analyze(...,
-    seed=seed)``; the default ``"vectorized"`` estimator gives the same numbers (to round-off) much faster.
+    outputs are stored.  The indices and their bootstrap intervals are computed with matrix products and equal
+    those of ``SALib.analyze.sobol.analyze(..., seed=seed)`` to round-off (the tests compare them with SALib's
+    own ``analyze``, ``tests/oracles.py``), much faster.
 
     Parameters
     ----------
@@ -659,7 +620,8 @@ def sobol_indices(
         returns the outputs, shape (n,) or (n, k) for k outputs.  Must be finite.
     ppf : callable
         ``ppf(U)`` maps quantiles U, shape (n, d) in the open unit hypercube, to physical values (n, d).
-        Exact zeros of the Sobol' sequence are replaced by 2**-31 before this call.
+        The design is clipped to [2**-53, 1 - 2**-53] first (:func:`~uncertainty_footprint.inputs.parameters.open_unit`,
+        the package's one edge policy: scrambled Sobol' points are multiples of 2**-30 and can be exactly 0).
     names : sequence of str
         The d parameter names.
     n_base : int
@@ -684,8 +646,6 @@ def sobol_indices(
     output_names : sequence of str, optional
         Names of the k outputs (default ``output_0, ...``).  Given with a 1-D ``evaluate`` result, it must
         have length 1 and an ``output`` dimension of length 1 is kept.
-    estimator : {"vectorized", "salib"}, optional
-        Index computation: matrix-product bootstrap, or SALib's own ``analyze``.
     conf_warn_threshold : float, optional
         A :class:`~uncertainty_footprint.warnings.ConvergenceWarning` is emitted when the widest S1/ST
         confidence half-width exceeds this (``math.inf`` disables this check).  It is also emitted when an
@@ -722,12 +682,10 @@ def sobol_indices(
     num_resamples = _check_int(num_resamples, "num_resamples", 2)
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}")
-    if estimator not in _ESTIMATORS:
-        raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
     calc_second_order = bool(calc_second_order)
     labels = None if groups is None else _labels_from_mapping(groups, names)
 
-    design = SobolDesign(
+    design = SaltelliDesign(
         n_base, len(names), seed=seed, calc_second_order=calc_second_order, chunk_size=chunk_size, groups=labels
     )
     y, one_dim = _evaluate_design(design, evaluate, ppf, ppf_columnwise, progress)
@@ -740,11 +698,8 @@ def sobol_indices(
     elif not one_dim:
         output_names = [f"output_{i}" for i in range(y.shape[0])]
 
-    options = dict(calc_second_order=calc_second_order, num_resamples=num_resamples, conf_level=conf_level)
-    if estimator == "vectorized":
-        results = _analyze_vectorized(y, k, seed=seed, **options)
-    else:
-        results = [_analyze_salib(row, k, seed=seed, **options) for row in y]
+    results = _analyze_vectorized(y, k, seed=seed, calc_second_order=calc_second_order,
+                                  num_resamples=num_resamples, conf_level=conf_level)
     del y
 
     if labels is None:
@@ -757,7 +712,7 @@ def sobol_indices(
         "n_base": n_base,
         "num_resamples": num_resamples,
         "conf_level": float(conf_level),
-        "estimator": estimator,
+        "estimator": ESTIMATOR,
         "seed": seed,
         "calc_second_order": int(calc_second_order),
         "grouping": "parameters" if labels is None else "groups",

@@ -22,6 +22,7 @@ from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows
 from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
+from .sizes import STATS_BLOCK, TASK_ROWS  # STATS_BLOCK: rows per block of moments, part of the result
 from .summary import SummaryLayout, summarize_running
 
 __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]
@@ -29,8 +30,6 @@ __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_m
 SCHEDULERS = ("synchronous", "threads", "processes")
 #: What ``results.nc`` holds: per-sample footprints and inputs, footprints only, or no per-sample data.
 STORE_MODES = ("all", "footprint", "none")
-#: Rows per block of moments (fixed: part of the result's definition, so it never depends on chunking).
-STATS_BLOCK = 1 << 18
 
 
 @dataclass
@@ -58,7 +57,7 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
         block_cols = []
         for lo in range(block_start, block_stop, chunk_size):
             hi = min(lo + chunk_size, block_stop)
-            fp, iv = evaluate_rows(model, design, lo, hi, keep_inputs)
+            fp, iv = evaluate_rows(model, design.points(lo, hi), keep_inputs)
             block_cols.append(layout.columns(fp))
             if keep_footprint:
                 footprint[lo - start:hi - start] = fp
@@ -77,8 +76,7 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
 def _constant_columns(model: LifecycleModel, layout: SummaryLayout) -> list[bool]:
     """Summary columns that cannot vary: components whose inputs are all fixed, and stages made only of them."""
     ps = model.parameters
-    fixed = [c.kind != "end_of_life" and not any(ps[n].is_random for n in c.parameter_names())
-             for c in model.components]
+    fixed = [not any(ps[n].is_random for n in names) for names in model.component_inputs()]
     stage_fixed = [all(f for f, st in zip(fixed, layout.stages) if st == stage) for stage in layout.stage_order]
     return fixed + stage_fixed + [all(fixed)]
 
@@ -109,7 +107,7 @@ def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, a
 
 
 def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", seed: int = 1,
-                       chunk_size: int = STATS_BLOCK, task_rows: int = STATS_BLOCK,
+                       chunk_size: int = STATS_BLOCK, task_rows: int = TASK_ROWS,
                        scheduler: str | None = "threads",
                        address: str | None = None, store: str = "footprint", path: str | os.PathLike | None = None,
                        attrs: dict | None = None, progress: Callable[[int, int], None] | None = None

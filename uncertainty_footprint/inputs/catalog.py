@@ -16,11 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from .distributions import as_number
-from ..errors import ConfigError, SpecError
+from ..errors import ConfigError, SpecError, key_path, shorten
 from .parameters import STATUSES, Parameter, parse_record
+from .safe_yaml import load_file
+from .units import KG_CO2EQ, parse_unit, per, same_unit
 
 __all__ = ["Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
 
@@ -40,25 +40,9 @@ def default_data_dir() -> Path:
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file with ``yaml.safe_load``; any problem becomes a one-line :class:`ConfigError`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "", f"cannot be read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(str(path), "", f"YAML tags such as {exc.problem.split()[-1] if exc.problem else ''} are "
-                          f"not allowed{line}; use plain mappings, lists, numbers and text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(str(path), "", f"malformed YAML{line}: {problem}") from None
+    """Read a YAML file safely (:func:`~uncertainty_footprint.inputs.safe_yaml.load_file`: size, nesting and
+    alias limits, no duplicate keys, no tags); any problem becomes a one-line :class:`ConfigError`."""
+    return load_file(path)[0]
 
 
 @dataclass(frozen=True)
@@ -177,17 +161,21 @@ def _load_items(root: Path, blocks: Mapping[str, Any]) -> tuple[HslItem, ...]:
         where = f"row {i}"
         try:
             if row["block"] not in blocks:
-                raise SpecError(f"unknown block {row['block']!r}")
+                raise SpecError(f"unknown block {shorten(row['block'])}")
             hsl = int(row["hsl"])
             if hsl not in blocks[row["block"]]["hsl"]:
-                raise SpecError(f"HSL {hsl} is not defined for block {row['block']!r} in blocks.yaml")
+                raise SpecError(f"HSL {hsl} is not defined for block {shorten(row['block'])} in blocks.yaml")
             low, typ, high = (as_number(row[k], k) for k in ("low", "typical", "high"))
             if not 0 <= low <= typ <= high:
                 raise SpecError(f"needs 0 <= low <= typical <= high, got {low:g}, {typ:g}, {high:g}")
             if blocks[row["block"]]["model"] == "items" and not row["factor"]:
                 raise SpecError("an item of an 'items' block needs a factor")
             if row["status"] not in STATUSES:
-                raise SpecError(f"status must be one of {', '.join(STATUSES)}, got {row['status']!r}")
+                raise SpecError(f"status must be one of {', '.join(STATUSES)}, got {shorten(row['status'])}")
+            try:
+                parse_unit(row["unit"])
+            except SpecError as exc:
+                raise SpecError(f"unit {exc}") from None
         except (SpecError, ValueError) as exc:
             raise ConfigError(str(path), where, str(exc)) from None
         items.append(HslItem(row["block"], hsl, row["item"], row["parameter"], row["unit"], low, typ, high,
@@ -206,7 +194,7 @@ def _load_parameters(root: Path, sources: Mapping[str, str]) -> dict[str, Parame
             try:
                 out[name] = parse_record(name, raw, origin=f"distributions/{fname}", known_sources=sources)
             except SpecError as exc:
-                raise ConfigError(str(path), where, str(exc)) from None
+                raise ConfigError(str(path), key_path(where, exc), str(exc)) from None
     return out
 
 
@@ -228,7 +216,7 @@ def _load_applications(root: Path, blocks, parameters, sources) -> tuple[dict[st
                 params[pname] = parse_record(pname, raw, origin="distributions/applications.yaml",
                                              base=parameters[pname], known_sources=sources)
             except SpecError as exc:
-                raise ConfigError(str(path), where, str(exc)) from None
+                raise ConfigError(str(path), key_path(where, exc), str(exc)) from None
         apps[name] = {"title": str(rec.get("title", name)), "blocks": dict(rec.get("blocks") or {}),
                       "parameters": params, "published_column": rec.get("published_column")}
     return dict(defaults), apps
@@ -244,8 +232,25 @@ def _load_references(root: Path, sources) -> tuple[dict[str, Parameter], dict[st
             devices[name] = parse_record(name, raw, origin="distributions/reference_devices.yaml",
                                          known_sources=sources)
         except SpecError as exc:
-            raise ConfigError(str(path), f"reference_devices.{name}", str(exc)) from None
+            raise ConfigError(str(path), key_path(f"reference_devices.{name}", exc), str(exc)) from None
+        if not same_unit(devices[name].unit, KG_CO2EQ):
+            raise ConfigError(str(path), f"reference_devices.{name}.unit", f"a device's footprint is in {KG_CO2EQ}, "
+                              f"got {devices[name].unit!r}")
     return devices, labels
+
+
+def _check_factors(root: Path, items: tuple[HslItem, ...], parameters: Mapping[str, Parameter]) -> None:
+    """Every item's factor has a record whose unit is kg CO2-eq per the item's quantity unit."""
+    for it in items:
+        if not it.factor:
+            continue
+        where = (str(root / "hsl_items.csv"), f"{it.block}.{it.item}")
+        if it.factor not in parameters:
+            raise ConfigError(*where, f"factor {it.factor!r} has no record in {', '.join(PARAMETER_FILES)}")
+        unit = parameters[it.factor].unit
+        if not same_unit(unit, per(KG_CO2EQ, it.unit)):
+            raise ConfigError(*where, f"HSL-{it.hsl}: the factor {it.factor} is in {unit}, but the quantity is in "
+                              f"{it.unit}; the factor must be in {KG_CO2EQ}/{it.unit}")
 
 
 @lru_cache(maxsize=8)
@@ -256,10 +261,7 @@ def _load(root: Path) -> Catalog:
     blocks = _load_blocks(root)
     items = _load_items(root, blocks)
     parameters = _load_parameters(root, sources)
-    for it in items:
-        if it.factor and it.factor not in parameters:
-            raise ConfigError(str(root / "hsl_items.csv"), f"{it.block}.{it.item}",
-                              f"factor {it.factor!r} has no record in {', '.join(PARAMETER_FILES)}")
+    _check_factors(root, items, parameters)
     defaults, apps = _load_applications(root, blocks, parameters, sources)
     devices, labels = _load_references(root, sources)
     return Catalog(root, blocks, items, parameters, defaults, apps, devices, labels, sources)

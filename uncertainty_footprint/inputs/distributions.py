@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from scipy import special, stats
 
-from ..errors import SpecError
+from ..errors import SpecError, shorten
 
 __all__ = ["Distribution", "Family", "FAMILIES", "make_distribution", "as_number"]
 
@@ -48,16 +48,16 @@ def as_number(value: Any, what: str) -> float:
     NaN and infinities are refused with a :class:`SpecError` naming ``what``.
     """
     if isinstance(value, bool) or value is None:
-        raise SpecError(f"{what} must be a number, got {value!r}")
+        raise SpecError(f"{what} must be a number, got {shorten(value)}")
     if isinstance(value, str):
         if not _FLOAT_RE.match(value.strip()):
-            raise SpecError(f"{what} must be a number, got {value!r}")
+            raise SpecError(f"{what} must be a number, got {shorten(value)}")
         value = float(value)
     if not isinstance(value, (int, float, np.integer, np.floating)):
-        raise SpecError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+        raise SpecError(f"{what} must be a number, got {type(value).__name__} {shorten(value)}")
     value = float(value)
     if not math.isfinite(value):
-        raise SpecError(f"{what} must be finite, got {value!r}")
+        raise SpecError(f"{what} must be finite, got {shorten(value)}")
     return value
 
 
@@ -102,19 +102,19 @@ class Distribution:
         return self.frozen.ppf(u)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        """Cumulative distribution function (a step at the value for ``fixed``)."""
+        """Cumulative distribution function [1] at ``x`` [the parameter's unit] (a step at the value for
+        ``fixed``); scipy's, the reference the fast inverse CDFs are verified against."""
         x = np.asarray(x, dtype=float)
         if self.frozen is None:
             return (x >= self.central).astype(float)
         return self.frozen.cdf(x)
 
     def mean(self) -> float:
+        """Mean [the parameter's unit] (the value for ``fixed``)."""
         return self.central if self.frozen is None else float(self.frozen.mean())
 
-    def median(self) -> float:
-        return self.central if self.frozen is None else float(self.frozen.median())
-
     def std(self) -> float:
+        """Standard deviation [the parameter's unit] (0 for ``fixed``)."""
         return 0.0 if self.frozen is None else float(self.frozen.std())
 
     def support(self) -> tuple[float, float]:
@@ -136,23 +136,23 @@ class Distribution:
 
 @dataclass(frozen=True)
 class Family:
-    """A registry entry: required and optional parameter names, a checker and a builder."""
+    """A registry entry: required and optional parameter names, a checker and a builder (the families and their
+    meaning are described in the module docstring)."""
 
     name: str
     required: tuple[str, ...]
     optional: Mapping[str, float]
     build: Callable[[Mapping[str, float]], tuple[Any, float]]
     check: Callable[[Mapping[str, float]], None]
-    doc: str
 
 
 FAMILIES: dict[str, Family] = {}
 
 
-def _register(name: str, required: tuple[str, ...], doc: str, optional: Mapping[str, float] | None = None):
+def _register(name: str, required: tuple[str, ...], optional: Mapping[str, float] | None = None):
     def decorator(pair):
         check, build = pair
-        FAMILIES[name] = Family(name, required, dict(optional or {}), build, check, doc)
+        FAMILIES[name] = Family(name, required, dict(optional or {}), build, check)
         return pair
 
     return decorator
@@ -170,19 +170,19 @@ def _ordered(p, names):
 
 
 # --- fixed ---------------------------------------------------------------------------------------------------
-_register("fixed", ("value",), "a single value")((
+_register("fixed", ("value",))((
     lambda p: None,
     lambda p: (None, p["value"]),
 ))
 
 # --- uniform -------------------------------------------------------------------------------------------------
-_register("uniform", ("low", "high"), "uniform between low and high")((
+_register("uniform", ("low", "high"))((
     lambda p: _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}"),
     lambda p: (stats.uniform(loc=p["low"], scale=p["high"] - p["low"]), 0.5 * (p["low"] + p["high"])),
 ))
 
 # --- loguniform ----------------------------------------------------------------------------------------------
-_register("loguniform", ("low", "high"), "log-uniform between low > 0 and high")((
+_register("loguniform", ("low", "high"))((
     lambda p: (_need(p["low"] > 0, f"needs low > 0, got low={p['low']:g}"),
                _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
     lambda p: (stats.loguniform(p["low"], p["high"]), math.sqrt(p["low"] * p["high"])),
@@ -195,7 +195,7 @@ def _triangular(p):
     return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width), p["mode"]
 
 
-_register("triangular", ("low", "mode", "high"), "triangular with mode between low and high")((
+_register("triangular", ("low", "mode", "high"))((
     lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high")),
     _triangular,
 ))
@@ -215,15 +215,14 @@ def _pert(p):
     return stats.beta(a, b, loc=p["low"], scale=width), p["mode"]
 
 
-_register("pert", ("low", "mode", "high"), "Beta-PERT with mode between low and high, shape lambda",
-          optional={"lambda": 4.0})((
+_register("pert", ("low", "mode", "high"), optional={"lambda": 4.0})((
     lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high"),
                _need(p["lambda"] > 0, f"needs lambda > 0, got {p['lambda']:g}")),
     _pert,
 ))
 
 # --- normal --------------------------------------------------------------------------------------------------
-_register("normal", ("mean", "sd"), "normal with mean and standard deviation sd > 0")((
+_register("normal", ("mean", "sd"))((
     lambda p: _need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
     lambda p: (stats.norm(loc=p["mean"], scale=p["sd"]), p["mean"]),
 ))
@@ -236,15 +235,14 @@ def _truncnormal(p):
     return stats.truncnorm(a, b, loc=p["mean"], scale=p["sd"]), min(max(p["mean"], p["low"]), p["high"])
 
 
-_register("truncnormal", ("mean", "sd", "low", "high"),
-          "normal(mean, sd) truncated to [low, high]; central value = mean clipped to the bounds")((
+_register("truncnormal", ("mean", "sd", "low", "high"))((
     lambda p: (_need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
                _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
     _truncnormal,
 ))
 
 # --- lognormal -----------------------------------------------------------------------------------------------
-_register("lognormal", ("median", "gsd"), "lognormal with median > 0 and geometric standard deviation gsd > 1")((
+_register("lognormal", ("median", "gsd"))((
     lambda p: (_need(p["median"] > 0, f"needs median > 0, got median={p['median']:g}"),
                _need(p["gsd"] > 1, f"needs gsd > 1, got gsd={p['gsd']:g}")),
     lambda p: (stats.lognorm(s=math.log(p["gsd"]), scale=p["median"]), p["median"]),
@@ -424,13 +422,13 @@ def make_distribution(spec: Mapping[str, Any]) -> Distribution:
         raise SpecError(f"missing 'family'; allowed: {allowed_families()}")
     name = spec["family"]
     if not isinstance(name, str) or name not in FAMILIES:
-        raise SpecError(f"unknown distribution family {name!r}; allowed: {allowed_families()}")
+        raise SpecError(f"unknown distribution family {shorten(name)}; allowed: {allowed_families()}")
     fam = FAMILIES[name]
     given = {k: v for k, v in spec.items() if k != "family"}
     allowed = set(fam.required) | set(fam.optional)
-    unknown = sorted(set(given) - allowed)
+    unknown = sorted(set(given) - allowed, key=str)
     if unknown:
-        raise SpecError(f"unknown parameter {unknown[0]!r} for family {name!r}; allowed: "
+        raise SpecError(f"unknown parameter {shorten(unknown[0])} for family {name!r}; allowed: "
                         f"{', '.join(list(fam.required) + list(fam.optional))}")
     missing = [k for k in fam.required if k not in given]
     if missing:

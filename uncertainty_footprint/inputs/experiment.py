@@ -17,8 +17,11 @@ An experiment file::
       grid_carbon_intensity: {family: fixed, value: 0.369}
     components:                            # replace a component by a distribution in kg CO2-eq
       casing: {family: pert, low: 0.1, mode: 0.2, high: 0.4}
-    extra_components:                      # add user-defined components
-      solar_cell: {stage: manufacturing, distribution: {family: uniform, low: 0.1, high: 0.3}}
+    extra_components:                      # add user-defined components (unit default kg CO2-eq)
+      solar_cell: {stage: manufacturing, distribution: {family: uniform, low: 0.1, high: 0.3}, source: my_lca}
+    stages: [packaging]                    # life-cycle stages beyond the built-in ones, for extra components
+    sources:                               # the experiment's own sources (fields of distributions/sources.yaml)
+      my_lca: {cite: "Our LCA of the solar cell (2024)."}
     reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
     sampling: {samples: 10000, seed: 20230101, design: lhs}
     sobol: {samples: 8192, second_order: false, groupings: [component, parameter, stage], conf_level: 0.95,
@@ -35,8 +38,8 @@ from typing import Any, Literal, Mapping, Optional, Union
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
                       field_validator)
 
-from .catalog import read_yaml
-from ..errors import ConfigError
+from .safe_yaml import load_file
+from ..errors import ConfigError, shorten
 
 __all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS"]
 
@@ -102,6 +105,13 @@ class ExtraComponent(_Strict):
     status: Literal["quoted", "inferred", "assumed"] = "assumed"
     source: Union[StrictStr, list[StrictStr], None] = None
     note: StrictStr = ""
+    unit: Optional[StrictStr] = None  # of the distribution; converted to kg CO2-eq
+
+
+class SourceRecord(_Strict):
+    """An entry of an experiment's ``sources`` section: the fields of ``distributions/sources.yaml``."""
+
+    cite: StrictStr = Field(min_length=1)
 
 
 class ExperimentModel(_Strict):
@@ -118,6 +128,8 @@ class ExperimentModel(_Strict):
     reference_devices: list[StrictStr] = Field(default_factory=list)
     sampling: Sampling = Sampling()
     sobol: SobolOptions = SobolOptions()
+    stages: list[StrictStr] = Field(default_factory=list)
+    sources: dict[StrictStr, SourceRecord] = Field(default_factory=dict)
 
     @field_validator("blocks", mode="before")
     @classmethod
@@ -190,7 +202,7 @@ def _config_error(exc: ValidationError, source: str, prefix: str = "") -> Config
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         parent = err["loc"][:-1]
-        msg = f"unknown key {err['loc'][-1]!r}"
+        msg = f"unknown key {shorten(err['loc'][-1], 40)}"
         allowed = _allowed_keys(parent)
         if allowed:
             msg += f"; allowed: {', '.join(allowed)}"
@@ -200,12 +212,12 @@ def _config_error(exc: ValidationError, source: str, prefix: str = "") -> Config
     elif err["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")
     else:
-        msg += f" (got {err.get('input')!r})"
+        msg += f" (got {shorten(err.get('input'))})"
     return ConfigError(source, path, msg)
 
 
 _NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling, "sobol": SobolOptions}
-_KEYED = {"blocks": BlockChoice, "extra_components": ExtraComponent}
+_KEYED = {"blocks": BlockChoice, "extra_components": ExtraComponent, "sources": SourceRecord}
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
@@ -229,12 +241,12 @@ def parse_experiment(data: Any, source: str, sha256: str = "") -> Experiment:
     except ValidationError as exc:
         raise _config_error(exc, source) from None
     except TypeError as exc:  # non-string keys
-        raise ConfigError(source, "", f"keys must be text ({exc})") from None
+        raise ConfigError(source, "", f"keys must be text ({shorten(str(exc), 120)})") from None
     return Experiment(spec, source, sha256)
 
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file."""
     path = Path(path)
-    data = read_yaml(path)
-    return parse_experiment(data, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    data, raw = load_file(path)
+    return parse_experiment(data, str(path), hashlib.sha256(raw).hexdigest())

@@ -9,32 +9,67 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from .distributions import Distribution, as_number, make_distribution
-from ..errors import SpecError
+from .units import conversion_factor, parse_unit
+from ..errors import SpecError, shorten
 
-__all__ = ["STATUSES", "SCENARIOS", "Parameter", "ParameterSet", "parse_record", "check_name"]
+__all__ = ["STATUSES", "SCENARIOS", "CONFIDENCES", "Parameter", "ParameterSet", "parse_record", "check_name",
+           "open_unit", "UNIT_EDGE"]
 
 #: Allowed values of a record's ``status``.
 STATUSES = ("quoted", "inferred", "assumed")
 #: Deterministic scenarios of the published table, for HSL quantities.
 SCENARIOS = ("lower", "typical", "upper")
+#: Allowed values of a record's optional ``confidence`` (high, medium, low; distributions/README.md).
+CONFIDENCES = ("H", "M", "L")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RECORD_FIELDS = ("description", "unit", "distribution", "nominal", "status", "source", "confidence", "note",
-                 "domain")
+                 "domain", "offered_for_overrides")
+#: Parameters of each distribution family that carry the record's unit (scaled when an override's unit is
+#: converted); the others (``gsd``, ``lambda``) are dimensionless shapes. Every family must be listed.
+UNIT_PARAMETERS = {"fixed": ("value",), "uniform": ("low", "high"), "loguniform": ("low", "high"),
+                   "triangular": ("low", "mode", "high"), "pert": ("low", "mode", "high"),
+                   "normal": ("mean", "sd"), "truncnormal": ("mean", "sd", "low", "high"), "lognormal": ("median",)}
 #: Physical values are non-negative unless a record's ``domain`` says otherwise.
 DEFAULT_DOMAIN = (0.0, math.inf)
+#: Distance of the open unit interval's ends from 0 and 1 [probability]: eps / 2 = 2**-53, so that
+#: [UNIT_EDGE, 1 - UNIT_EDGE] are the doubles nearest 0 and 1 at which every inverse CDF is finite.
+UNIT_EDGE = np.finfo(float).eps / 2
+
+
+def open_unit(u: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Clip design points to the open unit interval ``[2**-53, 1 - 2**-53]``: the package's one edge policy.
+
+    Every design (Monte Carlo, Latin hypercube, scrambled Sobol', the Saltelli design of the Sobol' analysis)
+    passes through this before an inverse CDF: an exact 0 or 1 (a scrambled Sobol' point is a multiple of
+    2**-30 and can be 0) would map an unbounded distribution to an infinite value. Points inside the interval
+    are unchanged, so the policy never moves a value a design actually draws away from its ends.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        Probabilities in [0, 1] [1].
+    out : numpy.ndarray, optional
+        Where to write the result (``u`` itself for a design the caller owns); a new array by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``u`` clipped to ``[UNIT_EDGE, 1 - UNIT_EDGE]`` [1].
+    """
+    return np.clip(u, UNIT_EDGE, 1.0 - UNIT_EDGE, out=out)
 
 
 def check_name(name: Any) -> str:
     """Return ``name`` if it is a snake_case identifier, else raise :class:`SpecError`."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise SpecError(f"{name!r} is not a valid name: use snake_case (lower-case letters, digits and '_', "
+        raise SpecError(f"{shorten(name)} is not a valid name: use snake_case (lower-case letters, digits and '_', "
                         "starting with a letter)")
     return name
 
@@ -48,7 +83,7 @@ class Parameter:
     name : str
         snake_case name, identical in data files, experiments, model keyword arguments and results.
     unit : str
-        Physical unit, e.g. ``kg CO2-eq/kWh``.
+        Physical unit, e.g. ``kg CO2-eq/kWh`` (parsed by :func:`~uncertainty_footprint.inputs.units.parse_unit`).
     distribution : Distribution
         Frozen distribution sampled by the Monte Carlo and Sobol designs.
     nominal : float
@@ -63,6 +98,12 @@ class Parameter:
         File (and key) the record came from.
     scenarios : mapping or None
         For HSL quantities, the published ``lower``/``typical``/``upper`` values.
+    confidence : {'H', 'M', 'L'} or None
+        Confidence in a back-calculated value, which sets its spread (distributions/README.md); recorded in the
+        results' ``confidence`` coordinate. None when the record does not state it.
+    converted_from : str
+        When an experiment gave the record in another unit: that unit and the factor applied, e.g.
+        ``W (x 1000 -> mW)``; empty otherwise.
     """
 
     name: str
@@ -76,6 +117,8 @@ class Parameter:
     origin: str = ""
     scenarios: Mapping[str, float] | None = field(default=None, compare=False)
     domain: tuple[float, float] = DEFAULT_DOMAIN
+    confidence: str | None = None
+    converted_from: str = ""
 
     @property
     def is_random(self) -> bool:
@@ -90,7 +133,7 @@ class Parameter:
 
 def _as_text(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise SpecError(f"{what} must be text, got {value!r}")
+        raise SpecError(f"{what} must be text, got {shorten(value)}", key="unit" if what == "unit" else "")
     return value
 
 
@@ -98,17 +141,18 @@ def _as_sources(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise SpecError(f"source must be a key of distributions/sources.yaml or a list of them, got {value!r}")
+        raise SpecError("source must be a key of distributions/sources.yaml (or of the experiment's sources) or a "
+                        f"list of them, got {shorten(value)}")
     return tuple(value)
 
 
 def _as_domain(value: Any) -> tuple[float, float]:
     if not isinstance(value, list) or len(value) != 2:
-        raise SpecError(f"domain must be [low, high] (null for unbounded), got {value!r}")
+        raise SpecError(f"domain must be [low, high] (null for unbounded), got {shorten(value)}")
     lo = -math.inf if value[0] is None else as_number(value[0], "domain low")
     hi = math.inf if value[1] is None else as_number(value[1], "domain high")
     if not lo < hi:
-        raise SpecError(f"domain needs low < high, got {value!r}")
+        raise SpecError(f"domain needs low < high, got {shorten(value)}")
     return (lo, hi)
 
 
@@ -122,6 +166,48 @@ def _check_domain(fields: Mapping[str, Any]) -> None:
                         f"allowed: values in {allowed}")
     if not lo <= fields["nominal"] <= hi:
         raise SpecError(f"nominal {fields['nominal']:g} is outside the allowed values {allowed}")
+
+
+def _scaled(dist: Distribution, factor: float) -> Distribution:
+    """``dist`` of a value multiplied by ``factor`` (a unit conversion): its unit-carrying parameters scaled."""
+    if factor == 1.0:
+        return dist
+    if dist.family not in UNIT_PARAMETERS:
+        raise SpecError(f"a {dist.family} distribution cannot be converted between units; give it in the "
+                        "catalog's unit", key="unit")
+    spec = dist.to_spec()
+    for key in UNIT_PARAMETERS[dist.family]:
+        spec[key] = spec[key] * factor
+    return make_distribution(spec)
+
+
+def _unit_factor(text: Any, to: str) -> tuple[str, float]:
+    """The unit an override gives and the factor to the record's unit ``to``; SpecError naming the expected unit."""
+    text = _as_text(text, "unit")
+    try:
+        return text, conversion_factor(text, to)
+    except SpecError as exc:
+        raise SpecError(f"unit {exc}", key="unit") from None
+
+
+def in_unit(param: Parameter, unit: str) -> Parameter:
+    """``param`` expressed in ``unit`` (a compatible unit): distribution, nominal, domain and scenarios scaled,
+    the conversion recorded in ``converted_from`` and the note.
+
+    Raises
+    ------
+    SpecError
+        ``unit`` does not parse or is not compatible with ``param.unit`` (key ``unit``).
+    """
+    src, factor = _unit_factor(param.unit, unit)
+    if factor == 1.0:
+        return replace(param, unit=unit)
+    lo, hi = param.domain
+    done = f"{src} (x {factor:g} -> {unit})"
+    return replace(param, unit=unit, distribution=_scaled(param.distribution, factor), nominal=param.nominal * factor,
+                   domain=(lo * factor, hi * factor), converted_from=done,
+                   scenarios=None if param.scenarios is None else {k: v * factor for k, v in param.scenarios.items()},
+                   note=(param.note + " " if param.note else "") + f"Converted from {src} to {unit} (x {factor:g}).")
 
 
 def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = None,
@@ -138,6 +224,9 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
         overrides the base record's fields; a new distribution without a new ``nominal`` takes the new
         distribution's central value, and without a new ``status``/``source`` becomes ``assumed`` from
         ``default_source``.
+        A ``unit`` in an override is converted to the base record's unit: the new distribution, nominal and
+        domain (given in that unit) are scaled, and the conversion is recorded in ``converted_from`` and the note;
+        an unknown or incompatible unit is refused naming the expected unit.
     origin : str
         Where the record comes from, kept for provenance.
     known_sources : iterable of str, optional
@@ -156,9 +245,9 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
                         + ", ".join(RECORD_FIELDS))
     if "family" in raw:
         raw = {"distribution": dict(raw)}
-    unknown = sorted(set(raw) - set(RECORD_FIELDS))
+    unknown = sorted(set(raw) - set(RECORD_FIELDS), key=str)
     if unknown:
-        raise SpecError(f"unknown field {unknown[0]!r}; allowed: {', '.join(RECORD_FIELDS)}")
+        raise SpecError(f"unknown field {shorten(unknown[0])}; allowed: {', '.join(RECORD_FIELDS)}")
     if base is None:
         for required in ("unit", "distribution", "status", "source"):
             if required not in raw:
@@ -166,41 +255,63 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
     fields: dict[str, Any] = {} if base is None else {
         "unit": base.unit, "distribution": base.distribution, "nominal": base.nominal, "status": base.status,
         "source": base.source, "description": base.description, "note": base.note, "scenarios": base.scenarios,
-        "domain": base.domain}
+        "domain": base.domain, "confidence": base.confidence}
+    factor, given_unit = 1.0, None
+    if "unit" in raw and base is not None:
+        given_unit, factor = _unit_factor(raw["unit"], base.unit)
+        if factor != 1.0 and not {"distribution", "nominal"} & set(raw):
+            raise SpecError(f"unit {shorten(given_unit)} is given without a distribution or nominal to convert; the "
+                            f"record is in {base.unit}", key="unit")
+    elif "unit" in raw:
+        try:
+            parse_unit(_as_text(raw["unit"], "unit"))
+        except SpecError as exc:
+            raise SpecError(f"unit {exc}", key="unit") from None
+        fields["unit"] = raw["unit"]
     new_distribution = "distribution" in raw
     if new_distribution:
         try:
-            fields["distribution"] = make_distribution(raw["distribution"])
+            fields["distribution"] = _scaled(make_distribution(raw["distribution"]), factor)
         except SpecError as exc:
+            if exc.key:
+                raise
             raise SpecError(f"distribution: {exc}") from None
         fields["nominal"] = fields["distribution"].central
         fields["scenarios"] = None
+        fields["confidence"] = None  # a confidence describes the spread it replaced
         if base is not None:
             fields["status"], fields["source"] = "assumed", (default_source or origin,)
     if "nominal" in raw:
-        fields["nominal"] = as_number(raw["nominal"], "nominal")
-    if "unit" in raw:
-        fields["unit"] = _as_text(raw["unit"], "unit")
+        fields["nominal"] = as_number(raw["nominal"], "nominal") * factor
     if "status" in raw:
         if raw["status"] not in STATUSES:
-            raise SpecError(f"status must be one of {', '.join(STATUSES)}, got {raw['status']!r}")
+            raise SpecError(f"status must be one of {', '.join(STATUSES)}, got {shorten(raw['status'])}")
         fields["status"] = raw["status"]
     if "source" in raw:
         fields["source"] = _as_sources(raw["source"])
     for text in ("description", "note"):
         if text in raw:
             fields[text] = _as_text(raw[text], text)
-    if "confidence" in raw and raw["confidence"] not in ("H", "M", "L"):
-        raise SpecError(f"confidence must be H, M or L, got {raw['confidence']!r}")
+    if "confidence" in raw:
+        if raw["confidence"] not in CONFIDENCES:
+            raise SpecError(f"confidence must be {', '.join(CONFIDENCES)}, got {shorten(raw['confidence'])}")
+        fields["confidence"] = raw["confidence"]
     if "domain" in raw:
-        fields["domain"] = _as_domain(raw["domain"])
+        lo, hi = _as_domain(raw["domain"])
+        fields["domain"] = (lo * factor, hi * factor)
+    if "offered_for_overrides" in raw:
+        _as_text(raw["offered_for_overrides"], "offered_for_overrides (the reason a record no item uses is kept)")
+    if factor != 1.0:
+        fields["converted_from"] = f"{given_unit} (x {factor:g} -> {base.unit})"
+        fields["note"] = (fields["note"] + " " if fields["note"] else "") + (
+            f"Converted from {given_unit} to {base.unit} (x {factor:g}).")
     _check_domain(fields)
     if known_sources is not None:
         known = set(known_sources)
         for key in fields["source"]:
             if key not in known and key != default_source:
-                raise SpecError(f"unknown source {key!r}; add it to distributions/sources.yaml "
-                                f"(known: {', '.join(sorted(known))})")
+                raise SpecError(f"unknown source {shorten(key)}; add it to distributions/sources.yaml (or, in an "
+                                f"experiment, to its 'sources' section) (known: {', '.join(sorted(known))})")
     return Parameter(name=name, origin=origin, **fields)
 
 
@@ -238,8 +349,8 @@ class ParameterSet(Mapping[str, Parameter]):
         Parameters
         ----------
         u : numpy.ndarray, shape (n, len(random_names))
-            Design points in (0, 1); column j belongs to ``random_names[j]``. Values are clipped to
-            [eps/2, 1 - eps/2] (an exact 0 or 1 would map to an infinite bound).
+            Design points in [0, 1]; column j belongs to ``random_names[j]``. Values are clipped to the open
+            unit interval by :func:`open_unit` (an exact 0 or 1 would map to an infinite bound).
         in_place : bool
             Clip ``u`` in place instead of a copy (for callers that own the design array).
 
@@ -252,11 +363,10 @@ class ParameterSet(Mapping[str, Parameter]):
         names = self.random_names
         if u.ndim != 2 or u.shape[1] != len(names):
             raise ValueError(f"design must have shape (n, {len(names)}), got {u.shape}")
-        eps = np.finfo(float).eps / 2
         random = {}
         for column, name in enumerate(names):
             col = u[:, column]
-            col = np.clip(col, eps, 1.0 - eps, out=col if in_place else None)
+            col = open_unit(col, out=col if in_place else None)
             random[name] = self._params[name].distribution.ppf(col)
         return self.values(random, u.shape[0])
 

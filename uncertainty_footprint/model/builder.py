@@ -2,13 +2,16 @@
 
 A :class:`LifecycleModel` is an ordered tuple of :class:`Component` objects and the :class:`ParameterSet` they
 consume. Each component has a *kind*; the :data:`COMPONENT_KINDS` registry maps a kind to a function of the
-parameter values that calls the pure functions of :mod:`uncertainty_footprint.model.lifecycle`. Evaluation is
-vectorized over samples: ``model.evaluate(values)`` returns an ``(n, n_components)`` array in kg CO2-eq.
+parameter values that calls the pure functions of :mod:`uncertainty_footprint.model.lifecycle` (the input names
+of a kind are those functions' keyword arguments). Evaluation is vectorized over samples:
+``model.evaluate(values)`` returns an ``(n, n_components)`` array in kg CO2-eq; the evaluation order (end of
+life after the embodied components it is a share of) is fixed in one place, :meth:`LifecycleModel.component_values`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -19,10 +22,10 @@ from . import lifecycle
 from ..inputs.catalog import Catalog
 from ..inputs.experiment import Experiment
 from ..inputs.distributions import make_distribution
-from ..errors import ConfigError, SpecError
-from ..inputs.parameters import Parameter, ParameterSet, check_name, parse_record
+from ..errors import ConfigError, SpecError, key_path, shorten
+from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
 
-__all__ = ["Component", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES", "EMBODIED_STAGES"]
+__all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES", "EMBODIED_STAGES"]
 
 #: Life-cycle stages, in reporting order.
 STAGES = ("training", "manufacturing", "transport", "use", "end_of_life")
@@ -70,43 +73,65 @@ def _kwargs(component: Component, values: Mapping[str, np.ndarray]) -> dict[str,
     return {kw: values[name] for kw, name in component.inputs.items()}
 
 
-def _items(c, values, done):
+def _keywords(function: Callable) -> list[str]:
+    """The keyword arguments of a lifecycle function, in signature order (the names its inputs take)."""
+    return list(inspect.signature(function).parameters)
+
+
+#: Inputs of the average power of the ``inference`` power model, and the use-stage inputs besides the power.
+_POWER_INPUTS = _keywords(lifecycle.average_power_from_inference)
+_USE_INPUTS_BESIDES_POWER = [n for n in _keywords(lifecycle.use_stage_footprint) if n != "average_power"]
+
+
+def _items(c, values):
     return lifecycle.items_footprint(quantities=[values[n] for n in c.inputs["quantities"]],
                                      factors=[values[n] for n in c.inputs["factors"]])
 
 
-def _use_inference(c, values, done):
+def _use_inference(c, values):
     kw = _kwargs(c, values)
-    power = lifecycle.average_power_from_inference(
-        energy_per_inference=kw.pop("energy_per_inference"), inference_rate=kw.pop("inference_rate"),
-        sleep_power=kw.pop("sleep_power"))
+    power = lifecycle.average_power_from_inference(**{n: kw.pop(n) for n in _POWER_INPUTS})
     return lifecycle.use_stage_footprint(average_power=power, **kw)
 
 
-def _end_of_life(c, values, done):
-    embodied = sum(res for comp, res in done if comp.stage in EMBODIED_STAGES)
+def _end_of_life(c, values, embodied):
     return lifecycle.end_of_life_footprint(embodied=embodied, end_of_life_fraction=values[c.inputs["fraction"]])
 
 
-#: kind -> function(component, values, done) with ``done`` the (component, result) pairs evaluated before it.
-COMPONENT_KINDS: dict[str, Callable[[Component, Mapping[str, np.ndarray], list], np.ndarray]] = {
-    "items": _items,
-    "transport": lambda c, v, d: lifecycle.transport_footprint(**_kwargs(c, v)),
-    "use_direct": lambda c, v, d: lifecycle.use_stage_footprint(**_kwargs(c, v)),
-    "use_inference": _use_inference,
-    "training_energy": lambda c, v, d: lifecycle.training_footprint(**_kwargs(c, v)),
-    "value": lambda c, v, d: v[c.inputs["value"]],
-    "end_of_life": _end_of_life,
+@dataclass(frozen=True)
+class ComponentKind:
+    """How a kind of component computes its footprint [kg CO2-eq] from the parameter values.
+
+    Attributes
+    ----------
+    function : callable
+        ``function(component, values)``, or ``function(component, values, embodied)`` with ``of_embodied``.
+        ``values`` maps parameter names to numbers or arrays (or to symbols, see
+        :mod:`uncertainty_footprint.model.expansion`).
+    of_embodied : bool
+        The footprint also depends on the embodied footprint, the sum of the components of
+        :data:`EMBODIED_STAGES`, which :meth:`LifecycleModel.component_values` computes first.
+    """
+
+    function: Callable[..., Any]
+    of_embodied: bool = False
+
+
+#: kind -> how a component of that kind is evaluated.
+COMPONENT_KINDS: dict[str, ComponentKind] = {
+    "items": ComponentKind(_items),
+    "transport": ComponentKind(lambda c, v: lifecycle.transport_footprint(**_kwargs(c, v))),
+    "use_direct": ComponentKind(lambda c, v: lifecycle.use_stage_footprint(**_kwargs(c, v))),
+    "use_inference": ComponentKind(_use_inference),
+    "training_energy": ComponentKind(lambda c, v: lifecycle.training_footprint(**_kwargs(c, v))),
+    "value": ComponentKind(lambda c, v: v[c.inputs["value"]]),
+    "end_of_life": ComponentKind(_end_of_life, of_embodied=True),
 }
 
-_TRAINING_INPUTS = {"energy": ("training_energy", ["training_energy_per_run", "training_runs", "training_pue",
-                                                   "training_grid_intensity"]),
+_TRAINING_INPUTS = {"energy": ("training_energy", _keywords(lifecycle.training_footprint)),
                     "published": ("value", {"value": "ml_training_footprint"})}
-_USE_INPUTS = {"direct": ("use_direct", ["average_power", "lifetime", "charging_efficiency",
-                                         "grid_carbon_intensity"]),
-               "inference": ("use_inference", ["energy_per_inference", "inference_rate", "sleep_power", "lifetime",
-                                               "charging_efficiency", "grid_carbon_intensity"])}
-_TRANSPORT_FACTORS = ("transport_truck_factor", "transport_plane_factor")
+_USE_INPUTS = {"direct": ("use_direct", _keywords(lifecycle.use_stage_footprint)),
+               "inference": ("use_inference", _POWER_INPUTS + _USE_INPUTS_BESIDES_POWER)}
 
 
 @dataclass(frozen=True)
@@ -117,6 +142,8 @@ class LifecycleModel:
     parameters: ParameterSet
     references: ParameterSet = field(default_factory=lambda: ParameterSet([]))
     reference_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Citations of the sources the experiment declares itself (its ``sources`` section), key -> citation.
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def component_names(self) -> list[str]:
@@ -126,21 +153,52 @@ class LifecycleModel:
     def stages(self) -> list[str]:
         return [c.stage for c in self.components]
 
+    def component_values(self, values: Mapping[str, Any]) -> list:
+        """Footprint of every component [kg CO2-eq], in model order, as its kind computes it.
+
+        The one place that fixes the evaluation order: every component whose kind does not depend on other
+        components first, then the embodied footprint (sum of those of :data:`EMBODIED_STAGES`, in model order),
+        then the kinds that are a share of it (``of_embodied``: end of life). ``values`` maps every parameter to
+        numbers or arrays (results then broadcast against them) or to symbols
+        (:mod:`uncertainty_footprint.model.expansion`).
+        """
+        kinds = [COMPONENT_KINDS[c.kind] for c in self.components]
+        results: list = [None] * len(self.components)
+        for j, (comp, kind) in enumerate(zip(self.components, kinds)):
+            if not kind.of_embodied:
+                results[j] = kind.function(comp, values)
+        if any(kind.of_embodied for kind in kinds):
+            embodied = sum(results[j] for j, (comp, kind) in enumerate(zip(self.components, kinds))
+                           if comp.stage in EMBODIED_STAGES and not kind.of_embodied)
+            for j, (comp, kind) in enumerate(zip(self.components, kinds)):
+                if kind.of_embodied:
+                    results[j] = kind.function(comp, values, embodied)
+        return results
+
     def evaluate(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Footprint of every component [kg CO2-eq], shape ``(n, n_components)``."""
+        """Footprint of every component [kg CO2-eq], shape ``(n, n_components)`` (see :meth:`component_values`)."""
         n = len(next(iter(values.values())))
         out = np.empty((n, len(self.components)))
-        done: list = []
-        for j, comp in enumerate(self.components):
-            res = COMPONENT_KINDS[comp.kind](comp, values, done)
+        for j, res in enumerate(self.component_values(values)):
             out[:, j] = res
-            done.append((comp, out[:, j]))
         return out
+
+    def component_inputs(self) -> list[list[str]]:
+        """The parameters each component's footprint depends on, in model order: its own inputs and, for a kind
+        that is a share of the embodied footprint, the inputs of the embodied components too."""
+        kinds = [COMPONENT_KINDS[c.kind] for c in self.components]
+        embodied: list[str] = []
+        for comp, kind in zip(self.components, kinds):
+            if comp.stage in EMBODIED_STAGES and not kind.of_embodied:
+                embodied += [n for n in comp.parameter_names() if n not in embodied]
+        return [comp.parameter_names() + ([n for n in embodied if n not in comp.parameter_names()]
+                                          if kind.of_embodied else [])
+                for comp, kind in zip(self.components, kinds)]
 
     def deterministic(self) -> dict[str, np.ndarray]:
         """Deterministic footprint per scenario ``lower``/``typical``/``upper``: each array has one value per
         component (HSL quantities at the scenario's value, every other parameter at its nominal)."""
-        return {s: self.evaluate(self.parameters.deterministic(s))[0] for s in ("lower", "typical", "upper")}
+        return {s: self.evaluate(self.parameters.deterministic(s))[0] for s in SCENARIOS}
 
     def fingerprint(self) -> str:
         """SHA-256 of the resolved model: components and every parameter's distribution, nominal and status."""
@@ -183,6 +241,9 @@ class _Builder:
         self.params: dict[str, Parameter] = {}
         self.components: list[Component] = []
         self.app_params: Mapping[str, Parameter] = {}
+        self.sources = self._own_sources()
+        self.known_sources = list(catalog.sources) + list(self.sources)
+        self.stages = self._stages()
 
     def error(self, path: str, message: str) -> ConfigError:
         return ConfigError(self.exp.source, path, message)
@@ -198,7 +259,39 @@ class _Builder:
             raise self.error(f"extra_components.{name}", "a component of that name exists already")
         self.components.append(Component(name, stage, kind, inputs, title, detail))
 
-    def custom(self, name: str, raw: Any, path: str, stage: str, title: str, extra: Mapping | None = None):
+    def _own_sources(self) -> dict[str, str]:
+        """The experiment's ``sources`` section, checked against the catalog's bibliography."""
+        out = {}
+        for key, rec in self.spec.sources.items():
+            try:
+                check_name(key)
+            except SpecError as exc:
+                raise self.error(f"sources.{key}", str(exc)) from None
+            if key in self.cat.sources and self.cat.sources[key] != rec.cite:
+                raise self.error(f"sources.{key}", "this key is already in distributions/sources.yaml with another "
+                                 "citation; use another key, or use it without declaring it")
+            out[key] = rec.cite
+        return out
+
+    def _stages(self) -> tuple[str, ...]:
+        """The built-in stages and those the experiment declares (``stages``), in that order."""
+        declared = []
+        for i, stage in enumerate(self.spec.stages):
+            try:
+                check_name(stage)
+            except SpecError as exc:
+                raise self.error(f"stages[{i}]", str(exc)) from None
+            if stage in STAGES:
+                raise self.error(f"stages[{i}]", f"{stage!r} is a built-in stage ({', '.join(STAGES)}); declare only "
+                                 "new stages")
+            if stage in declared:
+                raise self.error(f"stages[{i}]", f"{stage!r} is declared twice")
+            declared.append(stage)
+        return STAGES + tuple(declared)
+
+    def custom(self, name: str, raw: Any, path: str, stage: str, title: str, extra: Mapping | None = None,
+               record_path: str | None = None):
+        """Add a component given as a distribution in kg CO2-eq (or a record in a compatible ``unit``)."""
         pname = f"{name}_footprint"
         record = {"distribution": raw, "unit": KG, "status": "assumed", "source": [self.exp.source]}
         if isinstance(raw, Mapping) and "family" not in raw and "distribution" in raw:
@@ -208,11 +301,11 @@ class _Builder:
         try:
             check_name(name)
             param = parse_record(pname, record, origin=self.exp.source,
-                                 known_sources=list(self.cat.sources) + [self.exp.source])
+                                 known_sources=self.known_sources + [self.exp.source])
+            param = in_unit(param, KG)
         except SpecError as exc:
-            raise self.error(path, str(exc)) from None
-        if param.unit != KG:
-            raise self.error(f"{path}.unit", f"a component's footprint is in {KG}")
+            unit_path = f"{record_path or path}.unit" if exc.key == "unit" else path
+            raise self.error(unit_path, str(exc)) from None
         self.params[pname] = param
         self.add(name, stage, "value", {"value": pname}, title, "custom distribution")
 
@@ -223,7 +316,7 @@ class _Builder:
             if name not in known_components:
                 raise self.error(f"components.{name}", f"unknown component; allowed: {', '.join(known_components)}")
         if spec.application is not None and spec.application not in cat.applications:
-            raise self.error("application", f"unknown application {spec.application!r}; allowed: "
+            raise self.error("application", f"unknown application {shorten(spec.application)}; allowed: "
                              f"{', '.join(cat.applications)}")
         app = cat.applications.get(spec.application, {"blocks": {}, "parameters": {}, "title": ""})
         self.app_params = app["parameters"]
@@ -263,7 +356,8 @@ class _Builder:
             if info["model"] == "transport":
                 inputs = {it.parameter: it.parameter for it in items}
                 if items:
-                    inputs.update({f: self.use(f) for f in _TRANSPORT_FACTORS})
+                    inputs.update({f: self.use(f) for f in _keywords(lifecycle.transport_footprint)
+                                   if f not in inputs})  # the freight factors: inputs no HSL item gives
                     self.add(block, info["stage"], "transport", inputs, info["title"], detail)
                 else:
                     self.add(block, info["stage"], "items", {"quantities": [], "factors": []}, info["title"], detail)
@@ -287,10 +381,13 @@ class _Builder:
             if name in known_components:
                 raise self.error(f"extra_components.{name}", "this name is a built-in component; use "
                                  "'components' to replace it")
+            if extra.stage not in self.stages:
+                raise self.error(f"extra_components.{name}.stage", f"unknown stage {shorten(extra.stage)}; allowed: "
+                                 f"{', '.join(self.stages)} (declare a new one in the experiment's 'stages' list)")
             self.custom(name, extra.distribution, f"extra_components.{name}.distribution", extra.stage,
                         extra.title or name.replace("_", " ").capitalize(),
                         {"description": extra.description, "status": extra.status, "source": extra.source,
-                         "note": extra.note})
+                         "note": extra.note, "unit": extra.unit}, record_path=f"extra_components.{name}")
 
         # --- end of life ---
         if "end_of_life" in spec.components:
@@ -304,11 +401,11 @@ class _Builder:
         refs = []
         for i, name in enumerate(spec.reference_devices):
             if name not in cat.reference_devices:
-                raise self.error(f"reference_devices[{i}]", f"unknown reference device {name!r}; allowed: "
+                raise self.error(f"reference_devices[{i}]", f"unknown reference device {shorten(name)}; allowed: "
                                  f"{', '.join(cat.reference_devices)}")
             refs.append(cat.reference_devices[name])
         return LifecycleModel(tuple(self.components), ParameterSet(self.params.values()), ParameterSet(refs),
-                              {n: cat.reference_labels[n] for n in spec.reference_devices})
+                              {n: cat.reference_labels[n] for n in spec.reference_devices}, dict(self.sources))
 
     def _apply_overrides(self, published_method: bool) -> None:
         for name, raw in self.spec.parameters.items():
@@ -320,9 +417,9 @@ class _Builder:
                 raise self.error(path, f"not a parameter of this experiment's model; parameters: {known}")
             try:
                 self.params[name] = parse_record(name, raw, origin=self.exp.source, base=self.params[name],
-                                                 known_sources=self.cat.sources, default_source=self.exp.source)
+                                                 known_sources=self.known_sources, default_source=self.exp.source)
             except SpecError as exc:
-                raise self.error(path, str(exc)) from None
+                raise self.error(key_path(path, exc), str(exc)) from None
 
 
 def build_model(experiment: Experiment, catalog: Catalog, *, published_method: bool = False) -> LifecycleModel:

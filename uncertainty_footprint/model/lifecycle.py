@@ -3,7 +3,9 @@
 Every function takes keyword-only arguments named like the parameters they consume (the same snake_case names
 used in ``distributions/``, experiment files and the ``parameter`` coordinate of results), accepts scalars or
 numpy arrays that broadcast against each other, and returns kg CO2-eq. They do no I/O and know nothing of YAML,
-xarray or files. Unit conversions (not data) are the only constants here.
+xarray or files. The only constants are unit conversions between the units the docstrings state (the units of
+the data catalog), taken once at import from the package's pint registry
+(:mod:`uncertainty_footprint.inputs.units`), never per sample.
 
 References
 ----------
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs.units import conversion_factor
+
 __all__ = [
     "items_footprint",
     "transport_footprint",
@@ -26,12 +30,10 @@ __all__ = [
     "end_of_life_footprint",
 ]
 
-#: Unit conversions (definitions, not data).
-GRAMS_PER_TONNE = 1.0e6
-HOURS_PER_YEAR = 8760.0  # 365 d; the published 1 mW x 3 yr = 26.28 Wh uses it
-WH_PER_KWH = 1.0e3
-MW_PER_W = 1.0e3  # milliwatts per watt
-UJ_PER_J = 1.0e6  # microjoules per joule
+#: Unit conversions (definitions, not data) [target unit per source unit].
+GRAMS_PER_TONNE = conversion_factor("t", "g")
+MW_PER_UJ_HZ = conversion_factor("uJ*Hz", "mW")  # energy per inference x inference rate -> power
+KWH_PER_MW_YR = conversion_factor("mW*yr", "kWh")  # yr = 365 d: the published 1 mW x 3 yr = 26.28 Wh
 
 
 def items_footprint(*, quantities, factors):
@@ -56,7 +58,8 @@ def items_footprint(*, quantities, factors):
     total = np.float64(0.0)
     for q, f in zip(quantities, factors):
         total = total + np.multiply(q, f)
-    return np.asarray(total, dtype=float)
+    # numbers become an array; a duck array (the symbols of model/expansion.py) is returned as it is
+    return np.asarray(total, dtype=float) if isinstance(total, (np.ndarray, np.generic)) else total
 
 
 def transport_footprint(*, shipped_mass, truck_distance, plane_distance, transport_truck_factor,
@@ -103,8 +106,7 @@ def average_power_from_inference(*, energy_per_inference, inference_rate, sleep_
     numpy.ndarray
         Average power [mW].
     """
-    # uJ/s = 1e-6 W = 1e-3 mW
-    return np.multiply(energy_per_inference, inference_rate) * (MW_PER_W / UJ_PER_J) + sleep_power
+    return np.multiply(energy_per_inference, inference_rate) * MW_PER_UJ_HZ + sleep_power
 
 
 def use_stage_footprint(*, average_power, lifetime, charging_efficiency, grid_carbon_intensity):
@@ -136,7 +138,7 @@ def use_stage_footprint(*, average_power, lifetime, charging_efficiency, grid_ca
     ...                                 grid_carbon_intensity=0.40107)), 4)
     0.0108
     """
-    energy_kwh = np.multiply(average_power, lifetime) * (HOURS_PER_YEAR / MW_PER_W / WH_PER_KWH)
+    energy_kwh = np.multiply(average_power, lifetime) * KWH_PER_MW_YR
     return energy_kwh / charging_efficiency * grid_carbon_intensity
 
 

@@ -1,32 +1,43 @@
 """The run report: ``report.md``, a self-contained ``report.html`` and a booktabs ``table.tex``.
 
-The Markdown and HTML reports are rendered from one list of blocks, so they say the same things: the experiment
-and its provenance, the parameters a result depends on by assumption (listed first and highlighted), the results
-table, hotspots (Sobol indices if given), the reproduction of the published point values, the figures and how
-to cite the sources. The HTML file embeds its figures as base64 PNG data URIs and its CSS inline; it loads
-nothing from anywhere and opens offline. Every number is formatted with a fixed number of decimals
-(:data:`REPORT_DECIMALS`, :data:`TEX_DECIMALS`) from the summary table itself.
+The content is written once, in the Jinja2 template ``templates/report.j2``: the experiment and its provenance,
+the parameters a result depends on by assumption (listed first and highlighted), the results table, hotspots
+(Sobol' indices if given, and beside them the exact variance decomposition when the run carries one), the
+reproduction of the published point values, every input parameter, the figures and how to cite the sources.
+``report.md.j2`` renders it with the Markdown macros of ``markdown.j2``, ``report.html.j2`` with the HTML macros
+of ``html.j2`` (autoescaped; inline CSS from ``report.css``; figures embedded as base64 PNG data URIs, so the page
+loads nothing from anywhere and opens offline); ``table.tex.j2`` is the LaTeX table. This module only prepares
+the data: tables of cells (plain text or spans of ``text``, ``code``, ``strong``, ``strong_code``) with every
+number formatted to a fixed number of decimals (:data:`REPORT_DECIMALS`, :data:`TEX_DECIMALS`) from the summary
+table itself.
+
+It also owns the wording shared by the reports: :data:`CORNERS_NOTE`, :data:`FIGURE_CAPTIONS`, and the published
+column of a run's application (:func:`published_column`, :func:`resolve_published`). It imports neither
+matplotlib nor Jinja2 at import time.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import json
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .figures import FIGURE_CAPTIONS, _default_published, indices_table
+from ..analysis.hotspots import indices_table
 from ..model.builder import KG
 
-__all__ = ["write_report", "report_blocks", "render_markdown", "render_html", "latex_table", "latex_escape",
+__all__ = ["write_report", "report_context", "render_markdown", "render_html", "latex_table", "latex_escape",
+           "frame_table", "published_column", "resolve_published", "Table", "CORNERS_NOTE", "FIGURE_CAPTIONS",
            "REPORT_DECIMALS", "TEX_DECIMALS", "SHARE_DECIMALS", "SOBOL_DECIMALS", "SOBOL_TOP_PARAMETERS"]
 
 #: Decimals of the kg CO2-eq values in report.md / report.html.
@@ -35,86 +46,97 @@ REPORT_DECIMALS = 4
 TEX_DECIMALS = 3
 #: Decimals of the shares, in percent.
 SHARE_DECIMALS = 1
-#: Decimals of the Sobol indices.
+#: Decimals of the Sobol' indices.
 SOBOL_DECIMALS = 3
-#: Parameters listed in the per-parameter Sobol table (largest ST first).
+#: Parameters listed in the per-parameter Sobol' table (largest ST first).
 SOBOL_TOP_PARAMETERS = 15
 #: A deterministic value reproduces a published one when they agree to the published rounding (0.01 kg).
 PUBLISHED_ROUNDING = 0.01
 
+#: What the published lower and upper values are; the one statement of it in the reports.
+CORNERS_NOTE = ("The published lower and upper values (Prakash et al. 2023) are corners, where every block is at "
+                "its bound at once, not percentiles: independent sampling almost never reaches them, so they lie "
+                "outside the Monte Carlo intervals by construction; compare them with those intervals only with "
+                "that in mind.")
+
+#: Figure name -> caption, used by the report.
+FIGURE_CAPTIONS = {
+    "total_distribution": "Distribution of the total footprint per device, with the median, the 90 % and 95 % "
+                          "intervals and the published point value of the matching application.",
+    "component_intervals": "Footprint per component: median (dot), 90 % interval (thick bar) and 95 % interval "
+                           "(thin whisker), linear axis.",
+    "component_intervals_log": "Footprint per component on a logarithmic axis (components that are zero in every "
+                               "sample are omitted; zero lower bounds are clipped to the left edge).",
+    "comparison_stacked": "The stacked view of the published web calculator: component means of the TinyML "
+                          "device stacked (their sum is the mean total) with the median and 95 % interval of "
+                          "the total, beside the reference devices (published point values); logarithmic axis.",
+    "sobol_indices": "Sobol' first-order (S1) and total-order (ST) indices of the total footprint with their "
+                     "bootstrap confidence intervals, by component and for the ten most influential parameters "
+                     "(inputs assumed independent).",
+    "convergence": "Convergence: running mean and 95 % interval of the total against the number of samples "
+                   "(and, if computed, Sobol' total-order indices against the base sample size).",
+    "comparison": "Totals of the compared experiments (box 25-75 %, whiskers 2.5-97.5 %) and the distributions "
+                  "of their paired differences under common random numbers (central 99 % of each difference).",
+}
+
+_TEMPLATES = "templates"
+
+
 # ------------------------------------------------------------------------------------------------------------
-# Inline text and blocks
+# Published values of the run's application
 # ------------------------------------------------------------------------------------------------------------
-# Inline text is a str (plain) or a list of (kind, text) spans, kind in {"text", "bold", "code", "boldcode"}.
+
+def published_column(results: xr.Dataset, published: Any = None, catalog=None) -> pd.Series | None:
+    """The published per-component values of the run's application, or None.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        Results of a run (``attrs['application']`` names the application).
+    published : pandas.DataFrame, pandas.Series, float or None
+        :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` (the column is chosen by
+        ``catalog.applications[app]['published_column']``, or the only column), one column already chosen, or
+        the published total alone [kg CO2-eq]. None: no published values.
+    catalog : Catalog, optional
+        Needed to choose the column of a multi-column table.
+
+    Returns
+    -------
+    pandas.Series or None
+        Index component names (and ``total``), named after the published column [kg CO2-eq].
+    """
+    if published is None:
+        return None
+    if isinstance(published, numbers.Real):
+        return pd.Series({"total": float(published)}, name="published")
+    if isinstance(published, pd.Series):
+        return published.astype(float)
+    if isinstance(published, pd.DataFrame):
+        column = None
+        app = results.attrs.get("application", "")
+        if catalog is not None and app and app in catalog.applications:
+            column = catalog.applications[app].get("published_column")
+        if column is None and published.shape[1] == 1:
+            column = published.columns[0]
+        if column is None or column not in published.columns:
+            return None
+        return published[column].astype(float).rename(column)
+    raise TypeError(f"published must be a DataFrame, Series, number or None, got {type(published).__name__}")
 
 
-def _t(text: str) -> tuple[str, str]:
-    return ("text", str(text))
+def resolve_published(results: xr.Dataset, published: Any = None, catalog=None) -> tuple[pd.Series | None, Any]:
+    """The published column of the run (:func:`published_column`) and the catalog it came from.
 
+    Without ``catalog`` the default catalog is loaded; without ``published`` the catalog's published table is
+    used.
+    """
+    if catalog is None:
+        from ..inputs.catalog import load_catalog
 
-def _b(text: str) -> tuple[str, str]:
-    return ("bold", str(text))
-
-
-def _c(text: str) -> tuple[str, str]:
-    return ("code", str(text))
-
-
-def _bc(text: str) -> tuple[str, str]:
-    return ("boldcode", str(text))
-
-
-@dataclass
-class Block:
-    """One block of the report: ``heading``, ``para``, ``list``, ``table``, ``box`` or ``figure``."""
-
-    kind: str
-    text: Any = ""
-    level: int = 2
-    items: list = field(default_factory=list)
-    header: list = field(default_factory=list)
-    rows: list = field(default_factory=list)
-    row_classes: list = field(default_factory=list)
-    align: str = ""
-    anchor: str = ""
-    data: Any = None
-
-
-def _spans(inline) -> list[tuple[str, str]]:
-    if isinstance(inline, str):
-        return [("text", inline)]
-    if isinstance(inline, tuple):
-        return [inline]
-    return list(inline)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_|<>])")
-
-
-def _md_inline(inline, in_table: bool = False) -> str:
-    out = []
-    for kind, text in _spans(inline):
-        if kind in ("code", "boldcode"):
-            ticks = "``" if "`" in text else "`"
-            body = text.replace("|", "\\|") if in_table else text
-            pad = " " if ticks == "``" else ""
-            code = f"{ticks}{pad}{body}{pad}{ticks}"
-            out.append(f"**{code}**" if kind == "boldcode" else code)
-        else:
-            escaped = _MD_SPECIAL.sub(r"\\\1", text)
-            if in_table:
-                escaped = escaped.replace("\n", " ")
-            out.append(f"**{escaped}**" if kind == "bold" and escaped else escaped)
-    return "".join(out)
-
-
-def _html_inline(inline) -> str:
-    out = []
-    for kind, text in _spans(inline):
-        e = html.escape(text, quote=True)
-        out.append({"text": e, "bold": f"<strong>{e}</strong>", "code": f"<code>{e}</code>",
-                    "boldcode": f"<strong><code>{e}</code></strong>"}[kind])
-    return "".join(out)
+        catalog = load_catalog()
+    if published is None:
+        published = catalog.published_table()
+    return published_column(results, published, catalog), catalog
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -141,28 +163,81 @@ def _share(x: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------------
+# Tables: cells are plain text or lists of (kind, text) spans, kind in text, code, strong, strong_code
+# ------------------------------------------------------------------------------------------------------------
+
+def _code(text: Any) -> list[tuple[str, str]]:
+    return [("code", str(text))]
+
+
+def _codes(keys: Sequence[str]) -> list[tuple[str, str]]:
+    spans: list[tuple[str, str]] = []
+    for i, key in enumerate(keys):
+        spans += ([("text", ", ")] if i else []) + [("code", str(key))]
+    return spans
+
+
+@dataclass
+class Table:
+    """A table of the report: header cells, rows of cells, column alignment (``l``/``r``), row classes (HTML)."""
+
+    header: list
+    rows: list
+    align: str
+    classes: list = field(default_factory=list)
+    caption: str = ""
+
+    def __post_init__(self):
+        self.classes = list(self.classes) or [""] * len(self.rows)
+
+
+def frame_table(frame: pd.DataFrame, decimals: int | Mapping[str, int] = SOBOL_DECIMALS, *,
+                index_header: str | None = None, caption: str = "") -> Table:
+    """A DataFrame as a report table: the index as code, numbers to ``decimals``, other values as text.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table; its column names are the header.
+    decimals : int or mapping of str to int
+        Decimals of the numeric columns (one for all, or per column name; missing names take
+        :data:`SOBOL_DECIMALS`).
+    index_header : str, optional
+        Header of the index column (default: the index name, or empty).
+    caption : str
+        Shown above the table.
+    """
+    header = [index_header if index_header is not None else str(frame.index.name or "")] + \
+        [str(c) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    places = [decimals.get(c, SOBOL_DECIMALS) if isinstance(decimals, Mapping) else decimals for c in frame.columns]
+    rows = [[_code(name)] + [_num(v, d) if isnum else str(v) for v, isnum, d in zip(values, numeric, places)]
+            for name, values in zip(frame.index, frame.itertuples(index=False))]
+    return Table(header, rows, "l" + "".join("r" if isnum else "l" for isnum in numeric), caption=caption)
+
+
+# ------------------------------------------------------------------------------------------------------------
 # Content
 # ------------------------------------------------------------------------------------------------------------
 
 def _parameter_records(result) -> list[dict[str, Any]]:
     """Every input parameter with unit, distribution, nominal, status, source (results coords) and description."""
     ds = result.results
-    model = getattr(result, "model", None)
-    params = getattr(model, "parameters", None) or {}
+    params = getattr(getattr(result, "model", None), "parameters", None) or {}
+    coords = {k: ds[k].values for k in ("unit", "distribution", "nominal", "status", "source") if k in ds.coords}
     records = []
     for i, name in enumerate(ds["parameter"].values.tolist()):
         p = params.get(name) if hasattr(params, "get") else None
         records.append({
             "name": str(name),
-            "unit": str(ds["unit"].values[i]) if "unit" in ds.coords else (p.unit if p else ""),
-            "distribution": str(ds["distribution"].values[i]) if "distribution" in ds.coords
+            "unit": str(coords["unit"][i]) if "unit" in coords else (p.unit if p else ""),
+            "distribution": str(coords["distribution"][i]) if "distribution" in coords
             else (p.distribution.describe() if p else ""),
-            "nominal": float(ds["nominal"].values[i]) if "nominal" in ds.coords else (p.nominal if p else math.nan),
-            "status": str(ds["status"].values[i]) if "status" in ds.coords else (p.status if p else ""),
-            "source": [s for s in str(ds["source"].values[i]).split(";") if s] if "source" in ds.coords
+            "nominal": float(coords["nominal"][i]) if "nominal" in coords else (p.nominal if p else math.nan),
+            "status": str(coords["status"][i]) if "status" in coords else (p.status if p else ""),
+            "source": [s for s in str(coords["source"][i]).split(";") if s] if "source" in coords
             else list(p.source if p else ()),
             "description": p.description if p else "",
-            "note": p.note if p else "",
         })
     return records
 
@@ -188,51 +263,102 @@ def _component_titles(ds: xr.Dataset) -> dict[str, str]:
     return dict(zip(ds["component"].values.tolist(), ds["component_title"].values.tolist()))
 
 
-def _results_table(summary: pd.DataFrame) -> Block:
-    rows, classes = [], []
-    for name, r in summary.iterrows():
-        cell = [_bc(name)] if r["level"] == "total" else [_c(name)]
-        rows.append([cell, str(r["level"]), _num(r["mean"]), _num(r["median"]), _interval(r["p5"], r["p95"]),
-                     _interval(r["p2_5"], r["p97_5"]), _share(r["share"])])
-        classes.append(str(r["level"]))
-    return Block("table", header=["Component / stage", "Level", "Mean", "Median", "90 % interval",
-                                  "95 % interval", "Share of mean total"],
-                 rows=rows, row_classes=classes, align="llrrrrr")
+def _results_table(summary: pd.DataFrame) -> Table:
+    rows = [[[("strong_code" if r["level"] == "total" else "code", str(name))], str(r["level"]), _num(r["mean"]),
+             _num(r["median"]), _interval(r["p5"], r["p95"]), _interval(r["p2_5"], r["p97_5"]), _share(r["share"])]
+            for name, r in summary.iterrows()]
+    return Table(["Component / stage", "Level", "Mean", "Median", "90 % interval", "95 % interval",
+                  "Share of mean total"], rows, "llrrrrr", [str(level) for level in summary["level"]])
 
 
-def _sobol_blocks(sobol: Mapping[str, xr.Dataset] | None) -> list[Block]:
-    if not sobol:
-        return [Block("para", "Sobol' sensitivity indices were not computed for this run; the shares above show "
-                              "where the footprint is, not where its uncertainty comes from.")]
-    blocks: list[Block] = []
-    order = [k for k in ("component", "stage", "parameter") if k in sobol] + \
-            [k for k in sobol if k not in ("component", "stage", "parameter")]
-    for key in order:
-        ds = sobol[key]
-        table = indices_table(ds).sort_values("ST", ascending=False, kind="stable")
-        n_all = len(table)
-        if key == "parameter" and n_all > SOBOL_TOP_PARAMETERS:
-            table = table.head(SOBOL_TOP_PARAMETERS)
-            title = f"By parameter (the {SOBOL_TOP_PARAMETERS} largest ST of {n_all})"
-        else:
-            title = f"By {key}"
-        attrs = ds.attrs
+def _exact_groupings(exact: Any) -> dict[str, xr.Dataset]:
+    """The exact decomposition by grouping: a mapping grouping -> Dataset, a DataTree (``by_<grouping>``
+    children, the root is ``parameter``) or one Dataset (split by its one-dimensional variables' dimension)."""
+    if exact is None:
+        return {}
+    if isinstance(exact, Mapping):
+        return {str(k): v for k, v in exact.items()}
+    if hasattr(exact, "children") and hasattr(exact, "to_dataset"):  # xarray.DataTree
+        out = {str(k).removeprefix("by_"): node.to_dataset(inherit=False) for k, node in exact.children.items()}
+        root = exact.to_dataset(inherit=False)
+        if root.data_vars:
+            out = {"parameter": root, **out}
+        return out
+    if isinstance(exact, xr.Dataset):
+        dims = [d for d in exact.dims if any(v.dims == (d,) for v in exact.data_vars.values())]
+        return {str(d): exact[[k for k, v in exact.data_vars.items() if v.dims == (d,)]] for d in dims}
+    raise TypeError(f"result.exact must be a mapping of Datasets, a DataTree or a Dataset, got {type(exact).__name__}")
+
+
+def _dataset_frame(ds: xr.Dataset) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The one-dimensional numeric variables of a Dataset as columns (``output`` reduced to ``total``), and the
+    decimals of each: indices (``units`` 1 or none) to :data:`SOBOL_DECIMALS`, values in kg CO2-eq to
+    :data:`REPORT_DECIMALS` (headed ``name [unit]``); variables in other units (e.g. variances) are left out."""
+    if "output" in ds.dims:
+        outputs = [str(o) for o in ds["output"].values]
+        ds = ds.sel(output="total") if "total" in outputs else ds.isel(output=0)
+    dims = [v.dims[0] for v in ds.data_vars.values() if v.ndim == 1]
+    if not dims:
+        return pd.DataFrame(), {}
+    dim = dims[0]
+    columns, decimals = {}, {}
+    for k, v in ds.data_vars.items():
+        unit = str(v.attrs.get("units", "1") or "1")
+        if v.dims != (dim,) or not np.issubdtype(v.dtype, np.number) or unit not in ("1", KG):
+            continue
+        name = str(k) if unit == "1" else f"{k} [{unit}]"
+        columns[name] = np.asarray(v.values, dtype=float)
+        decimals[name] = SOBOL_DECIMALS if unit == "1" else REPORT_DECIMALS
+    index = [str(v) for v in ds[dim].values] if dim in ds.coords else list(range(ds.sizes[dim]))
+    return pd.DataFrame(columns, index=pd.Index(index, name=dim)), decimals
+
+
+def _hotspot_sections(sobol: Mapping[str, xr.Dataset] | None, exact: Any) -> list[dict]:
+    """Per grouping: heading, estimator details and the sampled table, with the exact table beside it."""
+    exact_by = _exact_groupings(exact)
+    sobol = dict(sobol or {})
+    known = ("component", "stage", "parameter")
+    keys = [k for k in known if k in sobol or k in exact_by] + \
+        [k for k in list(sobol) + list(exact_by) if k not in known]
+    sections = []
+    for key in dict.fromkeys(keys):
+        names: list[str] | None = None
+        tables: list[Table] = []
         details: list = []
-        for k in ("n_base", "num_resamples", "conf_level", "n_evaluations"):
-            if k in attrs:
-                details += ([_t(", ")] if details else []) + [_c(k), _t(f" = {attrs[k]}")]
-        blocks.append(Block("heading", title, level=3))
-        if details:
-            blocks.append(Block("para", [_t("Estimated with ")] + details
-                                + [_t("; ± values are half-widths of bootstrap confidence intervals.")]))
-        rows = [[[_c(name)], _num(r["S1"], SOBOL_DECIMALS), _num(r["S1_conf"], SOBOL_DECIMALS),
-                 _num(r["ST"], SOBOL_DECIMALS), _num(r["ST_conf"], SOBOL_DECIMALS)] for name, r in table.iterrows()]
-        blocks.append(Block("table", header=[key.capitalize(), "S1", "± S1", "ST", "± ST"], rows=rows,
-                            row_classes=[""] * len(rows), align="lrrrr"))
-    return blocks
+        n_all = None
+        if key in sobol:
+            ds = sobol[key]
+            table = indices_table(ds).sort_values("ST", ascending=False, kind="stable")
+            n_all = len(table)
+            if key == "parameter":
+                table = table.head(SOBOL_TOP_PARAMETERS)
+            names = list(table.index)
+            rows = [[_code(name), _num(r["S1"], SOBOL_DECIMALS), _num(r["S1_conf"], SOBOL_DECIMALS),
+                     _num(r["ST"], SOBOL_DECIMALS), _num(r["ST_conf"], SOBOL_DECIMALS)] for name, r in table.iterrows()]
+            tables.append(Table([key.capitalize(), "S1", "± S1", "ST", "± ST"], rows, "lrrrr",
+                                caption="Sampled (Saltelli estimator)" if key in exact_by else ""))
+            for k in ("n_base", "num_resamples", "conf_level", "n_evaluations"):
+                if k in ds.attrs:
+                    details += ([("text", ", ")] if details else []) + [("code", k), ("text", f" = {ds.attrs[k]}")]
+        if key in exact_by:
+            frame, decimals = _dataset_frame(exact_by[key])
+            if names is not None:
+                frame = frame.reindex([n for n in names if n in frame.index])
+            elif "ST" in frame:
+                n_all = len(frame)
+                frame = frame.sort_values("ST", ascending=False, kind="stable")
+                frame = frame.head(SOBOL_TOP_PARAMETERS) if key == "parameter" else frame
+            tables.append(frame_table(frame, decimals, index_header=key.capitalize(),
+                                      caption="Exact variance decomposition" if key in sobol else ""))
+        title = f"By {key}"
+        if key == "parameter" and n_all is not None and n_all > SOBOL_TOP_PARAMETERS:
+            title = f"By parameter (the {SOBOL_TOP_PARAMETERS} largest ST of {n_all})"
+        sections.append({"title": title, "details": details, "tables": tables, "exact": key in exact_by,
+                         "sampled": key in sobol})
+    return sections
 
 
-def _reproduction_blocks(det: pd.DataFrame, column: pd.Series | None) -> list[Block]:
+def _reproduction_table(det: pd.DataFrame, column: pd.Series | None) -> Table:
     header = ["Component", "lower", "typical", "upper"]
     align = "lrrr"
     if column is not None:
@@ -243,7 +369,7 @@ def _reproduction_blocks(det: pd.DataFrame, column: pd.Series | None) -> list[Bl
     for name, r in det.iterrows():
         # the published total is the sum of the rounded components: its rounding error adds up
         tolerance = PUBLISHED_ROUNDING / 2 * (n_components if name == "total" else 1) + 1e-9
-        row = [[_bc(name)] if name == "total" else [_c(name)], _num(r["lower"]), _num(r["typical"]),
+        row = [[("strong_code" if name == "total" else "code", str(name))], _num(r["lower"]), _num(r["typical"]),
                _num(r["upper"])]
         cls = "total" if name == "total" else ""
         if column is not None:
@@ -255,277 +381,194 @@ def _reproduction_blocks(det: pd.DataFrame, column: pd.Series | None) -> list[Bl
                 cls = (cls + " differs").strip()
         rows.append(row)
         classes.append(cls)
-    intro = ("Point values of the published method (Prakash et al. 2023: HSL quantities at their lower, typical or "
-             "upper value, every other parameter at its nominal value; the fixed published ML-training value and "
-             "the direct average-power use stage), in kg CO2-eq per device. ")
-    if column is not None:
-        intro += (f"The published column `{column.name}` is rounded to 0.01 kg; a component is reproduced when the "
-                  "typical value agrees to that rounding (the total, a sum of rounded components, to 0.005 kg per "
-                  "component).")
-        intro = [_t(intro.split("`")[0]), _c(column.name), _t(intro.split("`")[2])]
-    else:
-        intro += "No published column is available for this experiment's application."
-    return [Block("para", intro), Block("table", header=header, rows=rows, row_classes=classes, align=align),
-            Block("para", "The published lower and upper totals are corners (every block at its bound at once), "
-                          "not percentiles: compare them with the intervals above only with that in mind.")]
+    return Table(header, rows, align, classes)
 
 
-def _parameter_blocks(records: list[dict], assumed: list[str]) -> list[Block]:
-    ordered = [r for n in assumed for r in records if r["name"] == n] + \
-              [r for r in records if r["name"] not in assumed]
+def _parameter_table(records: list[dict], assumed: list[str]) -> Table:
+    by_name = {r["name"]: r for r in records}
+    ordered = [by_name[n] for n in assumed if n in by_name] + [r for r in records if r["name"] not in assumed]
     rows, classes = [], []
     for r in ordered:
         is_assumed = r["name"] in assumed
-        rows.append([[_bc(r["name"])] if is_assumed else [_c(r["name"])],
-                     [_b("ASSUMED")] if is_assumed else r["status"],
-                     [_c(r["distribution"])], r["unit"], f"{r['nominal']:g}",
-                     _source_spans(r["source"]),
+        rows.append([[("strong_code" if is_assumed else "code", r["name"])],
+                     [("strong", "ASSUMED")] if is_assumed else r["status"],
+                     _code(r["distribution"]), r["unit"], f"{r['nominal']:g}", _codes(r["source"]),
                      r["description"]])
         classes.append("assumed" if is_assumed else "")
-    return [Block("para", f"{len(records)} input parameters ({len(assumed)} assumed placeholders first, marked "
-                          "ASSUMED). Status: quoted (a published value), inferred (derived from published data), "
-                          "assumed (no published basis: project judgement)."),
-            Block("table", header=["Parameter", "Status", "Distribution", "Unit", "Nominal", "Source",
-                                   "Description"], rows=rows, row_classes=classes, align="lllllll")]
+    return Table(["Parameter", "Status", "Distribution", "Unit", "Nominal", "Source", "Description"], rows,
+                 "lllllll", classes)
 
 
-def _source_spans(keys: Sequence[str]) -> list[tuple[str, str]]:
-    spans: list[tuple[str, str]] = []
-    for i, key in enumerate(keys):
-        if i:
-            spans.append(_t(", "))
-        spans.append(_c(key))
-    return spans
-
-
-def _reference_blocks(ds: xr.Dataset) -> list[Block]:
+def _reference_table(ds: xr.Dataset) -> Table | None:
     if "reference_footprint" not in ds:
-        return []
+        return None
     labels = ds["reference_label"].values if "reference_label" in ds.coords else ds["reference"].values
     sources = ds["reference_source"].values if "reference_source" in ds.coords else [""] * ds.sizes["reference"]
-    rows = [[str(lab), _num(v, 1), _source_spans([s for s in str(src).split(";") if s])]
+    rows = [[str(lab), _num(v, 1), _codes([s for s in str(src).split(";") if s])]
             for lab, v, src in zip(labels, ds["reference_footprint"].values, sources)]
-    return [Block("heading", "Reference devices", level=3),
-            Block("table", header=["Device", f"Footprint [{KG}]", "Source"], rows=rows, row_classes=[""] * len(rows),
-                  align="lrl")]
+    return Table(["Device", f"Footprint [{KG}]", "Source"], rows, "lrl")
 
 
-def _figure_blocks(figures: Sequence[os.PathLike | str], folder: Path) -> list[Block]:
+def _figure_entries(figures: Sequence[os.PathLike | str], folder: Path) -> list[dict]:
     pngs: list[Path] = []
     for f in figures:
         f = Path(f)
         png = f if f.suffix.lower() == ".png" else f.with_suffix(".png")
         if png.exists() and png not in pngs:
             pngs.append(png)
-    if not pngs:
-        return [Block("para", "No figures were written for this report.")]
-    blocks = []
+    entries = []
     for png in pngs:
         pdf = png.with_suffix(".pdf")
-        rel = Path(os.path.relpath(png, folder)).as_posix()
-        rel_pdf = Path(os.path.relpath(pdf, folder)).as_posix() if pdf.exists() else ""
-        caption = FIGURE_CAPTIONS.get(png.stem, png.stem.replace("_", " "))
-        blocks.append(Block("figure", caption, data={"png": png, "rel": rel, "rel_pdf": rel_pdf, "name": png.stem}))
-    return blocks
+        entries.append({"name": png.stem, "png": png, "rel": Path(os.path.relpath(png, folder)).as_posix(),
+                        "rel_pdf": Path(os.path.relpath(pdf, folder)).as_posix() if pdf.exists() else "",
+                        "caption": FIGURE_CAPTIONS.get(png.stem, png.stem.replace("_", " "))})
+    return entries
 
 
-def _cite_blocks(records: list[dict], ds: xr.Dataset, catalog, sobol) -> list[Block]:
-    keys: list[str] = []
-    for r in records:
-        for k in r["source"]:
-            if k not in keys:
-                keys.append(k)
+def _sources(records: list[dict], ds: xr.Dataset, catalog) -> list[list]:
+    keys: list[str] = [k for r in records for k in r["source"]]
     if "reference_source" in ds.coords:
-        for src in ds["reference_source"].values:
-            for k in str(src).split(";"):
-                if k and k not in keys:
-                    keys.append(k)
+        keys += [k for src in ds["reference_source"].values for k in str(src).split(";") if k]
     sources = dict(getattr(catalog, "sources", {}) or {})
-    items = []
-    for k in keys:
-        if k in sources:
-            items.append([_c(k), _t(": " + str(sources[k]))])
-        else:
-            items.append([_c(k), _t(": not in the catalog's bibliography (an experiment file or local source; "
-                                    "values from it are project assumptions unless it says otherwise).")])
+    return [[("code", k), ("text", ": " + (str(sources[k]) if k in sources else
+                                          "not in the catalog's bibliography (an experiment file or local source; "
+                                          "values from it are project assumptions unless it says otherwise)."))]
+            for k in dict.fromkeys(keys)]
+
+
+def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dataset] | None = None,
+                   figures: Sequence[os.PathLike | str] = (), catalog=None,
+                   published_col: pd.Series | None = None) -> dict[str, Any]:
+    """The data the report templates render (the same for report.md and report.html).
+
+    ``result.exact`` (an exact variance decomposition, when the run has one: a mapping grouping -> Dataset of
+    per-parameter or per-group indices such as ``S1``, ``ST``, ``shapley``) is shown beside the sampled Sobol'
+    indices of the same grouping.
+    """
     from .. import __version__
 
-    cite_tool = [_t(f"Computed with uncertainty_footprint {__version__}; experiment configuration SHA-256 "),
-                 _c(str(ds.attrs.get("config_sha256", ""))), _t(", model SHA-256 "),
-                 _c(str(ds.attrs.get("model_sha256", ""))),
-                 _t(f", seed {ds.attrs.get('seed', '')}, {ds.attrs.get('n_samples', '')} samples "
-                    f"({ds.attrs.get('design', '')} design). Cite the sources below for the input data.")]
-    notes = [
-        "Inputs are sampled independently: the Monte Carlo intervals and the Sobol' indices assume independent "
-        "inputs (Sobol' indices are only defined as a variance decomposition for independent inputs); correlated "
-        "emission factors or quantities would change both."
-        + ("" if sobol else " (No Sobol' indices were computed for this run.)"),
-        "The published lower and upper values (Prakash et al. 2023) are corners where every block is at its bound "
-        "at once, not percentiles; independent sampling almost never reaches them, so they are wider than the "
-        "95 % interval by construction.",
-        "Parameters with status ASSUMED have no published basis; results that depend on them (see the box at the "
-        "top) should be reported as such.",
-    ]
-    return [Block("para", cite_tool), Block("heading", "Sources used by the parameters", level=3),
-            Block("list", items=items), Block("heading", "Notes", level=3), Block("list", items=notes)]
-
-
-def report_blocks(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dataset] | None = None,
-                  figures: Sequence[os.PathLike | str] = (), catalog=None,
-                  published_col: pd.Series | None = None) -> list[Block]:
-    """The report's content as blocks (rendered by :func:`render_markdown` and :func:`render_html`)."""
     folder = Path(folder)
     ds, summary = result.results, result.summary
     records = _parameter_records(result)
     assumed = _assumed_names(ds, records)
+    by_name = {r["name"]: r for r in records}
     experiment = getattr(result, "experiment", None)
     name = ds.attrs.get("experiment", "") or getattr(experiment, "name", "") or "experiment"
-    description = getattr(getattr(experiment, "spec", None), "description", "") or ""
     tot = summary.loc["total"]
-    blocks = [Block("heading", f"Carbon footprint with uncertainty: {name}", level=1)]
-    if description:
-        blocks.append(Block("para", description.strip()))
-    blocks.append(Block("para", [_b("Total footprint per device:"),
-                                 _t(f" median {_num(tot['median'])} {KG}, 90 % interval "
-                                    f"{_interval(tot['p5'], tot['p95'])}, 95 % interval "
-                                    f"{_interval(tot['p2_5'], tot['p97_5'])}, mean {_num(tot['mean'])} "
-                                    f"({ds.attrs.get('n_samples', ds.sizes.get('sample', ''))} samples).")]))
-    if published_col is not None and "total" in published_col.index:
-        blocks.append(Block("para", [_t("Published point value of the matching application ("), _c(published_col.name),
-                                     _t(f"): {_num(published_col['total'], 2)} {KG}.")]))
-    if assumed:
-        by_name = {r["name"]: r for r in records}
-        items = []
-        for n in assumed:
-            r = by_name.get(n)
-            unit = f" [{r['unit']}]" if r and r["unit"] not in ("", "1") else ""
-            items.append([_bc(n)] + ([_t(": "), _c(r["distribution"]), _t(unit)] if r else []))
-        blocks.append(Block("box", "This result depends on assumptions", items=items, data=[
-            _t(f"{len(assumed)} of {len(records)} input parameters are "), _b("assumed placeholders"),
-            _t(" with no published basis (project judgement). They are marked ASSUMED in the parameter table; "
-               "replace them with sourced values where one exists:")]))
-    prov = [("Experiment", name), ("Experiment file", ds.attrs.get("experiment_file", "")),
-            ("Application", [_c(ds.attrs["application"])] if ds.attrs.get("application") else "none"),
-            ("Samples", ds.attrs.get("n_samples", "")), ("Design", ds.attrs.get("design", "")),
-            ("Seed", ds.attrs.get("seed", "")), ("Config SHA-256", [_c(str(ds.attrs.get("config_sha256", "")))]),
-            ("Model SHA-256", [_c(str(ds.attrs.get("model_sha256", "")))]), ("Versions", _versions(ds))]
-    blocks += [Block("heading", "Provenance", anchor="provenance"),
-               Block("table", header=["Item", "Value"], rows=[[k, v if isinstance(v, list) else str(v)]
-                                                              for k, v in prov],
-                     row_classes=[""] * len(prov), align="ll")]
-    blocks += [Block("heading", "Results", anchor="results"),
-               Block("para", f"Footprint per device in {KG}: mean, median, 90 % interval (5th-95th percentile), "
-                             "95 % interval (2.5th-97.5th percentile) and share of the mean total, per component, "
-                             "per life-cycle stage and in total."),
-               _results_table(summary)]
+    n_samples = ds.attrs.get("n_samples", ds.sizes.get("sample", ""))
     comp = summary[summary["level"] == "component"].sort_values("share", ascending=False, kind="stable")
-    top = [c for c in comp.index if comp.loc[c, "share"] > 0][:5]
-    hot = [_t("Largest contributions to the mean total: ")]
-    for i, c in enumerate(top):
-        hot += ([_t(", ")] if i else []) + [_c(c), _t(f" {_share(comp.loc[c, 'share'])}")]
-    hot.append(_t("."))
-    blocks += [Block("heading", "Hotspots", anchor="hotspots"), Block("para", hot)] + _sobol_blocks(sobol)
-    blocks += [Block("heading", "Reproduction of the published point values", anchor="reproduction")]
-    blocks += _reproduction_blocks(result.deterministic, published_col)
-    blocks += [Block("heading", "Input parameters", anchor="parameters")] + _parameter_blocks(records, assumed)
-    blocks += _reference_blocks(ds)
-    blocks += [Block("heading", "Figures", anchor="figures")] + _figure_blocks(figures, folder)
-    blocks += [Block("heading", "How to cite", anchor="cite")] + _cite_blocks(records, ds, catalog, sobol)
-    return blocks
+    contributions: list = []
+    for c in [c for c in comp.index if comp.loc[c, "share"] > 0][:5]:
+        contributions += ([("text", ", ")] if contributions else []) + \
+            [("code", c), ("text", f" {_share(comp.loc[c, 'share'])}")]
+    provenance = [("Experiment", name), ("Experiment file", ds.attrs.get("experiment_file", "")),
+                  ("Application", _code(ds.attrs["application"]) if ds.attrs.get("application") else "none"),
+                  ("Samples", n_samples), ("Design", ds.attrs.get("design", "")), ("Seed", ds.attrs.get("seed", "")),
+                  ("Config SHA-256", _code(ds.attrs.get("config_sha256", ""))),
+                  ("Model SHA-256", _code(ds.attrs.get("model_sha256", ""))), ("Versions", _versions(ds))]
+    assumed_items = []
+    for n in assumed:
+        r = by_name.get(n)
+        unit = f" [{r['unit']}]" if r and r["unit"] not in ("", "1") else ""
+        assumed_items.append([("strong_code", n)] + ([("text", ": "), ("code", r["distribution"]), ("text", unit)]
+                                                     if r else []))
+    notes = [[("text", "Inputs are sampled independently: the Monte Carlo intervals and the Sobol' indices assume "
+                       "independent inputs (Sobol' indices are only defined as a variance decomposition for "
+                       "independent inputs); correlated emission factors or quantities would change both."
+                       + ("" if sobol else " (No Sobol' indices were computed for this run.)"))],
+             [("text", "Parameters with status ASSUMED have no published basis; results that depend on them (see "
+                       "the box at the top) should be reported as such.")]]
+    return {
+        "KG": KG,
+        "title": f"Carbon footprint with uncertainty: {name}",
+        "description": (getattr(getattr(experiment, "spec", None), "description", "") or "").strip(),
+        "total": {"median": _num(tot["median"]), "mean": _num(tot["mean"]), "p90": _interval(tot["p5"], tot["p95"]),
+                  "p95": _interval(tot["p2_5"], tot["p97_5"])},
+        "n_samples": n_samples,
+        "published": None if published_col is None or "total" not in published_col.index
+        else {"column": str(published_col.name), "total": _num(published_col["total"], 2)},
+        "n_parameters": len(records),
+        "assumed": assumed_items,
+        "provenance": Table(["Item", "Value"], [[k, v if isinstance(v, list) else str(v)] for k, v in provenance],
+                            "ll"),
+        "results": _results_table(summary),
+        "contributions": contributions,
+        "hotspots": _hotspot_sections(sobol, getattr(result, "exact", None)),
+        "reproduction": _reproduction_table(result.deterministic, published_col),
+        "corners_note": CORNERS_NOTE,
+        "parameters": _parameter_table(records, assumed),
+        "references": _reference_table(ds),
+        "figures": _figure_entries(figures, folder),
+        "cite": {"version": __version__, "config_sha256": str(ds.attrs.get("config_sha256", "")),
+                 "model_sha256": str(ds.attrs.get("model_sha256", "")), "seed": ds.attrs.get("seed", ""),
+                 "design": ds.attrs.get("design", "")},
+        "sources": _sources(records, ds, catalog),
+        "notes": notes,
+    }
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Renderers
+# Rendering
 # ------------------------------------------------------------------------------------------------------------
 
-def render_markdown(blocks: Sequence[Block]) -> str:
-    """Markdown (GitHub-flavoured tables) of the report blocks; figures link their PNG and PDF files."""
-    out: list[str] = []
-    for b in blocks:
-        if b.kind == "heading":
-            out.append("#" * b.level + " " + _md_inline(b.text))
-        elif b.kind == "para":
-            out.append(_md_inline(b.text))
-        elif b.kind == "list":
-            out.append("\n".join("- " + _md_inline(item) for item in b.items))
-        elif b.kind == "box":
-            lines = [f"> **{_md_inline(b.text)}**", ">", "> " + _md_inline(b.data), ">"]
-            lines += ["> - " + _md_inline(item) for item in b.items]
-            out.append("\n".join(lines))
-        elif b.kind == "table":
-            sep = ["---:" if a == "r" else "---" for a in b.align or "l" * len(b.header)]
-            lines = ["| " + " | ".join(_md_inline(h, True) for h in b.header) + " |", "| " + " | ".join(sep) + " |"]
-            lines += ["| " + " | ".join(_md_inline(c, True) for c in row) + " |" for row in b.rows]
-            out.append("\n".join(lines))
-        elif b.kind == "figure":
-            d = b.data
-            line = f"![{_md_inline(d['name'])}]({d['rel']})\n\n*{_md_inline(b.text)}*"
-            if d["rel_pdf"]:
-                line += f" (PDF: [{d['rel_pdf']}]({d['rel_pdf']}))"
-            out.append(line)
-    return "\n\n".join(out) + "\n"
+_MD_SPECIAL = re.compile(r"([\\`*_|<>])")
 
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       max-width: 70em; margin: 2em auto; padding: 0 1em; color: #111; line-height: 1.45; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.3em; border-bottom: 1px solid #999; padding-bottom: .2em; }
-h3 { font-size: 1.1em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: .9em; }
-th, td { border-top: 1px solid #bbb; border-bottom: 1px solid #bbb; padding: .25em .6em; vertical-align: top; }
-th { border-top: 2px solid #000; border-bottom: 1.5px solid #000; background: #f2f2f2; }
-td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.l, th.l { text-align: left; }
-tr.total td { font-weight: bold; border-top: 1.5px solid #000; }
-tr.stage td { background: #f7f7f7; }
-tr.assumed td { background: #fff0c2; }
-tr.assumed td:first-child { border-left: 5px solid #000; }
-tr.differs td { font-style: italic; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .95em; }
-.box { border: 2px solid #000; border-left-width: 8px; background: #fff0c2; padding: .6em 1em; margin: 1em 0; }
-.box h2 { border: none; margin: 0 0 .3em 0; font-size: 1.15em; }
-figure { margin: 1.2em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-figcaption { font-size: .9em; color: #333; }
-@media print { body { max-width: none; } .box, tr.assumed td { -webkit-print-color-adjust: exact;
-               print-color-adjust: exact; } }
-"""
+def _md_text(text: Any, table: bool = False) -> str:
+    """Plain text in Markdown: special characters escaped; in a table cell, on one line."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    return escaped.replace("\n", " ") if table else escaped
 
 
-def render_html(blocks: Sequence[Block], title: str = "uncertainty_footprint report") -> str:
-    """A self-contained HTML page: inline CSS, figures as ``data:image/png;base64`` URIs, no external resource."""
-    body: list[str] = []
-    for b in blocks:
-        if b.kind == "heading":
-            anchor = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
-            body.append(f"<h{b.level}{anchor}>{_html_inline(b.text)}</h{b.level}>")
-        elif b.kind == "para":
-            body.append(f"<p>{_html_inline(b.text)}</p>")
-        elif b.kind == "list":
-            body.append("<ul>\n" + "\n".join(f"<li>{_html_inline(i)}</li>" for i in b.items) + "\n</ul>")
-        elif b.kind == "box":
-            items = "\n".join(f"<li>{_html_inline(i)}</li>" for i in b.items)
-            body.append(f'<div class="box assumptions" role="note"><h2>&#9888; {_html_inline(b.text)}</h2>\n'
-                        f"<p>{_html_inline(b.data)}</p>\n<ul>\n{items}\n</ul></div>")
-        elif b.kind == "table":
-            align = b.align or "l" * len(b.header)
-            head = "".join(f'<th class="{a}">{_html_inline(h)}</th>' for h, a in zip(b.header, align))
-            rows = []
-            for row, cls in zip(b.rows, b.row_classes or [""] * len(b.rows)):
-                cells = "".join(f'<td class="{a}">{_html_inline(c)}</td>' for c, a in zip(row, align))
-                attr = f' class="{html.escape(cls)}"' if cls else ""
-                rows.append(f"<tr{attr}>{cells}</tr>")
-            body.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows)
-                        + "\n</tbody>\n</table>")
-        elif b.kind == "figure":
-            d = b.data
-            data = base64.b64encode(Path(d["png"]).read_bytes()).decode("ascii")
-            body.append(f'<figure id="fig-{html.escape(d["name"])}"><img src="data:image/png;base64,{data}" '
-                        f'alt="{html.escape(b.text, quote=True)}">\n<figcaption>{_html_inline(b.text)}'
-                        "</figcaption></figure>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+def _md_code(text: Any, table: bool = False) -> str:
+    return str(text).replace("|", "\\|") if table else str(text)
+
+
+def _blockquote(text: str) -> str:
+    text = re.sub(r"\n{3,}", "\n\n", str(text))
+    return "\n".join(("> " + line) if line else ">" for line in text.splitlines())
+
+
+def _data_uri(png: os.PathLike | str) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(png).read_bytes()).decode("ascii")
+
+
+@functools.cache
+def _environment(kind: str):
+    """The Jinja2 environment of ``markdown``, ``html`` or ``latex`` output (built once per process)."""
+    import jinja2
+
+    loader = jinja2.PackageLoader(__package__, _TEMPLATES)
+    if kind == "latex":
+        env = jinja2.Environment(loader=loader, block_start_string="((*", block_end_string="*))",
+                                 variable_start_string="(((", variable_end_string=")))",
+                                 comment_start_string="((=", comment_end_string="=))", trim_blocks=True,
+                                 lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+                                 undefined=jinja2.StrictUndefined)
+        env.filters["tex"] = latex_escape
+        return env
+    env = jinja2.Environment(loader=loader, autoescape=kind == "html", trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.globals["zip"] = zip
+    if kind == "html":
+        env.filters.update(t=lambda text, table=False: text, tcode=lambda text, table=False: text,
+                           data_uri=_data_uri)
+    else:
+        env.filters.update(t=_md_text, tcode=_md_code, blockquote=_blockquote)
+    return env
+
+
+def render_markdown(context: Mapping[str, Any]) -> str:
+    """``report.md`` (GitHub-flavoured tables) from :func:`report_context`; figures link their PNG and PDF."""
+    text = _environment("markdown").get_template("report.md.j2").render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_html(context: Mapping[str, Any]) -> str:
+    """A self-contained ``report.html``: inline CSS, figures as ``data:image/png;base64`` URIs, no external
+    resource."""
+    text = _environment("html").get_template("report.html.j2").render(**context)
+    return re.sub(r"\n{2,}", "\n", text).strip() + "\n"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -549,38 +592,22 @@ def _slug(text: str) -> str:
 def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
     """A booktabs table (``table`` float) of the median [90 % interval] per component and the total.
 
-    No preamble: ``\\input`` it in a document that loads ``booktabs``.
+    No preamble: ``\\input`` it in a document that loads ``booktabs``. Rendered from ``templates/table.tex.j2``.
     """
     ds, summary = result.results, result.summary
     titles = _component_titles(ds)
     name = ds.attrs.get("experiment", "") or "experiment"
-    stem = Path(str(ds.attrs.get("experiment_file", "") or name)).stem
-    n = ds.attrs.get("n_samples", ds.sizes.get("sample", ""))
-    lines = [
-        f"% Generated by uncertainty_footprint: {latex_escape(name)}; {n} samples, "
-        f"{ds.attrs.get('design', '')} design, seed {ds.attrs.get('seed', '')}.",
-        f"% config SHA-256 {ds.attrs.get('config_sha256', '')}. Needs \\usepackage{{booktabs}}.",
-        "\\begin{table}[tbp]",
-        "  \\centering",
-        f"  \\caption{{Carbon footprint per device of the {latex_escape(name)} experiment in kg CO$_2$-eq: median "
-        f"and 90\\,\\% interval (5th--95th percentile) of {n} Monte Carlo samples.}}",
-        f"  \\label{{tab:footprint-{_slug(stem)}}}",
-        "  \\begin{tabular}{llrr}",
-        "    \\toprule",
-        "    Component & Stage & Median & 90\\,\\% interval \\\\",
-        "    \\midrule",
-    ]
     comp = summary[summary["level"] == "component"]
-    for cname, r in comp.iterrows():
-        lines.append(f"    {latex_escape(titles.get(cname, cname))} & {latex_escape(str(r['stage']).replace('_', ' '))}"
-                     f" & {_num(r['median'], decimals)} & {_interval(r['p5'], r['p95'], decimals)} \\\\")
     tot = summary.loc["total"]
-    lines += ["    \\midrule",
-              f"    Total &  & {_num(tot['median'], decimals)} & {_interval(tot['p5'], tot['p95'], decimals)} \\\\",
-              "    \\bottomrule",
-              "  \\end{tabular}",
-              "\\end{table}"]
-    return "\n".join(lines) + "\n"
+    rows = [{"title": titles.get(c, c), "stage": str(r["stage"]).replace("_", " "),
+             "median": _num(r["median"], decimals), "interval": _interval(r["p5"], r["p95"], decimals)}
+            for c, r in comp.iterrows()]
+    return _environment("latex").get_template("table.tex.j2").render(
+        name=name, n_samples=ds.attrs.get("n_samples", ds.sizes.get("sample", "")),
+        design=ds.attrs.get("design", ""), seed=ds.attrs.get("seed", ""),
+        config_sha256=ds.attrs.get("config_sha256", ""),
+        label=_slug(Path(str(ds.attrs.get("experiment_file", "") or name)).stem), rows=rows,
+        total={"median": _num(tot["median"], decimals), "interval": _interval(tot["p5"], tot["p95"], decimals)})
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -594,19 +621,20 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
     Parameters
     ----------
     result : RunResult
-        :func:`~uncertainty_footprint.analysis.run.run_experiment` output.
+        :func:`~uncertainty_footprint.analysis.run.run_experiment` output (``result.exact``, if present, adds the
+        exact variance decomposition to the hotspots).
     folder : path
         Output folder (created if missing); figure paths are linked relative to it.
     sobol : mapping of str to xarray.Dataset, optional
-        Sobol results by grouping (``parameter``, ``component``, ``stage``); without them the hotspot section
+        Sobol' results by grouping (``parameter``, ``component``, ``stage``); without them the hotspot section
         shows the shares only.
     figures : sequence of paths
-        Figure files (e.g. :func:`~uncertainty_footprint.reports.figures.write_figures` output); PNGs are embedded in the
-        HTML as data URIs and linked from the Markdown, PDFs are linked from the Markdown.
+        Figure files (e.g. :func:`~uncertainty_footprint.reports.figures.write_figures` output); PNGs are embedded in
+        the HTML as data URIs and linked from the Markdown, PDFs are linked from the Markdown.
     catalog : Catalog, optional
         For the citations and the published column of the application (default: the default catalog).
     published : DataFrame, Series or float, optional
-        Published values (see :func:`~uncertainty_footprint.reports.figures.published_column`); default
+        Published values (see :func:`published_column`); default
         :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` of the catalog.
 
     Returns
@@ -616,11 +644,10 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    column, catalog = _default_published(result.results, published, catalog)
-    blocks = report_blocks(result, folder, sobol=sobol, figures=figures, catalog=catalog, published_col=column)
-    title = f"Carbon footprint with uncertainty: {result.results.attrs.get('experiment', '')}"
+    column, catalog = resolve_published(result.results, published, catalog)
+    context = report_context(result, folder, sobol=sobol, figures=figures, catalog=catalog, published_col=column)
     paths = [folder / "report.md", folder / "report.html", folder / "table.tex"]
-    paths[0].write_text(render_markdown(blocks), encoding="utf-8")
-    paths[1].write_text(render_html(blocks, title), encoding="utf-8")
+    paths[0].write_text(render_markdown(context), encoding="utf-8")
+    paths[1].write_text(render_html(context), encoding="utf-8")
     paths[2].write_text(latex_table(result), encoding="utf-8")
     return paths

@@ -1,20 +1,24 @@
-"""Figures for a paper: distributions, intervals, the published stacked comparison, Sobol hotspots, convergence.
+"""Figures for a paper: distributions, intervals, the published stacked comparison, Sobol' hotspots, convergence.
 
-Every plotting function returns a :class:`matplotlib.figure.Figure` built directly (no :mod:`matplotlib.pyplot`,
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` built directly (no :mod:`matplotlib.pyplot`,
 no global state): the caller's backend and ``rcParams`` are left alone, and the paper style (fonts >= 7 pt,
 widths of one column, 3.4 in, or two columns, 7 in) is applied inside :func:`matplotlib.rc_context` and by
 explicit font sizes. Figures stay readable in grey-scale: intervals, medians and published values differ by line
 style and marker, bars by grey level and hatch, never by colour alone.
 
-:func:`save_figure` writes ``name.png`` (200 dpi) and ``name.pdf``; :func:`write_figures` writes every figure of
-a run into ``folder/figures/``. :func:`running_statistics` computes the convergence data of the total that the
-pipeline can store beside the results.
+:func:`save_figure` writes ``name.png`` (:data:`PNG_DPI`) and ``name.pdf`` (TrueType fonts, no creation date, so
+that the same figure gives the same file); :func:`write_figures` writes every figure of a run into
+``folder/figures/``.
+
+Speed: the layout (constrained layout, the costly part of a draw) is computed once, when the PNG is drawn, and
+reused for the PDF; logarithmic axes are labelled with plain text (``0.01``, ``10⁴``) instead of mathtext, and
+ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path.
 """
 
 from __future__ import annotations
 
 import functools
-import numbers
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -24,22 +28,33 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, NullFormatter
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
+from .. import __version__
+from ..analysis.convergence import running_statistics
+from ..analysis.hotspots import indices_table
 from ..model.builder import KG
+from .document import resolve_published
 
-__all__ = ["total_distribution", "component_intervals", "comparison_stacked", "sobol_indices", "convergence",
-           "running_statistics", "save_figure", "write_figures", "indices_table", "published_column",
-           "FIGURE_CAPTIONS", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI"]
+__all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
+           "plot_convergence", "plot_comparison", "save_figure", "write_figures", "SINGLE_COLUMN", "DOUBLE_COLUMN",
+           "PNG_DPI"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
 DOUBLE_COLUMN = 7.0
-#: Resolution of the PNG files.
+#: Resolution of the PNG files [dots per inch]: 680 px across a single-column figure.
 PNG_DPI = 200
 #: Font sizes in points (never below 7 pt at the printed size).
 FONT = 8
 FONT_SMALL = 7
+#: Font features passed to the text shaper: no ligatures, so that a PDF needs one font subset, not two.
+_FONT_FEATURES = ("-liga",)
 
 _RC = {
     "font.size": FONT,
@@ -56,7 +71,10 @@ _RC = {
     "ytick.major.width": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "pdf.fonttype": 42,  # TrueType fonts in the PDF: editable text, accepted by publishers
+    "axes.formatter.use_mathtext": False,
+    "figure.autolayout": False,  # layouts are chosen per figure (constrained), never by the caller's rcParams
+    "figure.constrained_layout.use": False,
+    "pdf.fonttype": 42,  # TrueType fonts in the PDF: editable text, accepted by publishers (Type 3 is not)
     "ps.fonttype": 42,
     "svg.fonttype": "none",
 }
@@ -66,33 +84,20 @@ _GREYS = ("0.15", "0.45", "0.70", "0.92")
 _HATCHES = ("", "////", "....", "xxxx", "\\\\\\\\", "oo")
 _LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-
-#: Figure name -> caption, used by the report.
-FIGURE_CAPTIONS = {
-    "total_distribution": "Distribution of the total footprint per device, with the median, the 90 % and 95 % "
-                          "intervals and the published point value of the matching application.",
-    "component_intervals": "Footprint per component: median (dot), 90 % interval (thick bar) and 95 % interval "
-                           "(thin whisker), linear axis.",
-    "component_intervals_log": "Footprint per component on a logarithmic axis (components that are zero in every "
-                               "sample are omitted; zero lower bounds are clipped to the left edge).",
-    "comparison_stacked": "The stacked view of the published web calculator: component means of the TinyML "
-                          "device stacked (their sum is the mean total) with the median and 95 % interval of "
-                          "the total, beside the reference devices (published point values); logarithmic axis.",
-    "sobol_indices": "Sobol' first-order (S1) and total-order (ST) indices of the total footprint with their "
-                     "bootstrap confidence intervals, by component and for the ten most influential parameters "
-                     "(inputs assumed independent).",
-    "convergence": "Convergence: running mean and 95 % interval of the total against the number of samples "
-                   "(and, if computed, Sobol' total-order indices against the base sample size).",
-}
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
 
 def _styled(func):
-    """Run a plotting function inside the paper style, leaving the caller's rcParams untouched."""
+    """Run a plotting function inside the paper style, leaving the caller's rcParams untouched; finish the
+    figure (no ligatures in its texts)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with matplotlib.rc_context(_RC):
-            return func(*args, **kwargs)
+            fig = func(*args, **kwargs)
+        for text in fig.findobj(Text):
+            text.set_fontfeatures(_FONT_FEATURES)
+        return fig
 
     return wrapper
 
@@ -103,6 +108,44 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **subpl
     for ax in axes.flat:
         ax.tick_params(labelsize=FONT_SMALL, width=0.6)  # applies to ticks created later, at draw time, too
     return fig, axes
+
+
+class _PlainLogFormatter(Formatter):
+    """Labels of a logarithmic axis in plain text: ``0.001 ... 10000`` when every labelled tick lies in that
+    range, else powers with Unicode superscripts (``10⁻⁵``, ``2¹⁷``); only exact powers of the base are
+    labelled. Plain text is drawn without the mathtext parser and needs no extra font in the PDF."""
+
+    def __init__(self, base: float = 10.0):
+        self.base = float(base)
+        self._decimal = True
+
+    def _exponent(self, x: float) -> int | None:
+        if not (x > 0 and math.isfinite(x)):
+            return None
+        e = round(math.log(x, self.base))
+        return e if math.isclose(x, self.base ** e, rel_tol=1e-9) else None
+
+    def format_ticks(self, values):
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (-np.inf, np.inf)
+        shown = [x for x in values if self._exponent(x) is not None and lo * (1 - 1e-9) <= x <= hi * (1 + 1e-9)]
+        self._decimal = all(1e-3 <= x <= 1e4 for x in shown)
+        return [self(x) for x in values]
+
+    def __call__(self, x, pos=None):
+        e = self._exponent(x)
+        if e is None:
+            return ""
+        if self._decimal:
+            return f"{x:.{max(0, -e)}f}" if self.base == 10 else f"{x:g}"
+        return f"{self.base:g}" + str(e).translate(_SUPERSCRIPT)
+
+
+def _log_axis(ax, which: str, base: float = 10.0) -> None:
+    """Logarithmic ``x`` or ``y`` axis with plain-text labels on the powers of ``base`` (minor ticks unlabelled)."""
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=base)
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(_PlainLogFormatter(base))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _legend_below(ax, ncols: int = 1, **kwargs) -> None:
@@ -119,74 +162,10 @@ def _kg(what: str) -> str:
     return f"{what} [{KG}]"
 
 
-# ------------------------------------------------------------------------------------------------------------
-# Helpers shared with the report
-# ------------------------------------------------------------------------------------------------------------
-
-def published_column(results: xr.Dataset, published: Any = None, catalog=None) -> pd.Series | None:
-    """The published per-component values of the run's application, or None.
-
-    Parameters
-    ----------
-    results : xarray.Dataset
-        Results of a run (``attrs['application']`` names the application).
-    published : pandas.DataFrame, pandas.Series, float or None
-        :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` (the column is chosen by
-        ``catalog.applications[app]['published_column']``, or the only column), one column already chosen, or
-        the published total alone. None: no published values.
-    catalog : Catalog, optional
-        Needed to choose the column of a multi-column table.
-
-    Returns
-    -------
-    pandas.Series or None
-        Index component names (and ``total``), named after the published column.
-    """
-    if published is None:
-        return None
-    if isinstance(published, numbers.Real):
-        return pd.Series({"total": float(published)}, name="published")
-    if isinstance(published, pd.Series):
-        return published.astype(float)
-    if isinstance(published, pd.DataFrame):
-        column = None
-        app = results.attrs.get("application", "")
-        if catalog is not None and app and app in catalog.applications:
-            column = catalog.applications[app].get("published_column")
-        if column is None and published.shape[1] == 1:
-            column = published.columns[0]
-        if column is None or column not in published.columns:
-            return None
-        return published[column].astype(float).rename(column)
-    raise TypeError(f"published must be a DataFrame, Series, number or None, got {type(published).__name__}")
-
-
-def _default_published(results: xr.Dataset, published: Any, catalog) -> tuple[pd.Series | None, Any]:
-    """Resolve the published column, loading the default catalog when neither is given."""
-    if catalog is None:
-        try:
-            from ..inputs.catalog import load_catalog
-
-            catalog = load_catalog()
-        except Exception:  # no catalog available: no published marker, nothing else changes
-            catalog = None
-    if published is None and catalog is not None:
-        published = catalog.published_table()
-    return published_column(results, published, catalog), catalog
-
-
-def indices_table(ds: xr.Dataset, output: str = "total") -> pd.DataFrame:
-    """S1, S1_conf, ST, ST_conf of one Sobol Dataset as a table indexed by parameter or group.
-
-    A Dataset with an ``output`` dimension is reduced to ``output`` (if present, else the first output).
-    """
-    if "output" in ds.dims:
-        outputs = [str(o) for o in ds["output"].values]
-        ds = ds.sel(output=output) if output in outputs else ds.isel(output=0)
-    dim = ds["ST"].dims[0]
-    table = pd.DataFrame({key: np.asarray(ds[key].values, dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
-                         index=pd.Index([str(v) for v in ds[dim].values], name=dim))
-    return table
+def _titles(results: xr.Dataset) -> dict[str, str]:
+    if "component_title" not in results.coords:
+        return {}
+    return dict(zip(results["component"].values.tolist(), results["component_title"].values.tolist()))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -194,20 +173,25 @@ def indices_table(ds: xr.Dataset, output: str = "total") -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------------------
 
 @_styled
-def total_distribution(results: xr.Dataset, published: float | None = None, *,
-                       published_label: str = "published point value", width: float = SINGLE_COLUMN) -> Figure:
+def plot_total_distribution(results: xr.Dataset, published: float | None = None, *,
+                            published_label: str = "published point value", width: float = SINGLE_COLUMN) -> Figure:
     """Histogram (density) of the total footprint with the median, 90 % and 95 % intervals and published value.
 
     Parameters
     ----------
     results : xarray.Dataset
-        Needs ``total(sample)``.
+        Needs ``total(sample)`` [kg CO2-eq].
     published : float, optional
         The published total of the matching application [kg CO2-eq], marked by a dash-dotted line.
     published_label : str
         Legend text of the published value.
     width : float
-        Figure width in inches.
+        Figure width [in].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The histogram is one filled step path (``Axes.stairs``) between the 0.1th and 99.9th percentiles.
     """
     total = np.asarray(results["total"].values, dtype=float)
     total = total[np.isfinite(total)]
@@ -217,8 +201,10 @@ def total_distribution(results: xr.Dataset, published: float | None = None, *,
     lo, hi = p[0], p[-1]
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    ax.hist(total, bins=min(60, max(10, int(np.sqrt(total.size)))), range=(lo, hi), density=True,
-            color="0.82", edgecolor="0.45", linewidth=0.3, label="Monte Carlo samples")
+    density, edges = np.histogram(total, bins=min(60, max(10, int(np.sqrt(total.size)))), range=(lo, hi),
+                                  density=True)
+    ax.stairs(density, edges, fill=True, color="0.82", linewidth=0, label="Monte Carlo samples")
+    ax.stairs(density, edges, color="0.45", linewidth=0.6)
     ax.axvspan(p[1], p[5], color="0.5", alpha=0.12, linewidth=0)
     ax.axvline(p[3], color="black", linestyle="-", linewidth=1.4, label=f"median {p[3]:.2f}")
     for x, ls, lw, lab in ((p[2], "--", 1.0, f"90 % interval [{p[2]:.2f}, {p[4]:.2f}]"), (p[4], "--", 1.0, None),
@@ -246,19 +232,22 @@ def total_distribution(results: xr.Dataset, published: float | None = None, *,
 # ------------------------------------------------------------------------------------------------------------
 
 @_styled
-def component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Mapping[str, str] | None = None,
-                        width: float = SINGLE_COLUMN) -> Figure:
+def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Mapping[str, str] | None = None,
+                             width: float = SINGLE_COLUMN) -> Figure:
     """Median and 90 % / 95 % intervals of every component, sorted by median (largest at the top).
 
     Parameters
     ----------
     summary : pandas.DataFrame
-        :func:`~uncertainty_footprint.analysis.summary.summarize` output (rows with ``level == 'component'`` are used).
+        :func:`~uncertainty_footprint.analysis.summary.summarize` output (rows with ``level == 'component'`` are
+        used) [kg CO2-eq].
     log : bool
         Logarithmic axis. Components whose 97.5th percentile is 0 are omitted (they are zero in at least 97.5 %
         of the samples); lower bounds at or below 0 are clipped to the left edge of the axis.
     titles : mapping, optional
         Component name -> label (default: the name with spaces).
+    width : float
+        Figure width [in].
     """
     comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
     omitted: list[str] = []
@@ -270,19 +259,17 @@ def component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Map
     fig, axes = _figure(width, 0.95 + 0.19 * n)
     ax = axes[0, 0]
     y = np.arange(len(comp))
+    floor = None
     if log and len(comp):
         positive = comp[["p2_5", "p5", "median"]].to_numpy().ravel()
         positive = positive[positive > 0]
         floor = 10 ** np.floor(np.log10(positive.min() if positive.size else comp["p97_5"].min()))
-        ax.set_xscale("log")
+        _log_axis(ax, "x")
 
-        def clip(v):  # zero lower bounds drawn from the left edge
-            return np.maximum(np.asarray(v, dtype=float), floor)
-    else:
-        floor = None
+    def clip(v):  # zero lower bounds drawn from the left edge of a log axis
+        v = np.asarray(v, dtype=float)
+        return v if floor is None else np.maximum(v, floor)
 
-        def clip(v):
-            return np.asarray(v, dtype=float)
     ax.hlines(y, clip(comp["p2_5"]), clip(comp["p97_5"]), color="black", linewidth=0.8, label="95 % interval")
     ax.hlines(y, clip(comp["p5"]), clip(comp["p95"]), color="0.35", linewidth=3.2, label="90 % interval")
     ax.plot(clip(comp["median"]), y, linestyle="none", marker="o", markersize=4, markerfacecolor="white",
@@ -300,8 +287,8 @@ def component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Map
     fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center", ncols=3,
                fontsize=FONT_SMALL, frameon=False, handlelength=1.8, columnspacing=1.2)
     if omitted:
-        ax.set_title("omitted (zero): " + ", ".join(_label(o) for o in omitted), fontsize=FONT_SMALL, loc="left",
-                     wrap=True)
+        ax.set_title(textwrap.fill("omitted (zero): " + ", ".join(_label(o) for o in omitted),
+                                   int(8.5 * width) + 10), fontsize=FONT_SMALL, loc="left")
     return fig
 
 
@@ -317,27 +304,29 @@ def _bar_style(i: int) -> dict:
 
 
 @_styled
-def comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, published: float | None = None,
-                       width: float = SINGLE_COLUMN) -> Figure:
+def plot_comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, published: float | None = None,
+                            width: float = SINGLE_COLUMN) -> Figure:
     """The published calculator's stacked comparison, with the TinyML device's uncertainty.
 
-    The TinyML bar stacks the component **means** (means add up, so the stack height is the mean total);
+    The TinyML bar stacks the component means (largest at the bottom; their sum is the mean total);
     components whose mean is 0 are left out. An error bar gives the median and 95 % interval of the total.
     Beside it, one bar per reference device (``reference_footprint``, published point values). Log axis.
 
     Parameters
     ----------
     summary : pandas.DataFrame
+        :func:`~uncertainty_footprint.analysis.summary.summarize` output [kg CO2-eq].
     results : xarray.Dataset
-        For component titles, the application and ``reference_footprint`` (optional).
+        For component titles, the application and ``reference_footprint`` (optional) [kg CO2-eq].
     published : float, optional
-        The published TinyML total of the matching application, marked by a triangle.
+        The published TinyML total of the matching application [kg CO2-eq], marked by a triangle.
+    width : float
+        Figure width [in].
     """
     comp = summary[summary["level"] == "component"]
     comp = comp[comp["mean"] > 0].sort_values("mean", ascending=False, kind="stable")
     tot = summary.loc["total"]
-    titles = dict(zip(results["component"].values.tolist(), results["component_title"].values.tolist())) \
-        if "component_title" in results.coords else {}
+    titles = _titles(results)
     refs: list[tuple[str, float]] = []
     if "reference_footprint" in results:
         labels = results["reference_label"].values if "reference_label" in results.coords \
@@ -345,7 +334,7 @@ def comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, published:
         refs = [(str(lab), float(v)) for lab, v in zip(labels, results["reference_footprint"].values)]
     fig, axes = _figure(width, 1.2 * width if width <= SINGLE_COLUMN else 0.5 * width)
     ax = axes[0, 0]
-    ax.set_yscale("log")
+    _log_axis(ax, "y")
     # one decade below the largest component (or the total's 2.5th percentile): smaller components are thin
     # slices on a log axis whatever the floor, and a lower floor only makes the largest one look taller
     positive = [v for v in [tot["p2_5"], comp["mean"].max() if len(comp) else 0.0] if v > 0]
@@ -415,19 +404,21 @@ def _sobol_panel(ax, table: pd.DataFrame, title: str, titles: Mapping[str, str])
 
 
 @_styled
-def sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles: Mapping[str, str] | None = None,
-                  width: float = DOUBLE_COLUMN) -> Figure:
+def plot_sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles: Mapping[str, str] | None = None,
+                       width: float = DOUBLE_COLUMN) -> Figure:
     """S1 and ST with confidence intervals: by component (grouping ``component``) and the ``top`` parameters by ST.
 
     Parameters
     ----------
     sobol : mapping of str to xarray.Dataset
-        Grouping name -> Dataset with ``S1, S1_conf, ST, ST_conf`` over one dimension. The ``component`` and
+        Grouping name -> Dataset with ``S1, S1_conf, ST, ST_conf`` [-] over one dimension. The ``component`` and
         ``parameter`` groupings are drawn (any other grouping if neither is present).
     top : int
         Number of parameters shown (largest ST).
     titles : mapping, optional
         Component (or group) name -> label; default: the name with spaces.
+    width : float
+        Figure width [in] (one panel is at most a column and a bit wide).
     """
     keys = [k for k in ("component", "parameter") if k in sobol] or list(sobol)[:2]
     if not keys:
@@ -457,55 +448,20 @@ def sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles: Map
 # 5. convergence
 # ------------------------------------------------------------------------------------------------------------
 
-def running_statistics(total: np.ndarray, n_points: int = 30) -> xr.Dataset:
-    """Mean and 95 % interval of the total on growing prefixes of the sample.
-
-    Parameters
-    ----------
-    total : array_like, shape (n,)
-        The total footprint per sample, in sample order [kg CO2-eq].
-    n_points : int
-        Number of prefix lengths, spaced geometrically from ``min(10, n)`` to ``n`` (duplicates removed, ``n``
-        always included).
-
-    Returns
-    -------
-    xarray.Dataset
-        Dimension ``n`` (prefix length); variables ``mean``, ``p2_5``, ``p97_5`` in kg CO2-eq: statistics of
-        ``total[:n]``. With a Latin hypercube design only the full sample is stratified; the prefixes show the
-        order of magnitude of the Monte Carlo error.
-    """
-    total = np.asarray(total, dtype=float).ravel()
-    if total.size == 0:
-        raise ValueError("running_statistics needs at least one sample")
-    if int(n_points) < 1:
-        raise ValueError(f"n_points must be >= 1, got {n_points!r}")
-    size = total.size
-    start = min(10, size)
-    grid = np.unique(np.round(np.geomspace(start, size, int(n_points))).astype(int))
-    grid = np.unique(np.append(grid, size))
-    mean = np.array([total[:k].mean() for k in grid])
-    pct = np.array([np.percentile(total[:k], [2.5, 97.5]) for k in grid])
-    attrs = {"units": KG}
-    return xr.Dataset(
-        {"mean": ("n", mean, {**attrs, "long_name": "running mean of the total"}),
-         "p2_5": ("n", pct[:, 0], {**attrs, "long_name": "2.5th percentile of the total on the prefix"}),
-         "p97_5": ("n", pct[:, 1], {**attrs, "long_name": "97.5th percentile of the total on the prefix"})},
-        coords={"n": ("n", grid, {"long_name": "number of samples (prefix length)"})},
-        attrs={"description": "statistics of total[:n] for growing n"})
-
-
 @_styled
-def convergence(conv: xr.Dataset, *, top: int = 5, width: float | None = None) -> Figure:
-    """Running mean and 95 % interval of the total against n; Sobol ST of the top groups against n_base.
+def plot_convergence(conv: xr.Dataset, *, top: int = 5, width: float | None = None) -> Figure:
+    """Running mean and 95 % interval of the total against n; Sobol' ST of the top groups against n_base.
 
     Parameters
     ----------
     conv : xarray.Dataset
-        ``mean, p2_5, p97_5`` over ``n`` (see :func:`running_statistics`) and/or ``ST, ST_conf`` over
+        ``mean, p2_5, p97_5`` [kg CO2-eq] over ``n`` (see
+        :func:`~uncertainty_footprint.analysis.convergence.running_statistics`) and/or ``ST, ST_conf`` [-] over
         ``(n_base, group)`` (or ``(n_base, parameter)``); e.g. ``xr.merge([running_statistics(total), st])``.
     top : int
         Number of groups shown in the ST panel (largest ST at the largest n_base).
+    width : float, optional
+        Figure width [in]; default one column for one panel, two columns for two (side by side).
     """
     has_running = all(v in conv for v in ("mean", "p2_5", "p97_5"))
     has_st = "ST" in conv and "n_base" in conv["ST"].dims
@@ -526,7 +482,7 @@ def convergence(conv: xr.Dataset, *, top: int = 5, width: float | None = None) -
         ax.plot(n, mean, color="black", linestyle="-", marker="o", markersize=2.5, label="mean")
         for v in (mean[-1], lo[-1], hi[-1]):
             ax.axhline(v, color="0.5", linestyle=":", linewidth=0.7)
-        ax.set_xscale("log")
+        _log_axis(ax, "x")
         ax.set_xlabel("Number of samples n", fontsize=FONT)
         ax.set_ylabel(_kg("Total footprint"), fontsize=FONT)
         _legend_below(ax, ncols=2)
@@ -545,7 +501,7 @@ def convergence(conv: xr.Dataset, *, top: int = 5, width: float | None = None) -
                         linestyle=_LINESTYLES[k % len(_LINESTYLES)], marker=_MARKERS[k % len(_MARKERS)],
                         markersize=3.5, markerfacecolor="white" if k % 2 else "black", capsize=2, linewidth=0.9,
                         label=_label(label))
-        ax.set_xscale("log", base=2)
+        _log_axis(ax, "x", base=2)
         ax.set_xlabel("Base sample size n_base", fontsize=FONT)
         ax.set_ylabel("Total-order Sobol' index ST [-]", fontsize=FONT)
         ax.set_title(f"ST of the top {len(order)} {dim}s (bars: confidence intervals)", fontsize=FONT, loc="left")
@@ -553,21 +509,105 @@ def convergence(conv: xr.Dataset, *, top: int = 5, width: float | None = None) -
     return fig
 
 
-_convergence_figure = convergence  # write_figures' ``convergence`` argument shadows the function
+# ------------------------------------------------------------------------------------------------------------
+# 6. paired comparison of experiments
+# ------------------------------------------------------------------------------------------------------------
+
+@_styled
+def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
+    """Totals side by side (box 25-75 %, whiskers 2.5-97.5 %) and the distributions of the paired differences.
+
+    Parameters
+    ----------
+    comp : Comparison
+        :func:`~uncertainty_footprint.analysis.compare.compare_experiments` output: ``totals['total']`` over
+        ``(experiment, sample)`` [kg CO2-eq] and ``differences`` indexed by ``(A, B)`` with ``p_a_lt_b``.
+    width : float
+        Figure width [in].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each difference B - A is one step histogram (common bins over the central 99 % of every difference),
+        told apart by line style and grey level.
+    """
+    fig, axes = _figure(width, 0.43 * width if width > SINGLE_COLUMN else 1.7 * width,
+                        1 if width > SINGLE_COLUMN else 2, 2 if width > SINGLE_COLUMN else 1)
+    ax1, ax2 = axes.flat
+    totals = comp.totals["total"]
+    names = [str(n) for n in comp.totals["experiment"].values]
+    ax1.boxplot([totals.sel(experiment=n).values for n in names], whis=(2.5, 97.5), showfliers=False,
+                patch_artist=True, boxprops={"facecolor": "0.85", "edgecolor": "black", "linewidth": 0.6},
+                medianprops={"color": "black", "linewidth": 1.2}, whiskerprops={"linewidth": 0.6},
+                capprops={"linewidth": 0.6})
+    ax1.set_xticks(range(1, len(names) + 1), [textwrap.fill(_label(n), 16) for n in names])
+    ax1.set_ylabel(_kg("Total footprint per device"), fontsize=FONT)
+    ax1.set_title("Totals (box 25-75 %, whiskers 2.5-97.5 %)", fontsize=FONT, loc="left")
+    ax1.grid(axis="y", color="0.85", linewidth=0.4)
+    ax1.set_axisbelow(True)
+    pairs = list(comp.differences.iterrows())
+    diffs = [totals.sel(experiment=b).values - totals.sel(experiment=a).values for (a, b), _ in pairs]
+    # common bins over the central 99 % of every difference (and zero): long tails do not squash the rest
+    lo = min([0.0] + [float(np.percentile(d, 0.5)) for d in diffs])
+    hi = max([0.0] + [float(np.percentile(d, 99.5)) for d in diffs])
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, 61)
+    for k, (((a, b), row), diff) in enumerate(zip(pairs, diffs)):
+        ax2.stairs(np.histogram(diff, bins=edges)[0], edges, linestyle=_LINESTYLES[k % len(_LINESTYLES)],
+                   color=_GREYS[k % 3], linewidth=1.0,
+                   label=f"{_label(b)} - {_label(a)}, P(A < B) = {row['p_a_lt_b']:.2f}")
+    ax2.axvline(0.0, color="0.5", linewidth=0.8)
+    ax2.set_xlim(edges[0], edges[-1])
+    ax2.set_ylim(bottom=0)
+    ax2.set_xlabel(_kg("Paired difference B - A"), fontsize=FONT)
+    ax2.set_ylabel("Samples per bin", fontsize=FONT)
+    ax2.set_title("Paired differences (common random numbers)", fontsize=FONT, loc="left")
+    _legend_below(ax2, ncols=1, handlelength=2.4)
+    return fig
 
 
 # ------------------------------------------------------------------------------------------------------------
 # Writing
 # ------------------------------------------------------------------------------------------------------------
 
+def _write_png(path: Path, rgba) -> None:
+    """Write an opaque RGBA image as PNG: one grey channel when every pixel is grey (the figures are designed
+    for grey-scale, so this is the usual case: a quarter of the data to compress), else RGB."""
+    rgb = np.asarray(rgba)[..., :3]
+    grey = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    image = Image.fromarray(np.ascontiguousarray(rgb[..., 0] if grey else rgb))  # uint8: mode L or RGB
+    info = PngInfo()
+    info.add_text("Software", f"uncertainty_footprint {__version__}, Matplotlib {matplotlib.__version__}")
+    image.save(path, format="png", dpi=(PNG_DPI, PNG_DPI), pnginfo=info)
+
+
 def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]:
-    """Write ``folder/name.png`` (200 dpi) and ``folder/name.pdf``; return both paths (png first)."""
+    """Write ``folder/name.png`` (:data:`PNG_DPI`) and ``folder/name.pdf``; return both paths (png first).
+
+    The figure is laid out and drawn once for the PNG (an Agg canvas; :meth:`Figure.savefig` would draw it twice,
+    once to lay it out and once to print it) and drawn once more for the PDF, which reuses that layout (positions
+    are relative to the figure, so they do not depend on the resolution). The PDF embeds TrueType (Type 42) font
+    subsets and carries no creation date, so that the same figure gives the same file. The figure's canvas,
+    resolution, face colour and layout engine are restored afterwards.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    engine, canvas, dpi, face = fig.get_layout_engine(), fig.canvas, fig.dpi, fig.get_facecolor()
     with matplotlib.rc_context(_RC):
-        fig.savefig(paths[0], dpi=PNG_DPI, format="png", facecolor="white")
-        fig.savefig(paths[1], format="pdf", facecolor="white", metadata={"CreationDate": None})
+        try:
+            fig.set_dpi(PNG_DPI)
+            fig.set_facecolor("white")
+            agg = FigureCanvasAgg(fig)
+            agg.draw()  # the layout engine runs here, once
+            _write_png(paths[0], agg.buffer_rgba())
+            fig.set_layout_engine(None)  # keep the positions just computed (_RC turns every automatic layout off)
+            fig.savefig(paths[1], format="pdf", facecolor="white", metadata={"CreationDate": None})
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
+            fig.set_canvas(canvas)
+            fig.set_dpi(dpi)
+            fig.set_facecolor(face)
     return paths
 
 
@@ -582,61 +622,37 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     folder : path
         Output folder of the run.
     sobol : mapping of str to xarray.Dataset, optional
-        Sobol results by grouping; without them the Sobol figure is skipped.
+        Sobol' results by grouping; without them the Sobol' figure is skipped.
     convergence : xarray.Dataset, optional
-        See :func:`convergence`; by default the running statistics of ``result.results['total']``.
+        See :func:`plot_convergence`; by default the running statistics of ``result.results['total']``.
     published : DataFrame, Series or float, optional
-        Published values (see :func:`published_column`); by default the table of ``catalog`` (or of the default
-        catalog) for the run's application.
+        Published values (see :func:`~uncertainty_footprint.reports.document.published_column`); by default the
+        table of ``catalog`` (or of the default catalog) for the run's application.
     catalog : Catalog, optional
 
     Returns
     -------
     list of Path
-        ``name.png`` and ``name.pdf`` of each figure, in the order of :data:`FIGURE_CAPTIONS`.
+        ``name.png`` and ``name.pdf`` of each figure, in the order of
+        :data:`~uncertainty_footprint.reports.document.FIGURE_CAPTIONS`.
     """
     out = Path(folder) / "figures"
     ds, summary = result.results, result.summary
-    column, _ = _default_published(ds, published, catalog)
+    column, _ = resolve_published(ds, published, catalog)
     pub_total = float(column["total"]) if column is not None and "total" in column.index else None
     pub_label = f"published ({column.name})" if column is not None else "published"
-    titles = dict(zip(ds["component"].values.tolist(), ds["component_title"].values.tolist())) \
-        if "component_title" in ds.coords else None
-    paths: list[Path] = []
-    paths += save_figure(total_distribution(ds, pub_total, published_label=pub_label), out, "total_distribution")
-    paths += save_figure(component_intervals(summary, titles=titles), out, "component_intervals")
-    paths += save_figure(component_intervals(summary, log=True, titles=titles), out, "component_intervals_log")
-    paths += save_figure(comparison_stacked(summary, ds, published=pub_total), out, "comparison_stacked")
-    if sobol:
-        paths += save_figure(sobol_indices(sobol, titles=titles), out, "sobol_indices")
+    titles = _titles(ds) or None
     conv = convergence if convergence is not None else running_statistics(ds["total"].values)
-    paths += save_figure(_convergence_figure(conv), out, "convergence")
+    figures = [
+        ("total_distribution", lambda: plot_total_distribution(ds, pub_total, published_label=pub_label)),
+        ("component_intervals", lambda: plot_component_intervals(summary, titles=titles)),
+        ("component_intervals_log", lambda: plot_component_intervals(summary, log=True, titles=titles)),
+        ("comparison_stacked", lambda: plot_comparison_stacked(summary, ds, published=pub_total)),
+        ("sobol_indices", (lambda: plot_sobol_indices(sobol, titles=titles)) if sobol else None),
+        ("convergence", lambda: plot_convergence(conv)),
+    ]
+    paths: list[Path] = []
+    for name, plot in figures:
+        if plot is not None:
+            paths += save_figure(plot(), out, name)
     return paths
-
-
-def comparison_figure(comp):
-    """Totals side by side (box plots with 95 % whiskers) and the paired differences' distributions."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 3.0), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    names = list(comp.totals["experiment"].values)
-    data = [comp.totals["total"].sel(experiment=n).values for n in names]
-    ax1.boxplot(data, whis=(2.5, 97.5), showfliers=False, medianprops={"color": "black"},
-                patch_artist=True, boxprops={"facecolor": "0.85"})
-    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right", fontsize=7)
-    ax1.set_ylabel(f"total footprint [{KG}]", fontsize=8)
-    ax1.set_title("Totals (box 25-75 %, whiskers 2.5-97.5 %)", fontsize=8)
-    styles = ["-", "--", ":", "-."]
-    for k, ((a, b), row) in enumerate(comp.differences.iterrows()):
-        diff = comp.totals["total"].sel(experiment=b).values - comp.totals["total"].sel(experiment=a).values
-        ax2.hist(diff, bins=60, histtype="step", linestyle=styles[k % 4], color=str(0.6 * (k % 3) / 2),
-                 label=f"{b} - {a}, P(A<B)={row['p_a_lt_b']:.2f}")
-    ax2.axvline(0.0, color="0.5", linewidth=0.8)
-    ax2.set_xlabel(f"paired difference B - A [{KG}]", fontsize=8)
-    ax2.set_ylabel("samples", fontsize=8)
-    ax2.legend(fontsize=6)
-    ax2.set_title("Paired differences (common random numbers)", fontsize=8)
-    for ax in (ax1, ax2):
-        ax.tick_params(labelsize=7)
-    return fig

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.catalog import Catalog
+from ..analysis.exact import sampled_coverage
 from ..analysis.running_stats import relative_resolution
 
 __all__ = ["format_summary", "run_report", "catalog_listing", "format_table"]
@@ -27,15 +28,20 @@ def format_table(rows: list[list[str]], header: list[str], align: str | None = N
 
 
 def format_summary(summary: pd.DataFrame) -> str:
-    """The summary table in kg CO2-eq: mean, median, 90 % and 95 % intervals and share of the total."""
+    """The summary table in kg CO2-eq: mean, median, 90 % and 95 % intervals and share of the total, and the
+    exact mean and standard deviation beside the Monte Carlo ones when the summary has them."""
+    exact = "exact_mean" in summary.columns
     rows = []
     for name, r in summary.iterrows():
         label = name.replace("stage:", "stage ") if r["level"] != "component" else f"  {name}"
         if r["level"] == "total":
             label = "TOTAL"
-        rows.append([label, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
+        moments = ([f"{r['mean']:.3f}", f"{r['exact_mean']:.3f}", f"{r['sd']:.3f}", f"{r['exact_sd']:.3f}"]
+                   if exact else [f"{r['mean']:.3f}"])
+        rows.append([label, *moments, f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
                      f"[{r['p2_5']:.3f}, {r['p97_5']:.3f}]", f"{100 * r['share']:.1f} %"])
-    return format_table(rows, ["component / stage", "mean", "median", "90 % interval", "95 % interval", "share"])
+    head = ["mean", "exact mean", "sd", "exact sd"] if exact else ["mean"]
+    return format_table(rows, ["component / stage", *head, "median", "90 % interval", "95 % interval", "share"])
 
 
 def run_report(result, out: Path) -> str:
@@ -43,7 +49,7 @@ def run_report(result, out: Path) -> str:
     det = result.deterministic
     s = result.experiment.spec.sampling
     how = (f"streamed; percentiles from a histogram, relative error <= {relative_resolution():.1e}"
-           if result.extra.get("streamed") else "")
+           if result.streamed else "")
     lines = [f"{result.experiment.name}  ({s.samples} samples, design {s.design}, seed {s.seed}"
              + (f"; {how}" if how else "") + ")", "Footprint per device, kg CO2-eq", "",
              format_summary(result.summary), ""]
@@ -56,11 +62,11 @@ def run_report(result, out: Path) -> str:
         lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "
                                    f"(no published basis): {', '.join(assumed)}.", width=110))
     files = ("results.nc, " if (Path(out) / "results.nc").exists() else "") + "summary.csv, deterministic.csv" \
-        + (", sobol.nc, sobol.csv" if result.sobol else "")
+        + (", sobol.nc, sobol.csv" if result.sobol else "") + (", exact.nc, exact.csv" if result.exact else "")
     if (Path(out) / "report.html").exists():
         files += ", report.md, report.html, table.tex, figures/"
-    if result.sobol:
-        lines[5:5] = [format_hotspots(result.sobol), ""]
+    if result.sobol or result.exact:
+        lines[5:5] = [format_hotspots(result.sobol, exact=result.exact), ""]
     lines.append(f"Written to {out}/: {files}")
     return "\n".join(lines)
 
@@ -69,8 +75,54 @@ def _interval(value: float, conf: float) -> str:
     return f"{value:6.3f} +- {conf:.3f}"
 
 
-def format_hotspots(sobol, top: int = 10) -> str:
-    """Components (or stages) ranked by total-order index ST, then the top parameters."""
+def _exact_hotspots(exact, sobol, top: int) -> str:
+    """Exact S1, ST and Shapley effects (ranked by ST) with the sampled intervals beside them, if any."""
+    parts = []
+    sampled = sampled_coverage(exact, sobol) if sobol else {}
+    n_base = next(iter(sobol.values())).attrs["n_base"] if sobol else None
+    level = int(round(100 * next(iter(sobol.values())).attrs["conf_level"])) if sobol else None
+    for grouping, title in (("component", "component"), ("stage", "stage"), ("parameter", "parameter")):
+        if grouping not in exact:
+            continue
+        ds = exact[grouping]
+        dim = "parameter" if grouping == "parameter" else "group"
+        order = np.argsort(-ds["ST"].values, kind="stable")
+        if grouping == "parameter":
+            order = order[:top]
+        cov = sampled.get(grouping)
+        rows, header = [], [title] + (["component"] if grouping == "parameter" else []) + ["Shapley", "ST", "S1"]
+        if cov is not None:
+            header += [f"sampled ST ({level} %)", "covers", f"sampled S1 ({level} %)", "covers"]
+        for i in order:
+            name = str(ds[dim].values[i])
+            row = [name] + ([str(ds["component"].values[i])] if grouping == "parameter" else [])
+            row += [f"{ds['shapley'].values[i]:.3f}", f"{ds['ST'].values[i]:.3f}", f"{ds['S1'].values[i]:.3f}"]
+            if cov is not None:
+                r = cov.loc[name]
+                row += [_interval(r["ST_sampled"], r["ST_conf"]), "yes" if r["ST_covered"] else "NO",
+                        _interval(r["S1_sampled"], r["S1_conf"]), "yes" if r["S1_covered"] else "NO"]
+            rows.append(row)
+        heading = (f"Top {len(rows)} parameters" if grouping == "parameter" else
+                   f"Hotspots by {title}: exact shares of the total's variance (no sampling error)")
+        align = ("ll" if grouping == "parameter" else "l") + "rrr" + ("rlrl" if cov is not None else "")
+        parts.append(heading + "\n" + format_table(rows, header, align))
+    note = ("Exact: Sobol'-Hoeffding decomposition of the expanded model. ST = share of the variance an input (or "
+            "group) causes with its interactions, S1 = alone, Shapley = its fair share with every interaction "
+            "split equally among its members (Owen 2014; they sum to 1).")
+    if sobol:
+        missed = sum(int((~t["ST_covered"]).sum() + (~t["S1_covered"]).sum()) for t in sampled.values())
+        checked = sum(2 * len(t) for t in sampled.values())
+        note += (f" Sampled: Saltelli estimates at N = {n_base} with {level} % bootstrap intervals (sobol.nc); "
+                 f"{missed} of {checked} intervals miss the exact value (NO; about 1 in 20 is expected).")
+    parts.append(textwrap.fill(note, width=110))
+    return "\n\n".join(parts)
+
+
+def format_hotspots(sobol, top: int = 10, exact=None) -> str:
+    """Components (or stages) ranked by total-order index ST, then the top parameters: the exact indices with
+    the sampled intervals beside them when ``exact`` is given, else the sampled indices."""
+    if exact:
+        return _exact_hotspots(exact, sobol, top)
     parts = []
     any_ds = next(iter(sobol.values()))
     level = int(round(100 * any_ds.attrs["conf_level"]))
@@ -97,7 +149,7 @@ def format_hotspots(sobol, top: int = 10) -> str:
     return "\n\n".join(parts)
 
 
-def comparison_report(comp, out: Path) -> str:
+def comparison_report(comp, out: Path, top: int = 8) -> str:
     """What ``compare`` prints: totals side by side and the paired differences."""
     attrs = comp.totals.attrs
     rows = [[name, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
@@ -106,13 +158,35 @@ def comparison_report(comp, out: Path) -> str:
               f"[{r['p2_5']:+.3f}, {r['p97_5']:+.3f}]", f"{r['p_a_lt_b']:.3f}"]
              for (a, b), r in comp.differences.iterrows()]
     n_shared = len([p for p in attrs["shared_parameters"].split(",") if p])
-    return "\n".join([
+    exact = "exact_mean" in comp.differences.columns
+    if exact:
+        for row, (_, r) in zip(diffs, comp.differences.iterrows()):
+            row[2:2] = [f"{r['exact_mean']:+.3f}", f"{r['sd']:.3f}", f"{r['exact_sd']:.3f}"]
+    head = ["B - A", "mean"] + (["exact mean", "sd", "exact sd"] if exact else []) + [
+        "median", "90 % interval", "95 % interval", "P(A < B)"]
+    lines = [
         f"Comparison ({attrs['n_samples']} samples, design {attrs['design']}, seed {attrs['seed']}; "
         f"{n_shared} shared parameters take common random numbers)", "Total footprint per device, kg CO2-eq", "",
         format_table(rows, ["experiment", "mean", "median", "90 % interval", "95 % interval"]), "",
-        "Paired differences B - A, kg CO2-eq",
-        format_table(diffs, ["B - A", "mean", "median", "90 % interval", "95 % interval", "P(A < B)"]), "",
-        f"Written to {out}/: comparison.nc, comparison.csv, differences.csv, comparison.png, comparison.pdf"])
+        "Paired differences B - A, kg CO2-eq", format_table(diffs, head), ""]
+    if comp.difference_variance is not None:
+        lines += [_difference_shares(comp.difference_variance, top), ""]
+    files = "comparison.nc, comparison.csv, differences.csv" + (
+        ", difference_variance.csv" if comp.difference_variance is not None else "")
+    lines.append(f"Written to {out}/: {files}, comparison.png, comparison.pdf")
+    return "\n".join(lines)
+
+
+def _difference_shares(shares: pd.DataFrame, top: int) -> str:
+    """Per pair, the inputs with the largest exact share (Shapley effect) of the variance of B - A."""
+    parts = []
+    for (a, b), frame in shares.groupby(["a", "b"], sort=False):
+        frame = frame[frame["shapley"] > 0].head(top)
+        rows = [[r["parameter"], f"{r['shapley']:.3f}", f"{r['ST']:.3f}", f"{r['S1']:.3f}",
+                 f"{r['remaining_sd']:.3f}"] for _, r in frame.iterrows()]
+        parts.append(f"What decides {b} - {a}: exact shares of the variance of the paired difference\n"
+                     + format_table(rows, ["parameter", "Shapley", "ST", "S1", "sd left if known [kg]"]))
+    return "\n\n".join(parts)
 
 
 def _blocks(cat: Catalog) -> str:

@@ -1,0 +1,172 @@
+"""Time to the figures and reports of ``kws.yaml``: whole-process wall times of the default run and of its parts.
+
+Usage::
+
+    python benchmarks/figures_benchmark.py [--repeat 5] [--tree DIR [--tree DIR2 ...]] [--label NAME ...] [--out DIR]
+
+Every case runs in a fresh process, ``--repeat`` times; the table gives the median and the range of the wall time
+and the median CPU time (user + system) of the process, which the other processes on a shared machine disturb
+less:
+
+* ``run`` - ``python -m uncertainty_footprint run experiments/kws.yaml`` (the README's command: Monte Carlo,
+  Sobol' indices, tables, figures and reports), whole process;
+* ``run --no-figures`` - the same without figures, reports and the convergence data;
+* ``documents`` - a process that runs the experiment (with the convergence data) and then writes the figures
+  and reports (:func:`uncertainty_footprint.reports.folder.write_documents`, timed inside the process), and
+  the reports alone once more (:func:`uncertainty_footprint.reports.document.write_report`).
+
+``--tree DIR`` measures a source tree (put first on ``PYTHONPATH``; default: this one), e.g. an export of an
+older commit (``git archive COMMIT | tar -x -C DIR``); with several trees the runs alternate between them
+(repetition by repetition), so that a before/after comparison sees the same machine load. Targets (issue 11):
+the default run in at most 3 s on a 2-core machine, the figures as good as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE)]
+
+from _measure import machine_info, markdown_table  # noqa: E402
+
+TARGET_RUN_SECONDS = 3.0
+EXPERIMENT = Path("experiments") / "kws.yaml"
+
+
+def _worker_documents(tree: Path) -> dict:
+    """In a fresh process: run the experiment, then time the documents (figures + reports) and the reports."""
+    t_start = time.perf_counter()
+    from uncertainty_footprint.analysis.run import run_experiment
+    from uncertainty_footprint.reports.document import write_report
+    from uncertainty_footprint.reports.folder import write_documents
+
+    result = run_experiment(tree / EXPERIMENT, convergence=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        write_documents(result, Path(tmp))
+        t1 = time.perf_counter()
+        figures = sorted((Path(tmp) / "figures").glob("*.p*"))
+        write_report(result, Path(tmp), sobol=result.sobol, figures=figures, catalog=result.catalog)
+        t2 = time.perf_counter()
+    return {"documents_s": t1 - t0, "report_s": t2 - t1, "before_documents_s": t0 - t_start,
+            "n_figure_files": len(figures)}
+
+
+def _cases(tree: Path, out: Path) -> dict[str, list[str]]:
+    python = sys.executable
+    run = [python, "-m", "uncertainty_footprint", "run", str(EXPERIMENT), "--quiet"]
+    return {
+        "run": run + ["--out", str(out / "run")],
+        "run --no-figures": run + ["--out", str(out / "nofig"), "--no-figures"],
+        "documents": [python, str(Path(__file__).resolve()), "--worker", str(tree)],
+    }
+
+
+def _run(argv: list[str], tree: Path) -> tuple[float, float, str]:
+    """Run ``argv`` in a fresh process with ``tree`` first on PYTHONPATH; wall and CPU seconds, stdout."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join([str(tree)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=tree, env=env)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err.read()[-2000:]}")
+        return wall, usage.ru_utime + usage.ru_stime, out.read()
+
+
+def measure(trees: list[Path], repeat: int) -> dict[str, dict[str, dict]]:
+    """tree -> case -> ``wall``, ``cpu`` (lists of seconds) and ``inner`` (the documents worker's timings)."""
+    results = {str(t): {} for t in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeat):
+            for tree in trees:
+                for name, argv in _cases(tree, Path(tmp)).items():
+                    wall, cpu, stdout = _run(argv, tree)
+                    entry = results[str(tree)].setdefault(name, {"wall": [], "cpu": [], "inner": []})
+                    entry["wall"].append(wall)
+                    entry["cpu"].append(cpu)
+                    if name == "documents":
+                        entry["inner"].append(json.loads(stdout.strip().splitlines()[-1]))
+                    print(f"  [{k + 1}/{repeat}] {tree.name:14s} {name:18s} {wall:6.2f} s wall {cpu:6.2f} s CPU",
+                          flush=True)
+    return results
+
+
+def _stat(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def report(results: dict[str, dict], labels: dict[str, str], repeat: int) -> str:
+    info = machine_info(("numpy", "pandas", "xarray", "matplotlib", "Jinja2", "fonttools"))
+    header = ["case"] + [f"{labels[t]}: wall [s]" for t in results] + [f"{labels[t]}: CPU [s]" for t in results]
+    rows = []
+    for name, title in (("run", "`run experiments/kws.yaml` (whole process)"),
+                        ("run --no-figures", "`run ... --no-figures` (whole process)"),
+                        ("documents", "documents process (whole process)")):
+        rows.append([title] + [_stat(r[name]["wall"]) for r in results.values()]
+                    + [f"{statistics.median(r[name]['cpu']):.2f}" for r in results.values()])
+    for key, title in (("documents_s", "- figures + reports (`write_documents`, in-process)"),
+                       ("report_s", "- reports alone (`write_report`, in-process)"),
+                       ("before_documents_s", "- before the documents (imports, run with convergence data)")):
+        rows.append([title] + [_stat([d[key] for d in r["documents"]["inner"]]) for r in results.values()]
+                    + [""] * len(results))
+    verdicts = []
+    for tree, r in results.items():
+        median = statistics.median(r["run"]["wall"])
+        verdicts.append(f"{labels[tree]}: " + ("met" if median <= TARGET_RUN_SECONDS else f"not met ({median:.2f} s)"))
+    lines = [f"# Figures and reports benchmark ({', '.join(labels.values())})", "",
+             "Source trees: " + "; ".join(f"{labels[t]} = `{t}`" for t in results)
+             + f". {repeat} fresh processes per case and tree, alternating between the trees; median (min-max).", "",
+             "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
+             markdown_table(header, rows), "",
+             f"Target, the default run in at most {TARGET_RUN_SECONDS:g} s wall: " + "; ".join(verdicts) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per case and tree (default 5)")
+    parser.add_argument("--tree", type=Path, action="append", help="source tree to measure (repeatable; default: "
+                        "this one)")
+    parser.add_argument("--label", action="append", default=[], help="name of each tree (default: its folder name)")
+    parser.add_argument("--out", type=Path, default=HERE / "output")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker_documents(args.worker)))
+        return 0
+    trees = [t.resolve() for t in (args.tree or [ROOT])]
+    labels = {str(t): (args.label[i] if i < len(args.label) else t.name) for i, t in enumerate(trees)}
+    print("Figures and reports benchmark: " + ", ".join(map(str, trees)), flush=True)
+    results = measure(trees, args.repeat)
+    text = report(results, labels, args.repeat)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "figures_benchmark"
+    (args.out / f"{stem}.md").write_text(text)
+    (args.out / f"{stem}.json").write_text(json.dumps({"repeat": args.repeat, "labels": labels, "results": results},
+                                                      indent=1))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Row counts shared by the analysis modules, defined once.
+
+Two kinds of sizes, kept apart on purpose:
+
+* **blocks** are part of a result's definition: changing one changes the numbers of a seeded run, so they are
+  constants, never options (:data:`MC_BLOCK`, :data:`STATS_BLOCK`);
+* **chunks** only bound memory and scheduling: results never depend on them (tests check this), so they are
+  defaults that callers may override (:data:`EVAL_CHUNK`, :data:`TASK_ROWS`, :data:`SALTELLI_CHUNK`,
+  :data:`IN_MEMORY_MAX`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX"]
+
+#: Rows per independently seeded block of the Monte Carlo design (``analysis.designs``) [rows]. A block.
+MC_BLOCK = 1 << 16
+#: Rows per block of running moments in the streaming engine (``analysis.streaming``) [rows]. A block.
+STATS_BLOCK = 1 << 18
+#: Model rows evaluated at once by the in-memory Monte Carlo and the Sobol' hotspots [rows]. A chunk.
+EVAL_CHUNK = 1 << 16
+#: Rows per dask task of a streaming run (rounded up to whole statistics blocks) [rows]. A chunk.
+TASK_ROWS = STATS_BLOCK
+#: Default design rows per ``ppf``/``evaluate`` call of the model-agnostic Sobol' analysis [rows]. A chunk.
+SALTELLI_CHUNK = 1 << 14
+#: Largest sample count run in memory; above it a run streams with bounded memory [samples].
+IN_MEMORY_MAX = 1 << 20
