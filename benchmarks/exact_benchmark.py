@@ -120,8 +120,8 @@ def _worker_agreement(n_base: int, seeds: list[int]) -> dict:
             row[f"{grouping}_S1_covered"] = float(table["S1_covered"].mean())
             row[f"{grouping}_ST_covered"] = float(table["ST_covered"].mean())
             missed[f"{seed}:{grouping}"] = [
-                f"{name} (S1 {r['S1']:.4f} vs {r['S1_sampled']:.4f} +- {r['S1_conf']:.4f}; ST {r['ST']:.4f} vs "
-                f"{r['ST_sampled']:.4f} +- {r['ST_conf']:.4f})" for name, r in table[~both].iterrows()]
+                f"{name} (S1 {r['S1']:.3g} vs {r['S1_sampled']:.3g} +- {r['S1_conf']:.2g}; ST {r['ST']:.3g} vs "
+                f"{r['ST_sampled']:.3g} +- {r['ST_conf']:.2g})" for name, r in table[~both].iterrows()]
         row["pass"] = (row["parameter_covered"] >= TARGET_COVERAGE and row["component_covered"] == 1.0
                        and row["stage_covered"] == 1.0)
         rows.append(row)

@@ -32,7 +32,7 @@ from typing import Sequence
 from .analysis.compare import CRN_DESIGNS
 from .analysis.sizes import IN_MEMORY_MAX
 from .analysis.streaming import SCHEDULERS, STORE_MODES
-from .errors import ConfigError, FootprintError
+from .errors import FootprintError
 from .inputs.examples import example_names, example_text, example_title, is_example, resolve_experiment
 from .inputs.experiment import DESIGN_NAMES, GROUPINGS
 from .warnings import FootprintWarning
@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment and write results", description=(
         "Run an experiment: sample every parameter, evaluate the lifecycle model, print the summary table "
         "(mean, median, 90 % and 95 % intervals, share per component, stage and total, kg CO2-eq) and the "
-        "Sobol' hotspots, and write results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv, "
-        "report.md, report.html, table.tex and figures/ to the output folder."))
+        "hotspots (exact S1, ST and Shapley effects beside the sampled Sobol' estimates), and write results.nc, "
+        "summary.csv, deterministic.csv, sobol.nc, sobol.csv, exact.nc, exact.csv, report.md, report.html, "
+        "table.tex and figures/ to the output folder."))
     run.add_argument("experiment", metavar="EXPERIMENT",
                      help="experiment YAML file, e.g. experiments/kws.yaml, or the name of a shipped experiment "
                           f"({', '.join(example_names())})")
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="compare experiments with common random numbers", description=(
         "Run two or more experiments with the same seed, samples and design; shared parameters take common "
         "random numbers. Prints each total with its intervals, the paired differences B - A with intervals and "
-        "P(A < B); writes comparison.nc, comparison.csv, differences.csv and comparison.png/.pdf."))
+        "P(A < B); writes comparison.nc, comparison.csv, differences.csv, difference_variance.csv (each input's exact share of "
+        "the variance of B - A) and comparison.png/.pdf."))
     cmp_.add_argument("experiments", metavar="EXPERIMENT", nargs="+",
                       help="two or more experiment files or names of shipped experiments")
     cmp_.add_argument("--out", metavar="DIR", type=Path, default=None,

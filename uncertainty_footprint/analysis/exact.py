@@ -224,10 +224,10 @@ class DistributionMoments:
         order = 0.0 if interior else ZERO_BOUND_ORDER.get(d.family, lambda par, at: 1.0)(d.params, 0.0)
         if -p < order:
             return
+        what = "undefined" if interior and not d.is_fixed else "infinite"
         raise InfiniteMomentError(
-            f"exact decomposition refused: the model divides by {self.name} (power {p}) and {where}, so "
-            f"E[{self.name}^{p}] (needed for {needed_for}) is {'undefined' if interior and not d.is_fixed else 'infinite'}; "
-            f"give {self.name} a distribution whose support excludes 0")
+            f"the model divides by {self.name} (power {p}) and {where}, so E[{self.name}^{p}] (needed for "
+            f"{needed_for}) is {what}; give {self.name} a distribution whose support excludes 0")
 
     # --- moments ----------------------------------------------------------------------------------------
     def raw(self, p: int) -> float:
@@ -275,8 +275,8 @@ class DistributionMoments:
             right = integrate.quad(lambda x: g(x) * frozen.pdf(x), c, hi, **opts) if c < hi else (0.0, 0.0)
             value, err = left[0] + right[0], left[1] + right[1]
         if not math.isfinite(value) or err > 1e-8 * max(abs(value), 1e-300):
-            raise InfiniteMomentError(f"exact decomposition refused: a moment of {self.name} "
-                                      f"({self.dist.describe()}) does not converge (quadrature error {err:.2g})")
+            raise InfiniteMomentError(f"a moment of {self.name} ({self.dist.describe()}) does not converge "
+                                      f"(quadrature error {err:.2g})")
         return value
 
 
@@ -353,7 +353,7 @@ class _Input:
 
         value, err = integrate.quad(integrand, 0.0, 1.0, epsabs=0.0, epsrel=1e-10, limit=400)
         if not math.isfinite(value):
-            raise InfiniteMomentError(f"exact decomposition refused: a moment of {self.name} does not converge")
+            raise InfiniteMomentError(f"a moment of {self.name} does not converge (quadrature)")
         return value
 
 
@@ -692,7 +692,7 @@ def try_exact(model: LifecycleModel, groupings: Sequence[str] = GROUPINGS, secon
         analysis = exact_analysis(model)
         return analysis.indices(groupings, second_order), analysis.summary()
     except (NotSeparableError, InfiniteMomentError) as exc:
-        warnings.warn(f"no exact variance decomposition ({exc}); the hotspots are the sampled Sobol' estimates",
+        warnings.warn(f"no exact variance decomposition: {exc}; the hotspots are the sampled Sobol' estimates",
                       ExactDecompositionWarning, stacklevel=2)
         return None
 
@@ -795,7 +795,7 @@ def difference_shares(models: Mapping[str, LifecycleModel]) -> tuple[pd.DataFram
                 rows.append(frame.sort_values("shapley", ascending=False, kind="stable"))
                 stats.append({"a": a, "b": b, "exact_mean": d.mean, "exact_sd": math.sqrt(max(d.variance, 0.0))})
     except (NotSeparableError, InfiniteMomentError) as exc:
-        warnings.warn(f"no exact decomposition of the paired differences ({exc})", ExactDecompositionWarning,
+        warnings.warn(f"no exact decomposition of the paired differences: {exc}", ExactDecompositionWarning,
                       stacklevel=2)
         return None
     return pd.concat(rows, ignore_index=True), pd.DataFrame(stats).set_index(["a", "b"])

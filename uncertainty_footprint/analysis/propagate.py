@@ -24,7 +24,8 @@ __all__ = ["run_monte_carlo", "results_attrs"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
-    """Coordinates describing each parameter (unit, status, source, distribution, nominal, confidence)."""
+    """Coordinates describing each parameter (unit, status, source, distribution, nominal, confidence, and the unit an
+    override was given in and converted from)."""
     ps = model.parameters
     names = ps.names
     return {
@@ -35,6 +36,7 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
         "distribution": ("parameter", [ps[n].distribution.describe() for n in names]),
         "nominal": ("parameter", np.array([ps[n].nominal for n in names], dtype=float)),
         "confidence": ("parameter", [ps[n].confidence or "" for n in names]),
+        "converted_from": ("parameter", [ps[n].converted_from or "" for n in names]),
     }
 
 

@@ -14,7 +14,7 @@ import xarray as xr
 from ..inputs.catalog import Catalog, load_catalog
 from ..inputs.experiment import Experiment, load_experiment
 from .exact import try_exact
-from .hotspots import hotspot_analysis, sobol_table, st_convergence, to_datatree
+from .hotspots import hotspot_analysis, st_convergence
 from ..model.builder import LifecycleModel, build_model
 from ..errors import ConfigError
 from .propagate import results_attrs, run_monte_carlo
@@ -69,8 +69,9 @@ class RunResult:
     sobol: dict[str, xr.Dataset] | None = None
     catalog: Catalog | None = None
     convergence: xr.Dataset | None = None
-    #: Exact Sobol' indices and Shapley effects per grouping (:func:`~uncertainty_footprint.analysis.exact.exact_indices`),
-    #: None when the model is not separable (then only the sampled ``sobol`` exists).
+    #: Exact Sobol' indices and Shapley effects per grouping
+    #: (:func:`~uncertainty_footprint.analysis.exact.exact_indices`), None when the model is not separable (then
+    #: only the sampled ``sobol`` exists).
     exact: dict[str, xr.Dataset] | None = None
     streamed: bool = False
     documents: bool = False

@@ -25,7 +25,8 @@ from ..inputs.distributions import make_distribution
 from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
 
-__all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES", "EMBODIED_STAGES"]
+__all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
+           "EMBODIED_STAGES"]
 
 #: Life-cycle stages, in reporting order.
 STAGES = ("training", "manufacturing", "transport", "use", "end_of_life")

@@ -449,6 +449,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
 
     folder = Path(folder)
     ds, summary = result.results, result.summary
+    exact = getattr(result, "exact", None)
     records = _parameter_records(result)
     assumed = _assumed_names(ds, records)
     by_name = {r["name"]: r for r in records}
@@ -475,9 +476,10 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
     notes = [[("text", "Inputs are sampled independently: the Monte Carlo intervals and the Sobol' indices assume "
                        "independent inputs (Sobol' indices are only defined as a variance decomposition for "
                        "independent inputs); correlated emission factors or quantities would change both."
-                       + ("" if sobol else " (No Sobol' indices were computed for this run.)"))],
+                       + ("" if sobol or exact else " (No Sobol' indices were computed for this run.)"))],
              [("text", "Parameters with status ASSUMED have no published basis; results that depend on them (see "
                        "the box at the top) should be reported as such.")]]
+    hotspots = _hotspot_sections(sobol, exact)
     return {
         "KG": KG,
         "title": f"Carbon footprint with uncertainty: {name}",
@@ -493,7 +495,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
                             "ll"),
         "results": _results_table(summary),
         "contributions": contributions,
-        "hotspots": _hotspot_sections(sobol, getattr(result, "exact", None)),
+        "hotspots": hotspots,
         "reproduction": _reproduction_table(result.deterministic, published_col),
         "corners_note": CORNERS_NOTE,
         "parameters": _parameter_table(records, assumed),

@@ -504,7 +504,8 @@ def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict) -
             os.replace(tmp / rel, out / rel)
             done.append(("new", rel))
         created = {d for kind, d in done if kind == "dir"}
-        _write_json(out / MANIFEST, _manifest(new, (set(target.dirs) & dirs_needed) | created, record))
+        ours = {d for d in target.dirs if (out / d).is_dir() and not (out / d).is_symlink()} | created
+        _write_json(out / MANIFEST, _manifest(new, ours, record))  # a folder stays ours while it exists
     except BaseException:
         for kind, rel in reversed(done):
             try:
@@ -640,16 +641,21 @@ def write_documents(result: RunResult, folder: Path) -> None:
     write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
 
 
-def write_tables(result: RunResult, folder: Path) -> None:
-    """``results.nc`` (unless a streaming run wrote it already), the CSV tables and ``sobol.nc``."""
+def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None) -> None:
+    """``results.nc`` (unless a streaming run wrote it already), the CSV tables and ``sobol.nc``; ``note`` is told
+    which file is being written (for the message of a failure)."""
     if not result.streamed:
+        note("writing results.nc")
         result.results.to_netcdf(folder / "results.nc")
+    note("writing summary.csv and deterministic.csv")
     result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
     result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
     if result.sobol:
+        note("writing sobol.nc and sobol.csv")
         to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
         sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
     if result.exact:
+        note("writing exact.nc and exact.csv")
         to_datatree(result.exact).to_netcdf(folder / "exact.nc")
         exact_table(result.exact).to_csv(folder / "exact.csv", index=False, float_format="%.8g")
 
@@ -682,7 +688,6 @@ def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents:
     inputs = [path] + ([data_dir] if data_dir is not None else [])
     target = check_output_folder(out, inputs=inputs, outputs=RUN_OUTPUTS, suggestion=_suggestion(path))
     holder: dict[str, RunResult] = {}
-
     streams = engine.streams(prepared.experiment.spec.sampling.samples)
 
     def write(folder: Path, note: Callable[[str], None]) -> None:
@@ -691,8 +696,7 @@ def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents:
                               engine=engine, progress=progress)
         holder["result"] = result
         try:
-            note("writing the tables (results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv)")
-            write_tables(result, folder)
+            write_tables(result, folder, note)
             result.documents = documents and result.results is not None
             if result.documents:
                 note("writing the figures and reports")

@@ -181,7 +181,7 @@ def _difference_shares(shares: pd.DataFrame, top: int) -> str:
     """Per pair, the inputs with the largest exact share (Shapley effect) of the variance of B - A."""
     parts = []
     for (a, b), frame in shares.groupby(["a", "b"], sort=False):
-        frame = frame[frame["shapley"] > 0].head(top)
+        frame = frame[frame["shapley"] >= 5e-4].head(top)  # shares that show at 3 decimals
         rows = [[r["parameter"], f"{r['shapley']:.3f}", f"{r['ST']:.3f}", f"{r['S1']:.3f}",
                  f"{r['remaining_sd']:.3f}"] for _, r in frame.iterrows()]
         parts.append(f"What decides {b} - {a}: exact shares of the variance of the paired difference\n"
