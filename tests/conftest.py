@@ -25,6 +25,17 @@ IMAGE_CLASSIFICATION = EXPERIMENTS_DIR / "image_classification.yaml"
 REFERENCE_DIR = ROOT.parent / "shared" / "reference"
 
 
+def copy_data(tmp_path: Path) -> Path:
+    """A private copy of the shipped ``distributions/`` under ``tmp_path`` (for tests that break a data file)."""
+    import shutil
+
+    from uncertainty_footprint.inputs.catalog import default_data_dir
+
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data)
+    return data
+
+
 @pytest.fixture(scope="session")
 def catalog():
     """The shipped data catalog."""

@@ -14,17 +14,16 @@ The reference checks skip when the shared folder is absent (as ``tests/test_repr
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from conftest import ROOT
 from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
 from uncertainty_footprint.inputs.units import same_unit
 from uncertainty_footprint.model import lifecycle
 
-ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
 HSL_TABLE = REFERENCE / "pirson_bol_2021_hsl.csv"
 FACTOR_TABLE = REFERENCE / "unit_factors.csv"

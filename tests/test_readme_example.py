@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 import xarray as xr
 import yaml
 
+from conftest import ROOT
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.errors import ConfigError
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.inputs.experiment import parse_experiment
 from uncertainty_footprint.model.builder import STAGES, build_model
 
-ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import inspect
 import re
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
 import yaml
 
+from conftest import ROOT, copy_data
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.errors import ConfigError, SpecError
 from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
@@ -25,7 +24,6 @@ from uncertainty_footprint.model import lifecycle
 from uncertainty_footprint.model.builder import build_model
 from uncertainty_footprint.analysis.propagate import run_monte_carlo
 
-ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"
 
 
@@ -109,14 +107,8 @@ def test_bad_unit_strings_are_refused_quickly(text):
         conversion_factor(text, "kg CO2-eq/kWh")
 
 
-def _data_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(default_data_dir(), data)
-    return data
-
-
 def test_catalog_refuses_a_factor_in_the_wrong_unit(tmp_path):
-    data = _data_copy(tmp_path)
+    data = copy_data(tmp_path)
     path = data / "unit_factors.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  microphone_factor:")
@@ -131,7 +123,7 @@ def test_catalog_refuses_a_factor_in_the_wrong_unit(tmp_path):
 
 
 def test_catalog_refuses_an_unknown_unit(tmp_path):
-    data = _data_copy(tmp_path)
+    data = copy_data(tmp_path)
     path = data / "use_stage.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("unit: Hz", "unit: wibbles", 1), encoding="utf-8")
     with pytest.raises(ConfigError) as info:

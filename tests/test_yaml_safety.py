@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, copy_data
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.errors import ConfigError, shorten
 from uncertainty_footprint.inputs import safe_yaml
-from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
+from uncertainty_footprint.inputs.catalog import load_catalog
 
-ROOT = Path(__file__).resolve().parent.parent
 KWS_TEXT = (ROOT / "experiments" / "kws.yaml").read_text(encoding="utf-8")
 MIB = 1 << 20
 
@@ -209,14 +208,8 @@ def test_config_error_is_one_bounded_line():
 
 
 # ------------------------------------------------------------------------------------------- data files
-def _data_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(default_data_dir(), data)
-    return data
-
-
 def test_duplicate_key_in_a_data_file_is_refused(tmp_path):
-    data = _data_copy(tmp_path)
+    data = copy_data(tmp_path)
     path = data / "use_stage.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     first = next(i for i, ln in enumerate(lines) if ln.startswith("  lifetime:"))
@@ -228,7 +221,7 @@ def test_duplicate_key_in_a_data_file_is_refused(tmp_path):
 
 
 def test_data_file_alias_bomb_is_refused(tmp_path):
-    data = _data_copy(tmp_path)
+    data = copy_data(tmp_path)
     path = data / "sources.yaml"
     path.write_text("anchors:\n" + _bomb() + path.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(ConfigError, match="aliases are expanded"):

@@ -8,7 +8,6 @@ narrower than the difference of two independent intervals.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
