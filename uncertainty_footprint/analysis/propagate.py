@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
+from ..inputs.catalog import CORNERS_NOTE
 from ..model.builder import KG, LifecycleModel
 from .designs import make_design
 from .provenance import provenance
@@ -52,9 +53,7 @@ def results_attrs(model: LifecycleModel, *, experiment: str, seed: int, design: 
         chunk_size_note="results do not depend on the chunk size or the number of workers",
         assumed_parameters=",".join(assumed),
         n_assumed_parameters=len(assumed),
-        correlation_note=("inputs are sampled independently; the published lower/upper columns are corners "
-                          "where every block is at its bound at once, which independent sampling almost never "
-                          "reaches"),
+        correlation_note="Inputs are sampled independently. " + CORNERS_NOTE,
     )
 
 

@@ -22,12 +22,19 @@ from .parameters import STATUSES, Parameter, parse_record
 from .safe_yaml import load_file
 from .units import KG_CO2EQ, parse_unit, per, same_unit
 
-__all__ = ["Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
+__all__ = ["CORNERS_NOTE", "Catalog", "HslItem", "load_catalog", "default_data_dir", "read_yaml"]
 
 PARAMETER_FILES = ("unit_factors.yaml", "use_stage.yaml", "training.yaml", "end_of_life.yaml")
 BLOCK_MODELS = ("items", "transport")
 HSL_COLUMNS = ("block", "hsl", "item", "parameter", "unit", "low", "typical", "high", "factor", "source", "status",
                "notes")
+
+
+#: What the published lower and upper values are: the one statement of it (results.nc, terminal and reports).
+CORNERS_NOTE = ("The published lower and upper values (Prakash et al. 2023) are corners, where every block is at "
+                "its bound at once, not percentiles: independent sampling almost never reaches them, so they lie "
+                "outside the Monte Carlo intervals by construction; compare them with those intervals only with "
+                "that in mind.")
 
 
 def default_data_dir() -> Path:

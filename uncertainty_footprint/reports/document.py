@@ -11,7 +11,7 @@ the data: tables of cells (plain text or spans of ``text``, ``code``, ``strong``
 number formatted to a fixed number of decimals (:data:`REPORT_DECIMALS`, :data:`TEX_DECIMALS`) from the summary
 table itself.
 
-It also owns the wording shared by the reports: :data:`CORNERS_NOTE`, :data:`FIGURE_CAPTIONS`, and the published
+It also owns the wording shared by the reports: :data:`FIGURE_CAPTIONS`, and the published
 column of a run's application (:func:`published_column`, :func:`resolve_published`). It imports neither
 matplotlib nor Jinja2 at import time.
 """
@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..inputs.catalog import CORNERS_NOTE
 from ..analysis.hotspots import indices_table
 from ..model.builder import KG
 
 __all__ = ["write_report", "report_context", "render_markdown", "render_html", "latex_table", "latex_escape",
-           "frame_table", "published_column", "resolve_published", "Table", "CORNERS_NOTE", "FIGURE_CAPTIONS",
+           "frame_table", "published_column", "resolve_published", "Table", "FIGURE_CAPTIONS",
            "REPORT_DECIMALS", "TEX_DECIMALS", "SHARE_DECIMALS", "SOBOL_DECIMALS", "SOBOL_TOP_PARAMETERS"]
 
 #: Decimals of the kg CO2-eq values in report.md / report.html.
@@ -53,11 +54,6 @@ SOBOL_TOP_PARAMETERS = 15
 #: A deterministic value reproduces a published one when they agree to the published rounding (0.01 kg).
 PUBLISHED_ROUNDING = 0.01
 
-#: What the published lower and upper values are; the one statement of it in the reports.
-CORNERS_NOTE = ("The published lower and upper values (Prakash et al. 2023) are corners, where every block is at "
-                "its bound at once, not percentiles: independent sampling almost never reaches them, so they lie "
-                "outside the Monte Carlo intervals by construction; compare them with those intervals only with "
-                "that in mind.")
 
 #: Figure name -> caption, used by the report.
 FIGURE_CAPTIONS = {

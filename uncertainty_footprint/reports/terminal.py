@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..inputs.catalog import Catalog
+from ..inputs.catalog import CORNERS_NOTE, Catalog
 from ..analysis.exact import sampled_coverage
 from ..analysis.running_stats import relative_resolution
 
@@ -55,8 +55,8 @@ def run_report(result, out: Path) -> str:
              format_summary(result.summary), ""]
     tot = det.loc["total"]
     lines.append(f"Published-method point values (deterministic.csv): lower {tot['lower']:.2f}, "
-                 f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq. These are corners "
-                 "(every block at its bound at once), not percentiles.")
+                 f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq.")
+    lines += textwrap.wrap(CORNERS_NOTE, 115)
     assumed = result.model.parameters.assumed()
     if assumed:
         lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "

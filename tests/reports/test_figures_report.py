@@ -2,7 +2,6 @@
 
 import base64
 import re
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -12,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from conftest import ROOT
+from uncertainty_footprint.inputs.catalog import CORNERS_NOTE
 from uncertainty_footprint.reports import figures as F
 from uncertainty_footprint.reports import document as R
 from uncertainty_footprint.inputs.catalog import load_catalog
@@ -487,13 +487,14 @@ def test_comparison_figure_uses_the_shared_style(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ templates
-def test_corners_note_written_once_in_the_report_layer(run):
+def test_corners_note_written_once_in_the_package(run):
+    """The paragraph on the published corners is stated once (inputs/catalog.py) and shown once per report."""
     md = (run["out"] / "report.md").read_text()
-    assert md.count(R.CORNERS_NOTE) == 1
+    assert md.count(CORNERS_NOTE) == 1
     html = (run["out"] / "report.html").read_text()
     assert html.count("are corners, where every block") == 1
-    templates = ROOT / "uncertainty_footprint" / "reports" / "templates"
-    sources = [p.read_text() for p in (Path(R.__file__), *templates.iterdir())]
+    package = ROOT / "uncertainty_footprint"
+    sources = [p.read_text() for p in (*package.rglob("*.py"), *(package / "reports" / "templates").iterdir())]
     assert sum(s.count("are corners") for s in sources) == 1
 
 
