@@ -114,3 +114,18 @@ def test_a_declared_stage_is_accepted():
 def test_bad_declared_stages_are_refused(stages, phrase):
     with pytest.raises(ConfigError, match=re.escape(phrase)):
         _build(stages=stages)
+
+
+def test_the_report_cites_the_experiments_own_sources():
+    """A source declared in the experiment's ``sources`` section is cited in the report, not marked unknown."""
+    import xarray as xr
+
+    from uncertainty_footprint.inputs.catalog import load_catalog
+    from uncertainty_footprint.reports.document import _sources
+
+    records = [{"source": ["my_lca", "dodge_2022"]}]
+    lines = _sources(records, xr.Dataset(), load_catalog(), {"my_lca": "Our LCA (2024)."})
+    text = {line[0][1]: line[1][1] for line in lines}
+    assert text["my_lca"] == ": Our LCA (2024)." and "Dodge" in text["dodge_2022"]
+    unknown = _sources([{"source": ["my_lca"]}], xr.Dataset(), load_catalog())
+    assert "not in the catalog's bibliography" in unknown[0][1][1]
