@@ -709,7 +709,7 @@ def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents:
     written = atomic_output_dir(target, write, record=record)
     result = holder["result"]
     if result.streamed and result.results is not None:
-        result.results = xr.open_dataset(written / "results.nc", chunks={"sample": 1 << 20})
+        result.results = xr.open_dataset(written / "results.nc", chunks={"sample": engine.task_rows})  # as run_prepared
     return result
 
 
