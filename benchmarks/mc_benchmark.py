@@ -32,7 +32,7 @@ from _measure import hwm_mib, machine_info, markdown_table, rss_mib, run_fresh  
 TARGET_RATE = 1.0e6
 
 
-def _worker(n: int, scheduler: str, store: str) -> dict:
+def _worker(n: int, scheduler: str, store: str, design: str = "mc") -> dict:
     from uncertainty_footprint.analysis.streaming import stream_monte_carlo
     from uncertainty_footprint.analysis.run import prepare
 
@@ -42,38 +42,40 @@ def _worker(n: int, scheduler: str, store: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = None if store == "none" else Path(tmp) / "results.nc"
         t0 = time.perf_counter()
-        res = stream_monte_carlo(model, n=n, design="mc", seed=2, scheduler=scheduler, store=store, path=path)
+        res = stream_monte_carlo(model, n=n, design=design, seed=2, scheduler=scheduler, store=store, path=path)
         seconds = time.perf_counter() - t0
     peak = hwm_mib()
-    return {"n": n, "scheduler": scheduler, "store": store, "seconds": seconds, "rate": n / seconds,
+    return {"n": n, "scheduler": scheduler, "store": store, "design": design, "seconds": seconds, "rate": n / seconds,
             "baseline_mib": baseline, "peak_mib": peak, "increment_mib": peak - baseline,
             "total_mean": float(res.summary.loc["total", "mean"])}
 
 
 def run(quick: bool, out: Path) -> pd.DataFrame:
     sizes = [10**6, 2 * 10**6] if quick else [10**6, 3 * 10**6, 10**7, 3 * 10**7]
-    cases = [(n, "threads", "none") for n in sizes] + [(sizes[-1], "synchronous", "none"),
-                                                       (sizes[-1], "threads", "footprint")]
+    cases = [(n, "threads", "none", "mc") for n in sizes] + [(sizes[-1], "synchronous", "none", "mc"),
+                                                             (sizes[-1], "threads", "footprint", "mc"),
+                                                             (sizes[-1], "threads", "none", "lhs")]
     rows = []
-    for n, scheduler, store in cases:
-        argv = [sys.executable, __file__, "--worker", str(n), scheduler, store]
+    for n, scheduler, store, design in cases:
+        argv = [sys.executable, __file__, "--worker", str(n), scheduler, store, design]
         code, stdout, stderr, wall, killed = run_fresh(argv, timeout=1800, mem_limit_mib=12_000, cwd=str(ROOT))
         if code != 0:
             raise RuntimeError(f"case {n} {scheduler} {store} failed ({'memory' if killed else code}): {stderr}")
         rows.append(json.loads(stdout.strip().splitlines()[-1]))
         r = rows[-1]
-        print(f"  n={n:>9,d} {scheduler:11s} store={store:9s} {r['seconds']:7.2f} s  {r['rate'] / 1e6:5.2f} M/s  "
+        print(f"  n={n:>9,d} {design:4s} {scheduler:11s} store={store:9s} {r['seconds']:7.2f} s  {r['rate'] / 1e6:5.2f} M/s  "
               f"peak {r['peak_mib']:7.0f} MiB (+{r['increment_mib']:.0f})", flush=True)
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "mc_benchmark.csv", index=False)
     _plot(table, out / "mc_scaling.png")
     at = 10**7 if 10**7 in sizes else sizes[-1]  # the target is stated at 10**7 samples
-    largest = table[(table.n == at) & (table.scheduler == "threads") & (table.store == "none")].iloc[0]
+    mc = table[table.design == "mc"]
+    largest = mc[(mc.n == at) & (mc.scheduler == "threads") & (mc.store == "none")].iloc[0]
     # memory is bounded once every worker has a full task: compare the sizes beyond that
-    incs = table[(table.scheduler == "threads") & (table.store == "none") & (table.n >= 3 * 10**6)]["increment_mib"]
+    incs = mc[(mc.scheduler == "threads") & (mc.store == "none") & (mc.n >= 3 * 10**6)]["increment_mib"]
     if incs.empty:
-        incs = table[(table.scheduler == "threads") & (table.store == "none")]["increment_mib"]
+        incs = mc[(mc.scheduler == "threads") & (mc.store == "none")]["increment_mib"]
     verdict = [
         ["throughput at n = %s (threads)" % f"{at:,d}", f"{largest['rate'] / 1e6:.2f} M samples/s",
          ">= 1.00 M/s", "PASS" if largest["rate"] >= TARGET_RATE else "FAIL"],
@@ -81,8 +83,8 @@ def run(quick: bool, out: Path) -> pd.DataFrame:
          "PASS" if incs.max() < 1.5 * incs.min() + 50 else "FAIL"],
     ]
     md = ["# Monte Carlo benchmark (kws.yaml)", "", machine_info_markdown(), "",
-          markdown_table(["n", "scheduler", "store", "seconds", "M samples/s", "peak MiB", "increment MiB"],
-                         [[f"{r.n:,d}", r.scheduler, r.store, f"{r.seconds:.2f}", f"{r.rate / 1e6:.2f}",
+          markdown_table(["n", "design", "scheduler", "store", "seconds", "M samples/s", "peak MiB", "increment MiB"],
+                         [[f"{r.n:,d}", r.design, r.scheduler, r.store, f"{r.seconds:.2f}", f"{r.rate / 1e6:.2f}",
                            f"{r.peak_mib:.0f}", f"{r.increment_mib:.0f}"] for r in table.itertuples()]),
           "", markdown_table(["target", "measured", "goal", "verdict"], verdict)]
     (out / "mc_benchmark.md").write_text("\n".join(md) + "\n")
@@ -100,8 +102,8 @@ def _plot(table: pd.DataFrame, path: Path) -> None:
 
     fig = Figure(figsize=(7, 2.8), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    for (scheduler, store), grp in table.groupby(["scheduler", "store"]):
-        label = f"{scheduler}, store={store}"
+    for (design, scheduler, store), grp in table.groupby(["design", "scheduler", "store"]):
+        label = f"{design}, {scheduler}, store={store}"
         ax1.plot(grp.n, grp.rate / 1e6, marker="o", label=label)
         ax2.plot(grp.n, grp.peak_mib, marker="o", label=label)
     ax1.axhline(TARGET_RATE / 1e6, color="0.5", linestyle="--", label="target 1 M/s")
@@ -117,11 +119,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
     parser.add_argument("--out", type=Path, default=HERE / "output")
-    parser.add_argument("--worker", nargs=3, metavar=("N", "SCHEDULER", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, metavar=("N", "SCHEDULER", "STORE", "DESIGN"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        n, scheduler, store = args.worker
-        print(json.dumps(_worker(int(n), scheduler, store)))
+        n, scheduler, store, design = args.worker
+        print(json.dumps(_worker(int(n), scheduler, store, design)))
         return 0
     print(f"Monte Carlo benchmark ({'quick' if args.quick else 'full'})", flush=True)
     run(args.quick, args.out)

@@ -51,3 +51,20 @@ def kws_model(catalog):
     from uncertainty_footprint.model.builder import build_model
 
     return build_model(load_experiment(KWS), catalog)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory):
+    """Point the package's disk cache (inverse-CDF tables) at a session folder: tests never touch the user's
+    home, and every session starts with an empty cache."""
+    import os
+
+    from uncertainty_footprint.inputs.cache import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old

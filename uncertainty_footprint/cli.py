@@ -29,7 +29,8 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .analysis.compare import CRN_DESIGNS
+from .analysis.compare import CRN_DESIGNS, experiment_labels
+from .analysis.provenance import package_version
 from .analysis.sizes import IN_MEMORY_MAX
 from .analysis.streaming import SCHEDULERS, STORE_MODES
 from .errors import FootprintError
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Carbon footprint of TinyML devices with honest uncertainty: Monte Carlo propagation of "
                     "every emission factor, quantity, power and lifetime through the lifecycle model of "
                     "Prakash et al. (2023) and Pirson & Bol (2021).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}",
+                        help="print the installed version and exit")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="folder of distribution data files (default: distributions/ of the project, or "
                              "$UNCERTAINTY_FOOTPRINT_DATA)")
@@ -73,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment and write results", description=(
         "Run an experiment: sample every parameter, evaluate the lifecycle model, print the summary table "
         "(mean, median, 90 % and 95 % intervals, share per component, stage and total, kg CO2-eq) and the "
-        "hotspots (exact S1, ST and Shapley effects beside the sampled Sobol' estimates), and write results.nc, "
-        "summary.csv, deterministic.csv, sobol.nc, sobol.csv, exact.nc, exact.csv, report.md, report.html, "
-        "table.tex and figures/ to the output folder."))
+        "hotspots (exact S1, ST and Shapley effects beside the sampled Sobol' estimates; with --second-order "
+        "also the top pairs by S2), and write results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv, "
+        "exact.nc, exact.csv (sobol_s2.csv with --second-order), report.md, report.html, table.tex and figures/ "
+        "to the output folder. The netCDF files follow CF-1.10 and are compressed (zlib, lossless)."))
     run.add_argument("experiment", metavar="EXPERIMENT",
                      help="experiment YAML file, e.g. experiments/kws.yaml, or the name of a shipped experiment "
                           f"({', '.join(example_names())})")
@@ -95,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     sob.add_argument("--sobol-samples", metavar="N", type=_positive_int, default=None,
                      help="base sample size N, a power of two (the model runs N (k + 2) times per grouping)")
     sob.add_argument("--second-order", action=argparse.BooleanOptionalAction, default=None,
-                     help="also compute second-order indices S2")
+                     help="also compute second-order indices S2: printed (top pairs), written to sobol_s2.csv and "
+                          "sobol.nc/exact.nc, drawn as a heat map in the report")
     sob.add_argument("--groupings", metavar="LIST", default=None,
                      help=f"comma-separated: {', '.join(GROUPINGS)} (default: all)")
     sob.add_argument("--conf-level", metavar="P", type=float, default=None,
@@ -126,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         "P(A < B); writes comparison.nc, comparison.csv, differences.csv, difference_variance.csv (each input's exact share of "
         "the variance of B - A) and comparison.png/.pdf."))
     cmp_.add_argument("experiments", metavar="EXPERIMENT", nargs="+",
-                      help="two or more experiment files or names of shipped experiments")
+                      help="two or more experiment files or names of shipped experiments; files of the same name "
+                           "from different folders are labelled with their folder (a/kws, b/kws)")
     cmp_.add_argument("--out", metavar="DIR", type=Path, default=None,
                       help="output folder (default: results/compare_<stem>_<stem>...); same rules as run --out")
     cmp_.add_argument("--samples", metavar="N", type=_positive_int, default=None, help="sample size")
@@ -149,13 +155,45 @@ def build_parser() -> argparse.ArgumentParser:
     exa.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="show blocks, HSLs, parameters and reference devices",
-                         description="List the functional blocks and their HSLs, the parameters with unit, "
-                                     "distribution, status and source, the application presets and the "
-                                     "reference devices.")
+                         description="List the functional blocks and their HSLs (each option's footprint: median "
+                                     "and 90 % interval in kg CO2-eq), the parameters with unit, distribution, "
+                                     "status and source, the application presets and the reference devices; long "
+                                     "cells wrap to the terminal width.")
     lst.add_argument("what", nargs="?", default="all",
                      choices=("all", "blocks", "parameters", "applications", "references", "sources"))
     lst.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+
+    srv = sub.add_parser("serve", help="serve the web calculator (http://127.0.0.1:8050)", description=(
+        "The published TinyML footprint calculator in the browser, with error bars and live hotspots. Listens on "
+        "127.0.0.1 (this machine only) unless --host says otherwise; works offline (every script and style is "
+        "served from the installed package)."))
+    srv.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on every interface)")
+    srv.add_argument("--port", type=_port, metavar="PORT", default=8050, help="TCP port, 1-65535 (default 8050)")
+    srv.add_argument("--open", action="store_true", help="open the page in the default web browser")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{_one_line(text, 40)!r} is not a TCP port; allowed: 1-65535")
+    return port
+
+
+def _cmd_serve(args) -> int:
+    from .app import serve
+
+    try:
+        serve(host=args.host, port=args.port, open_browser=args.open,
+              announce=lambda url: print(f"calculator at {url}  (Ctrl-C to stop)", flush=True))
+    except OSError as exc:
+        print(f"error: cannot listen at {args.host}:{args.port}: {exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_run(args) -> int:
@@ -223,7 +261,8 @@ def _cmd_compare(args) -> int:
     from .reports.folder import compare_to_folder
 
     paths = [resolve_experiment(p) for p in args.experiments]
-    out = args.out or Path("results") / ("compare_" + "_".join(p.stem for p in paths))
+    labels = [lab.replace("/", "-") for lab in experiment_labels(paths)]
+    out = args.out or Path("results") / ("compare_" + "_".join(labels))
     comp = compare_to_folder(paths, out, samples=args.samples, seed=args.seed, design=args.design,
                              data_dir=args.data_dir)
     if not args.quiet:
@@ -261,12 +300,18 @@ def _cmd_list(args) -> int:
     from .reports import terminal
     from .inputs.catalog import load_catalog
 
-    print(terminal.catalog_listing(load_catalog(args.data_dir), args.what))
+    catalog = load_catalog(args.data_dir)
+    intervals = None
+    if args.what in ("all", "blocks"):
+        from .analysis.blocks import option_intervals
+
+        intervals = option_intervals(catalog)
+    print(terminal.catalog_listing(catalog, args.what, intervals=intervals))
     return 0
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "list": _cmd_list,
-            "example": _cmd_example}
+            "example": _cmd_example, "serve": _cmd_serve}
 
 
 def _terminate(signum, frame) -> None:

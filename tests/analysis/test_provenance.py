@@ -56,7 +56,7 @@ def test_versions_name_every_library_and_match_the_installed_ones():
     assert v["numpy"] == numpy.__version__ and v["scipy"] == scipy.__version__
     assert provenance(experiment=["a", "b"], seed=np.int64(2), design="mc", config_sha256=["x", "y"],
                       model_sha256="z", note="n") == {
-        "experiment": "a;b", "seed": 2, "design": "mc", "config_sha256": "x;y", "model_sha256": "z",
+        "Conventions": "CF-1.10", "experiment": "a;b", "seed": 2, "design": "mc", "config_sha256": "x;y", "model_sha256": "z",
         "versions": json.dumps(v, sort_keys=True), "created_by": f"uncertainty_footprint {v['uncertainty_footprint']}",
         "note": "n"}
 

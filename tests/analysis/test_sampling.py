@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from uncertainty_footprint.analysis.designs import DESIGNS, make_design
+from uncertainty_footprint.analysis.designs import DESIGNS, MC_BLOCK, make_design
 
 
 @pytest.mark.parametrize("name", sorted(DESIGNS))
@@ -54,3 +54,48 @@ def test_bad_design_arguments():
         make_design("mc", 10, ["a", "a"], 1)
     with pytest.raises(ValueError, match="n >= 1"):
         make_design("mc", 0, 2, 1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 4099, MC_BLOCK + 3001])
+def test_lhs_stratified_for_any_n(n):
+    """Each of the n strata is hit exactly once per column (n square or not, across MC blocks)."""
+    u = make_design("lhs", n, ["a", "b"], 11).points(0, n)
+    for j in range(2):
+        assert np.array_equal(np.sort(np.floor(u[:, j] * n)), np.arange(n))
+
+
+def test_lhs_rows_independent_of_chunking_and_seeded():
+    n = MC_BLOCK + 5000
+    d = make_design("lhs", n, ["x", "y", "z"], 21)
+    whole = d.points(0, n)
+    parts = np.vstack([p for _, _, p in make_design("lhs", n, ["x", "y", "z"], 21).chunks(7777)])
+    assert whole.tobytes() == parts.tobytes()
+    assert whole.tobytes() == make_design("lhs", n, ["x", "y", "z"], 21).points(0, n).tobytes()
+    other = make_design("lhs", n, ["x", "y", "z"], 22).points(0, n)
+    assert not np.array_equal(np.floor(whole * n), np.floor(other * n))
+    # keyed by name: a column does not depend on the others
+    np.testing.assert_array_equal(make_design("lhs", n, ["q", "y"], 21).points(0, n)[:, 1], whole[:, 1])
+
+
+def test_lhs_columns_look_independent():
+    n = 10_000
+    u = make_design("lhs", n, ["a", "b", "c"], 5).points(0, n)
+    corr = np.corrcoef(u, rowvar=False)[np.triu_indices(3, 1)]
+    assert np.all(np.abs(corr) < 4 / np.sqrt(n))
+    for j, k in ((0, 1), (1, 2)):  # joint 10 x 10 cells: chi-square test of independence
+        counts = np.histogram2d(u[:, j], u[:, k], bins=10, range=[[0, 1], [0, 1]])[0]
+        assert stats.chisquare(counts.ravel()).pvalue > 1e-4
+    assert stats.kstest(np.diff(np.sort(u[:, 0])), "expon", args=(0, 1 / n)).statistic < 0.6  # not a lattice
+
+
+def test_mc_design_is_the_documented_generator_stream():
+    """MC column j, block k: ``default_rng(SeedSequence(seed, spawn_key=key(name) + (k,))).random`` (pinned)."""
+    import hashlib
+
+    n = MC_BLOCK + 10
+    u = make_design("mc", n, ["alpha"], 3).points(MC_BLOCK - 5, n)
+    digest = hashlib.sha256(b"alpha").digest()
+    key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4))
+    b0 = np.random.default_rng(np.random.SeedSequence(3, spawn_key=key + (0,))).random(MC_BLOCK)
+    b1 = np.random.default_rng(np.random.SeedSequence(3, spawn_key=key + (1,))).random(10)
+    np.testing.assert_array_equal(u[:, 0], np.concatenate([b0[-5:], b1]))

@@ -354,7 +354,7 @@ def test_total_distribution_content(run):
     np.testing.assert_allclose(vlines, sorted([p[1], p[2], p[3], p[4], p[5], 2.66]))
     assert _legend_texts(fig) == ["Monte Carlo samples", f"median {p[3]:.2f}",
                                   f"90 % interval [{p[2]:.2f}, {p[4]:.2f}]", f"95 % interval [{p[1]:.2f}, {p[5]:.2f}]",
-                                  "published (kws_typical) 2.66"]
+                                  "published (kws_typical): 2.66"]
     assert ax.get_xlabel() == f"Total footprint per device [{KG}]"
 
 
@@ -393,7 +393,8 @@ def test_comparison_stacked_content(run):
     np.testing.assert_allclose(tops, np.cumsum(comp["mean"].values))  # the stack sums to the mean total
     refs = [p for p in ax.patches if p.get_x() > 0.5]
     np.testing.assert_allclose([p.get_y() + p.get_height() for p in refs], ds["reference_footprint"].values)
-    assert any(t.startswith("published total 2.66") for t in _legend_texts(fig))
+    assert f"{F.PUBLISHED_LABEL}: total 2.66" in [" ".join(t.split()) for t in _legend_texts(fig)]  # wrapped
+    assert F.PUBLISHED_LABEL == "published, Prakash et al. 2023"  # words, not the column id kws_typical
 
 
 def test_sobol_indices_content(run):
@@ -479,11 +480,125 @@ def test_comparison_figure_uses_the_shared_style(tmp_path):
     assert KG in boxes.get_ylabel() and KG in diffs.get_xlabel()
     assert _legend_texts(fig) == ["kws low carbon grid - kws, P(A < B) = 0.00",
                                   "kws coin cell - kws, P(A < B) = 0.50"]
+    assert fig.legends and not diffs.get_legend()  # the legend under the figure, as in the other figures
     steps = [p for p in diffs.patches if type(p).__name__ == "StepPatch"]
     assert len(steps) == 2 and len({p.get_linestyle() for p in steps}) == 2
+    medians = [ln.get_xdata()[0] for ln in diffs.lines if ln.get_marker() == "v"]
+    np.testing.assert_allclose(medians, [np.median(a * 0.9 - a), np.median(totals["total"].values[2] - a)])
+    assert diffs.get_title(loc="left").startswith("Paired differences") and boxes.get_title(loc="left")
     assert int(steps[0].get_data()[0].sum()) >= 495  # the central 99 % of the first difference is drawn
     png, pdf = F.save_figure(fig, tmp_path, "comparison")
     assert b"/Type3" not in pdf.read_bytes() and b"CreationDate" not in pdf.read_bytes()
+
+
+def test_component_intervals_mark_the_published_values(run):
+    """The published per-component values (the catalog's column for the run's application) are marked on each
+    component's row, labelled in words; zero published values are left out on the log axis."""
+    summary, ds = run["result"].summary, run["result"].results
+    column, _ = R.resolve_published(ds, None, run["catalog"])
+    assert column.name == "kws_typical"
+    for log in (False, True):
+        fig = F.plot_component_intervals(summary, log=log, published=column)
+        ax = fig.axes[0]
+        comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
+        if log:
+            comp = comp[comp["p97_5"] > 0]
+        rows = [(i, float(column[c])) for i, c in enumerate(comp.index) if not log or column[c] > 0]
+        marks = ax.lines[1]
+        assert marks.get_label() == F.PUBLISHED_LABEL and marks.get_marker() == "v"
+        np.testing.assert_allclose(marks.get_xdata(), [v for _, v in rows])  # at the published value
+        np.testing.assert_allclose(marks.get_ydata(), [i + F._PUBLISHED_OFFSET for i, _ in rows])  # its row
+        assert _legend_texts(fig) == ["95 % interval", "90 % interval", "median", "published, Prakash et al. 2023"]
+    assert len(rows) < len(comp)  # end of life is 0.00 in the published table: not drawn on the log axis
+    # write_figures uses the catalog's column and the words label for every published mark
+    fig = F.plot_total_distribution(ds, float(column["total"]))
+    assert _legend_texts(fig)[-1] == "published, Prakash et al. 2023: 2.66"
+    assert F.published_label(column) == F.PUBLISHED_LABEL and F.published_label(column, 2.66) == "published"
+
+
+def synthetic_second_order(groups, seed=3):
+    """A Sobol' Dataset with S2 in its upper triangle (NaN below), as the Sobol' module returns it."""
+    rng = np.random.default_rng(seed)
+    k = len(groups)
+    s2 = np.triu(rng.uniform(-0.02, 0.1, (k, k)), 1)
+    s2[np.tril_indices(k)] = np.nan
+    conf = np.where(np.isnan(s2), np.nan, 0.03)
+    return xr.Dataset({"S1": ("group", rng.uniform(0, 0.3, k)), "S1_conf": ("group", np.full(k, 0.02)),
+                       "ST": ("group", np.linspace(0.9, 0.1, k)), "ST_conf": ("group", np.full(k, 0.03)),
+                       "S2": (("group", "group_2"), s2), "S2_conf": (("group", "group_2"), conf)},
+                      coords={"group": list(groups), "group_2": list(groups)}, attrs={"conf_level": 0.95})
+
+
+def test_second_order_heat_map_content(run, tmp_path):
+    groups = ["power_supply", "transport", "casing", "pcb", "processing"]
+    full = synthetic_second_order(groups)
+    ds = full.assign(ST=("group", [0.5, 0.9, 0.7, 0.1, 0.3]))  # ST order: transport, casing, power supply, ...
+    fig = F.plot_second_order(ds, top=4, titles={"pcb": "PCB"})
+    ax = fig.axes[0]
+    fig.draw_without_rendering()
+    shown = ["transport", "casing", "power_supply", "processing"]  # the four largest ST, largest first
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["transport", "casing", "power supply"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["casing", "power\nsupply", "processing"]  # wrapped
+    cells = {(round(float(t.get_position()[1])), round(float(t.get_position()[0]))): t for t in ax.texts}
+    assert len(cells) == 6 == len(ax.patches)  # one cell per pair of the 4 groups
+    for (r, c), text in cells.items():
+        a, b = shown[r], shown[c + 1]
+        i, j = sorted((groups.index(a), groups.index(b)))
+        value = float(full["S2"].values[i, j])
+        assert text.get_text() == f"{value:.2f}".replace("-0.00", "0.00")
+        assert (text.get_color() == "black") == (abs(value) > 0.03)  # grey: the interval includes 0
+    assert "S2" in fig.axes[1].get_xlabel() and "[-]" in fig.axes[1].get_xlabel()  # the colour bar
+    assert "95 % confidence interval includes 0" in fig.get_suptitle().replace("\n", " ")
+    with pytest.raises(ValueError, match="second-order"):
+        F.plot_second_order(ds.drop_vars(["S2", "S2_conf"]))
+    # write_figures draws it when the Sobol' results have S2 (by component)
+    sobol = dict(run["sobol"])
+    sobol["component"] = synthetic_second_order(sobol["component"]["group"].values.tolist())
+    paths = F.write_figures(run["result"], tmp_path, sobol=sobol, convergence=run["conv"], catalog=run["catalog"])
+    assert {p.name for p in paths} >= {"second_order.png", "second_order.pdf"}
+
+
+def test_figure_font_gives_the_same_pixels(run, tmp_path, monkeypatch):
+    """The figure font (DejaVu Sans reduced to the characters figures use, built into the cache folder) draws
+    the same pixels as the full font; without it (e.g. no cache folder) the full font is used."""
+    from PIL import Image
+
+    monkeypatch.setenv("UNCERTAINTY_FOOTPRINT_CACHE_DIR", str(tmp_path / "cache"))
+    F._figure_font.cache_clear()
+    try:
+        assert F._figure_font() == F.FIGURE_FONT_FAMILY
+        assert len(list((tmp_path / "cache").glob("figure-font-*.ttf"))) == 1
+        small = F.save_figure(F.plot_total_distribution(run["result"].results, 2.66), tmp_path / "small", "t")
+        assert set(re.findall(rb"/BaseFont /\w+\+(\w+)", small[1].read_bytes())) == {b"DejaVuSansUF"}
+        monkeypatch.setattr(F, "_figure_font", lambda: None)
+        full = F.save_figure(F.plot_total_distribution(run["result"].results, 2.66), tmp_path / "full", "t")
+        assert set(re.findall(rb"/BaseFont /\w+\+(\w+)", full[1].read_bytes())) == {b"DejaVuSans"}
+        with Image.open(small[0]) as a, Image.open(full[0]) as b:
+            assert np.array_equal(np.asarray(a), np.asarray(b))
+    finally:
+        monkeypatch.undo()
+        F._figure_font.cache_clear()
+
+
+def test_commands_import_only_what_they_need(tmp_path):
+    """list and validate do not import dask; a --no-figures run does not import matplotlib (one fresh process)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import contextlib, io, sys
+from uncertainty_footprint.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main(["list", "blocks"]) == 0
+    assert main(["validate", "kws", "--quiet"]) == 0
+assert "dask" not in sys.modules and "distributed" not in sys.modules, "list/validate imported dask"
+assert main(["run", "kws", "--samples", "1000", "--no-sobol", "--no-figures", "--quiet",
+             "--out", {str(tmp_path / "out")!r}]) == 0
+heavy = sorted(m for m in ("matplotlib", "PIL", "fontTools") if m in sys.modules)
+assert not heavy, heavy
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 # ------------------------------------------------------------------------------------------------ templates

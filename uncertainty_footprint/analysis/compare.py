@@ -8,6 +8,7 @@ narrower than the difference of two independent intervals.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -17,14 +18,14 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ConfigError
-from ..model.builder import KG
+from .cf import annotate, footprint_attrs
 from .exact import difference_shares
 from .provenance import provenance
 from .run import EngineOptions, RunResult, run_experiment
 from .sizes import EVAL_CHUNK
 from .summary import PERCENTILES
 
-__all__ = ["Comparison", "compare_experiments", "paired_differences", "CRN_DESIGNS"]
+__all__ = ["Comparison", "compare_experiments", "experiment_labels", "paired_differences", "CRN_DESIGNS"]
 
 #: Designs whose columns are keyed by parameter name (common random numbers).
 CRN_DESIGNS = ("mc", "lhs")
@@ -72,19 +73,45 @@ def paired_differences(totals: xr.DataArray) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["a", "b"])
 
 
+def experiment_labels(paths) -> list[str]:
+    """Labels of the compared experiments: their file stems, with as many parent folders as it takes to tell
+    files of the same name apart (``a/kws``, ``b/kws``).
+
+    Examples
+    --------
+    >>> experiment_labels(["x/kws.yaml", "y/kws.yaml", "z/image.yaml"])
+    ['x/kws', 'y/kws', 'image']
+    """
+    paths = [Path(p) for p in paths]
+    labels = [p.stem for p in paths]
+    for depth in range(1, max(len(Path(os.path.abspath(p)).parts) for p in paths)):
+        clash = {lab for lab in labels if labels.count(lab) > 1}
+        if not clash:
+            break
+        labels = ["/".join(Path(os.path.abspath(p)).parts[-depth - 1:-1] + (p.stem,)) if lab in clash else lab
+                  for p, lab in zip(paths, labels)]
+    return labels
+
+
 def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir=None,
-                        chunk_size: int = EVAL_CHUNK) -> Comparison:
+                        chunk_size: int = EVAL_CHUNK, labels=None) -> Comparison:
     """Run every experiment with common random numbers and compare their totals.
 
-    The first experiment's sampling settings apply to all unless given here. Experiments must have distinct
-    file stems (they label the results).
+    The first experiment's sampling settings apply to all unless given here. The results are labelled by
+    ``labels`` (default :func:`experiment_labels`: the file stems, with their folders where two files share a
+    name); the same file twice is refused.
     """
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise ConfigError("command line", "", "compare needs at least two experiment files")
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        raise ConfigError("command line", "", f"experiment file names must differ, got {', '.join(stems)}")
+    resolved = [os.path.realpath(p) for p in paths]
+    if len(set(resolved)) != len(resolved):
+        raise ConfigError("command line", "", "compare needs different experiment files, got "
+                          f"{', '.join(map(str, paths))}")
+    stems = list(labels) if labels is not None else experiment_labels(paths)
+    if len(stems) != len(paths) or len(set(stems)) != len(stems):
+        raise ConfigError("command line", "", f"experiment labels must be distinct, one per file, got "
+                          f"{', '.join(map(str, stems))}")
     no_sobol = {"enabled": False}  # a comparison needs the totals only, paired sample by sample in memory
     in_memory = EngineOptions(stream=False)
     first = run_experiment(paths[0], data_dir=data_dir, samples=samples, seed=seed, design=design,
@@ -100,13 +127,14 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     shared = set.intersection(*(set(r.model.parameters.random_names) for r in runs))
     ds = xr.Dataset({"total": totals}, coords={"experiment_name": ("experiment", [r.experiment.name
                                                                                   for r in runs])})
-    ds["total"].attrs.update({"units": KG, "long_name": "total footprint"})
+    ds["total"].attrs.update(footprint_attrs("total carbon footprint"))
     ds.attrs.update(provenance(experiment=[r.experiment.name for r in runs], seed=s["seed"], design=s["design"],
                                config_sha256=[r.experiment.sha256 for r in runs],
                                model_sha256=[r.model.fingerprint() for r in runs],
                                n_samples=int(s["n_samples"]), shared_parameters=",".join(sorted(shared)),
                                note="shared parameters take common random numbers (same uniforms) in every "
                                     "experiment"))
+    annotate(ds)
     table = pd.DataFrame([{**_stats(r.results["total"].values), "name": r.experiment.name} for r in runs],
                          index=pd.Index(stems, name="experiment"))
     differences = paired_differences(ds["total"])
@@ -115,4 +143,8 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     if exact is not None:  # exact mean and sd of every difference beside the Monte Carlo ones
         shares, moments = exact
         differences = differences.join(moments)
+    nets = [None if r.balance is None else r.balance.net_balance for r in runs]
+    if all(x is not None for x in nets):  # every experiment has a benefit (common random numbers for it too)
+        net = dict(zip(stems, nets))
+        differences["p_a_saves_more"] = [float(np.mean(net[a] < net[b])) for a, b in differences.index]
     return Comparison(runs, ds, table, differences, shares)

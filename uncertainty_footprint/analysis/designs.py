@@ -11,9 +11,10 @@ not change its draws.
 
 - ``mc``: independent uniforms, generated per column in fixed blocks of :data:`MC_BLOCK` rows; block ``k`` of
   column ``name`` uses the generator of ``SeedSequence(seed, spawn_key=key(name) + (k,))``.
-- ``lhs``: Latin hypercube: per column a random permutation of the ``n`` strata plus a uniform jitter,
-  ``(perm + u) / n``, from the column's own generator (stratification needs the whole column; it is
-  materialised once, n x d floats).
+- ``lhs``: Latin hypercube addressed by row: per column a keyed pseudo-random permutation of the ``n`` strata
+  (a Feistel network with cycle walking, drawn from the column's own generator) plus a uniform jitter per row,
+  ``(perm(r) + u) / n``; any rows are computed without the others, so it streams (see
+  :class:`LatinHypercubeDesign`).
 - ``sobol``: scrambled :class:`scipy.stats.qmc.Sobol`; rows are taken by index with ``fast_forward``. Its balance
   properties hold for ``n`` a power of two.
 
@@ -27,6 +28,7 @@ References
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -78,6 +80,21 @@ class Design:
             raise IndexError(f"rows {start}:{stop} outside the design's {self.n} rows")
 
 
+def _block_uniforms(design: Design, column: str, start: int, stop: int, out: np.ndarray, *extra: int) -> None:
+    """Uniforms of rows ``start:stop`` of ``column`` into ``out``: block ``k`` of :data:`MC_BLOCK` rows from
+    ``SeedSequence(seed, spawn_key=key(column) + (k,) + extra)``."""
+    pos = start
+    while pos < stop:
+        k = pos // MC_BLOCK
+        lo = pos - k * MC_BLOCK
+        hi = min(stop - k * MC_BLOCK, MC_BLOCK)
+        rng = np.random.default_rng(design._column_seed(column, k, *extra))
+        if lo:
+            rng.bit_generator.advance(lo)  # skip the block's earlier rows (one 64-bit draw per double)
+        rng.random(hi - lo, out=out[pos - start: pos - start + hi - lo])
+        pos += hi - lo
+
+
 class MonteCarloDesign(Design):
     """Independent uniform points, seeded per block of :data:`MC_BLOCK` rows."""
 
@@ -85,45 +102,86 @@ class MonteCarloDesign(Design):
         super().__post_init__()
         self.name = "mc"
 
-    def _block(self, k: int) -> np.ndarray:
-        rows = min(MC_BLOCK, self.n - k * MC_BLOCK)
-        out = np.empty((rows, self.d), order="F")  # columns contiguous: they are generated and mapped one by one
-        for j, column in enumerate(self.columns):
-            out[:, j] = np.random.default_rng(self._column_seed(column, k)).random(rows)
-        return out
-
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
-        k, offset = divmod(start, MC_BLOCK)
-        if offset == 0 and stop == min(start + MC_BLOCK, self.n):
-            return self._block(k)  # exactly one whole block: no copy
-        out = np.empty((stop - start, self.d), order="F")
-        pos = start
-        while pos < stop:
-            k = pos // MC_BLOCK
-            lo = pos - k * MC_BLOCK
-            hi = min(stop - k * MC_BLOCK, MC_BLOCK)
-            out[pos - start: pos - start + hi - lo] = self._block(k)[lo:hi]
-            pos += hi - lo
+        out = np.empty((stop - start, self.d), order="F")  # columns contiguous: generated and mapped one by one
+        for j, column in enumerate(self.columns):
+            _block_uniforms(self, column, start, stop, out[:, j])
         return out
 
 
 class LatinHypercubeDesign(Design):
-    """Latin hypercube over all rows, one independently keyed column at a time, materialised once."""
+    """Latin hypercube addressed by row: row ``r`` of a column lies in stratum ``perm(r)`` of the ``n`` equal
+    strata, at a uniform jitter inside it.
+
+    ``perm`` is a keyed pseudo-random permutation of ``[0, n)``: a Feistel network of :attr:`ROUNDS` rounds on
+    ``Z_A x Z_B`` (``A = ceil(sqrt(n))``, ``B = ceil(n / A)``, a row ``r = a B + b``) whose round functions are
+    random tables drawn from the column's generator, ``SeedSequence(seed, spawn_key=key(name))``, restricted to
+    ``[0, n)`` by cycle walking (re-applied while the image is ``>= n``). The jitter of block ``k`` of
+    :data:`MC_BLOCK` rows comes from ``SeedSequence(seed, spawn_key=key(name) + (k, 1))``. Any rows are computed
+    without the others, in O(sqrt(n)) memory per column, so a Latin hypercube streams like Monte Carlo.
+    """
+
+    #: Rounds of the Feistel permutation (four: a strong pseudo-random permutation for random round functions).
+    ROUNDS = 4
 
     def __post_init__(self):
         super().__post_init__()
         self.name = "lhs"
-        self._all = None
+        self._a = math.isqrt(self.n - 1) + 1
+        self._b = -(-self.n // self._a)
+        self._tables = None
+
+    def _round_tables(self) -> list[list[np.ndarray]]:
+        """Per column, the round functions: round k maps Z_B -> Z_A (k even) or Z_A -> Z_B (k odd)."""
+        if self._tables is None:  # built whole, then published (threads may share the design)
+            a, b = self._a, self._b
+            tables = []
+            for column in self.columns:
+                rng = np.random.default_rng(self._column_seed(column))
+                tables.append([rng.integers(0, a if k % 2 == 0 else b, size=b if k % 2 == 0 else a,
+                                            dtype=np.int64) for k in range(self.ROUNDS)])
+            self._tables = tables
+        return self._tables
+
+    def _feistel(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
+        """The permutation of ``hi B + lo`` on ``[0, A B)`` (``hi`` in Z_A, ``lo`` in Z_B; int64, not modified)."""
+        radix = (self._a, self._b)
+        bufs = [np.empty_like(lo) for _ in range(3)]
+        spare = np.empty_like(lo)
+        for k, table in enumerate(tables):
+            s = bufs[k % 3]
+            np.take(table, lo, out=s, mode="clip")  # in range; "clip" lets take write into out directly
+            s += hi
+            np.subtract(s, radix[k % 2], out=spare)
+            # (hi + F(lo)) mod radix: as unsigned, s - radix wraps around to a huge number when s < radix
+            np.minimum(s.view(np.uint64), spare.view(np.uint64), out=s.view(np.uint64))
+            hi, lo = lo, s
+        np.multiply(hi, radix[1], out=spare)
+        spare += lo
+        return spare
+
+    def _stratum(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
+        """Strata of the rows ``hi B + lo``: the Feistel permutation, cycle-walked into ``[0, n)``."""
+        out = self._feistel(hi, lo, tables)
+        walk = np.flatnonzero(out >= self.n)
+        while walk.size:  # the permutation of [0, A B) restricted to [0, n): re-apply while outside
+            again = out[walk]
+            out[walk] = self._feistel(*np.divmod(again, self._b), tables)
+            walk = walk[out[walk] >= self.n]
+        return out
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
-        if self._all is None:
-            self._all = np.empty((self.n, self.d), order="F")
-            for j, column in enumerate(self.columns):
-                rng = np.random.default_rng(self._column_seed(column))
-                self._all[:, j] = (rng.permutation(self.n) + rng.random(self.n)) / self.n
-        return self._all[start:stop]
+        tables = self._round_tables()
+        hi, lo = np.divmod(np.arange(start, stop, dtype=np.int64), self._b)
+        out = np.empty((stop - start, self.d), order="F")
+        for j, column in enumerate(self.columns):
+            col = out[:, j]
+            _block_uniforms(self, column, start, stop, col, 1)
+            col += self._stratum(hi, lo, tables[j])
+            col /= self.n
+        return out
 
 
 class SobolDesign(Design):

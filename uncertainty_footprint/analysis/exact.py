@@ -57,9 +57,10 @@ from scipy import integrate, special
 from ..errors import FootprintError
 from ..inputs.distributions import Distribution
 from ..inputs.experiment import GROUPINGS
-from ..model.builder import KG, LifecycleModel
+from ..model.builder import LifecycleModel
 from ..model.expansion import NotSeparableError, Polynomial, expand_components
 from ..warnings import FootprintWarning
+from .cf import footprint_attrs
 from .hotspots import parameter_groups
 from .summary import SummaryLayout
 
@@ -562,10 +563,10 @@ class ExactAnalysis:
                 "shapley": ((dim,), res["shapley"], {"long_name": "exact Shapley effect (Owen 2014)",
                                                      "units": "1"}),
                 "remaining_variance": ((dim,), res["remaining_variance"],
-                                       {"long_name": "variance of the total left if this were known exactly, "
-                                                     "E[Var(total | it)]", "units": f"({KG})2"}),
+                                       footprint_attrs("variance of the total left if this were known "
+                                                       "exactly, E[Var(total | it)]", squared=True)),
                 "remaining_sd": ((dim,), np.sqrt(res["remaining_variance"]),
-                                 {"long_name": "square root of remaining_variance", "units": KG}),
+                                 footprint_attrs("square root of remaining_variance")),
             }
             if second_order:
                 data["S2"] = ((dim, f"{dim}_2"), res["S2"],

@@ -1,8 +1,10 @@
 """Propagate a design through a lifecycle model into a labelled :class:`xarray.Dataset`.
 
-The Dataset has dimensions ``sample``, ``component`` and ``parameter``; ``footprint(sample, component)``,
-``total(sample)`` and ``inputs(sample, parameter)`` carry units in ``attrs``; coordinates say each component's
-stage and each parameter's unit, status and source; the Dataset's ``attrs`` hold the provenance
+The Dataset has dimensions ``sample``, ``component`` and ``parameter``; it follows CF-1.10
+(:mod:`uncertainty_footprint.analysis.cf`): ``footprint(sample, component)`` and ``total(sample)`` are in
+``units = "kg"`` with the CO2-eq basis in ``quantity``; ``inputs(sample, parameter)`` mixes units, given per
+parameter by the coordinates ``unit`` (project notation) and ``units_cf`` (udunits/pint); coordinates say each
+component's stage and each parameter's status and source; the Dataset's ``attrs`` hold the provenance
 (:func:`~uncertainty_footprint.analysis.provenance.provenance`: experiment, seed, design, hashes, package and
 library versions) and the assumed parameters the result depends on. All attrs are netCDF-compatible (text and
 numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
@@ -16,10 +18,11 @@ import numpy as np
 import xarray as xr
 
 from ..inputs.catalog import CORNERS_NOTE
-from ..model.builder import KG, LifecycleModel
+from ..model.builder import LifecycleModel
+from .cf import annotate, cf_unit, footprint_attrs
 from .designs import make_design
 from .provenance import provenance
-from .sizes import EVAL_CHUNK
+from .sizes import EVAL_CHUNK, EVAL_THREADS
 
 __all__ = ["run_monte_carlo", "results_attrs"]
 
@@ -32,6 +35,7 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
     return {
         "parameter": names,
         "unit": ("parameter", [ps[n].unit for n in names]),
+        "units_cf": ("parameter", [cf_unit(ps[n].unit) for n in names]),
         "status": ("parameter", [ps[n].status for n in names]),
         "source": ("parameter", [";".join(ps[n].source) for n in names]),
         "distribution": ("parameter", [ps[n].distribution.describe() for n in names]),
@@ -68,13 +72,16 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
     fp = footprint if footprint is not None else sample_array((n, len(model.components)))
     total = fp.sum(axis=1) if footprint is not None else sample_array((n,))
     data_vars = {
-        "footprint": (("sample", "component"), fp, {"units": KG, "long_name": "footprint per component"}),
-        "total": ("sample", total, {"units": KG, "long_name": "total footprint"}),
+        "footprint": (("sample", "component"), fp, footprint_attrs("carbon footprint per component")),
+        "total": ("sample", total, footprint_attrs("total carbon footprint")),
     }
-    if inputs:
+    if inputs:  # mixed units: no units attribute; the unit and units_cf coordinates give each column's
         iv = input_values if input_values is not None else sample_array((n, len(ps)))
-        data_vars["inputs"] = (("sample", "parameter"), iv, {"long_name": "sampled input values",
-                                                             "units": "see the unit coordinate"})
+        data_vars["inputs"] = (("sample", "parameter"), iv, {
+            "long_name": "sampled input values",
+            "comment": "each parameter in its own unit: coordinate units_cf (udunits, pint) or unit (project "
+                       "notation); uncertainty_footprint.analysis.cf.inputs_by_parameter gives one variable per "
+                       "parameter with its units"})
     sample = np.arange(n) if footprint is not None else sample_array((n,)).astype(np.int64)
     ds = xr.Dataset(
         data_vars=data_vars,
@@ -94,8 +101,8 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
             coords={"reference": refs.names, "reference_label": ("reference",
                                                                  [model.reference_labels[r] for r in refs]),
                     "reference_source": ("reference", [";".join(refs[r].source) for r in refs])},
-            attrs={"units": KG, "long_name": "reference device footprint (published point value)"})
-    return ds
+            attrs=footprint_attrs("reference device carbon footprint (published point value)"))
+    return annotate(ds)
 
 
 def evaluate_rows(model: LifecycleModel, points: np.ndarray,
@@ -115,7 +122,8 @@ def evaluate_rows(model: LifecycleModel, points: np.ndarray,
 
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
                     chunk_size: int = EVAL_CHUNK, experiment: str = "", config_sha256: str = "",
-                    progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+                    progress: Callable[[int, int], None] | None = None, threads: int | None = None
+                    ) -> xr.Dataset:
     """Sample the model's parameters and evaluate every component, in memory.
 
     Parameters
@@ -132,7 +140,10 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     experiment, config_sha256 : str
         Provenance recorded in ``attrs``.
     progress : callable, optional
-        Called as ``progress(done, n)`` after each chunk.
+        Called as ``progress(done, n)`` after each chunk, in row order.
+    threads : int, optional
+        Chunks evaluated at once (default :data:`~uncertainty_footprint.analysis.sizes.EVAL_THREADS`, one per
+        core); scheduling only, the numbers do not depend on it.
 
     Returns
     -------
@@ -144,12 +155,29 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     dsgn = make_design(design, n, ps.random_names, seed)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
-    for start, stop, points in dsgn.chunks(chunk_size):
-        fp, iv = evaluate_rows(model, points)
+
+    def fill(start: int) -> int:
+        stop = min(start + chunk_size, n)
+        fp, iv = evaluate_rows(model, dsgn.points(start, stop))
         footprint[start:stop] = fp
         inputs[start:stop] = 0.0 if iv is None else iv
-        if progress is not None:
-            progress(stop, n)
+        return stop
+
+    starts = range(0, n, chunk_size)
+    workers = min(threads or EVAL_THREADS, len(starts))
+    if workers > 1:  # rows are addressed by index: the threads write disjoint rows, the numbers never change
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            done = pool.map(fill, starts)
+            for stop in done:
+                if progress is not None:
+                    progress(stop, n)
+    else:
+        for start in starts:
+            stop = fill(start)
+            if progress is not None:
+                progress(stop, n)
     ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)
     ds.attrs.update(results_attrs(model, experiment=experiment, seed=seed, design=design, n=n,
                                   config_sha256=config_sha256))

@@ -4,7 +4,8 @@
 Every stamp carries the experiment(s), the seed, the design, the SHA-256 of the experiment file(s) and of the
 model(s), the versions of Python, this package and the libraries it uses, and ``created_by``. All values are
 text or integers, so they survive ``to_netcdf`` unchanged. Versions come from the installed distributions'
-metadata (:func:`importlib.metadata.version`): stamping a file imports none of the libraries it names.
+metadata (:func:`importlib.metadata.version`, this package's own included): stamping a file imports none of the
+libraries it names. Every stamp also carries ``Conventions = "CF-1.10"`` (:mod:`uncertainty_footprint.analysis.cf`).
 """
 
 from __future__ import annotations
@@ -15,20 +16,39 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Sequence
 
-from .. import __version__
+from .cf import CONVENTIONS
 
-__all__ = ["LIBRARIES", "versions", "provenance"]
+__all__ = ["LIBRARIES", "versions", "package_version", "provenance"]
+
+#: Distribution name of this package.
+DISTRIBUTION = "uncertainty_footprint"
 
 #: Key in the ``versions`` attribute -> distribution name of each library a result records.
 LIBRARIES = {
     "numpy": "numpy", "scipy": "scipy", "xarray": "xarray", "pandas": "pandas", "matplotlib": "matplotlib",
     "pyyaml": "PyYAML", "salib": "SALib", "dask": "dask", "netcdf4": "netCDF4", "pydantic": "pydantic",
+    "pint": "pint", "jinja2": "Jinja2",
 }
 
 
 @lru_cache(maxsize=1)
+def package_version() -> str:
+    """This package's installed version (:func:`importlib.metadata.version`; ``"unknown"`` when it runs
+    uninstalled). Reading it imports nothing of the package (no import of its ``__init__``, no cycle).
+
+    Returns
+    -------
+    str
+    """
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
 def _versions() -> tuple[tuple[str, str], ...]:
-    out = [("python", platform.python_version()), ("uncertainty_footprint", __version__)]
+    out = [("python", platform.python_version()), ("uncertainty_footprint", package_version())]
     for key, distribution in LIBRARIES.items():
         try:
             out.append((key, version(distribution)))
@@ -74,15 +94,16 @@ def provenance(*, experiment: str | Sequence[str], seed: int, design: str, confi
     -------
     dict
         ``experiment, seed, design, config_sha256, model_sha256, versions`` (JSON text), ``created_by`` and
-        ``extra``.
+        ``extra``, after ``Conventions``.
     """
     return {
+        "Conventions": CONVENTIONS,
         "experiment": _text(experiment),
         "seed": int(seed),
         "design": str(design),
         "config_sha256": _text(config_sha256),
         "model_sha256": _text(model_sha256),
         "versions": json.dumps(versions(), sort_keys=True),
-        "created_by": f"uncertainty_footprint {__version__}",
+        "created_by": f"uncertainty_footprint {package_version()}",
         **extra,
     }

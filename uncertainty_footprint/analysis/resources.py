@@ -13,8 +13,8 @@ parameters, within 5 % of the estimate above a few MiB of fixed working memory):
 
 * **in-memory Monte Carlo** (:func:`monte_carlo_bytes`): per sample, the inputs (P parameters) and footprints
   (C components) kept in the results, the summary's columns (C components, S stages and the total) with their
-  sorted copy, the total, and with the Latin hypercube the design (D uncertain parameters); plus one chunk of
-  rows being evaluated.
+  sorted copy and the total; plus one chunk of rows being evaluated per thread (every design, the Latin
+  hypercube included, is computed chunk by chunk).
 * **streaming Monte Carlo** (:func:`streaming_bytes`): the tasks in flight (two per core, each of
   ``task_rows`` rows) with their design rows, footprints, summary columns and (``store='all'``) inputs.
   Independent of the sample count.
@@ -47,7 +47,7 @@ from ..errors import ConfigError
 from ..inputs.experiment import Experiment
 from ..model.builder import LifecycleModel
 from .hotspots import parameter_groups
-from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS
+from .sizes import EVAL_CHUNK, EVAL_THREADS, STATS_BLOCK, TASK_ROWS
 
 __all__ = ["MEMORY_ENV", "SAFETY", "MemoryEstimate", "available_memory", "parse_size", "format_bytes",
            "monte_carlo_bytes", "streaming_bytes", "sobol_bytes", "estimate_memory", "check_memory"]
@@ -188,8 +188,8 @@ def available_memory() -> tuple[int | None, str]:
 def monte_carlo_bytes(n: int, *, n_parameters: int, n_components: int, n_stages: int, n_random: int,
                       design: str, chunk_rows: int = EVAL_CHUNK) -> int:
     """Peak of an in-memory Monte Carlo of ``n`` samples and its summary [bytes], safety factor included."""
-    per_sample = n_parameters + 2 * (n_components + n_stages + 1) + (n_random + 4 if design == "lhs" else 0)
-    chunk = chunk_rows * (3 * n_random + 2 * n_components)
+    per_sample = n_parameters + 2 * (n_components + n_stages + 1)
+    chunk = EVAL_THREADS * chunk_rows * (3 * n_random + 2 * n_components)
     return int(SAFETY * _FLOAT * (n * per_sample + chunk))
 
 
@@ -330,7 +330,7 @@ def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool
         chunk = chunk_size or EVAL_CHUNK
         largest = _largest_fitting(lambda n: monte_carlo_bytes(n, design=s.design, chunk_rows=chunk,
                                                                **_sizes(model)) <= avail, 2, s.samples)
-        stream = "--stream (bounded memory" + (", with --design mc or sobol)" if s.design == "lhs" else ")")
+        stream = "--stream (bounded memory)"
         smaller = f" or at most --samples {_round_down(largest)}" if largest else ""
         raise ConfigError(experiment.source, "sampling.samples",
                           f"{s.samples} samples in memory need about {format_bytes(est.monte_carlo)} "

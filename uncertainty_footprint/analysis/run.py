@@ -13,8 +13,10 @@ import xarray as xr
 
 from ..inputs.catalog import Catalog, load_catalog
 from ..inputs.experiment import Experiment, load_experiment
+from .balance import BalanceResult, balance_analysis
 from .exact import try_exact
 from .hotspots import hotspot_analysis, st_convergence
+from ..model.balance import BalanceModel, build_balance
 from ..model.builder import LifecycleModel, build_model
 from ..errors import ConfigError
 from .propagate import results_attrs, run_monte_carlo
@@ -75,6 +77,9 @@ class RunResult:
     exact: dict[str, xr.Dataset] | None = None
     streamed: bool = False
     documents: bool = False
+    #: Net balance, P(offset), payback time and fleet totals when the experiment has a ``benefit`` or ``fleet``
+    #: (:func:`~uncertainty_footprint.analysis.balance.balance_analysis`).
+    balance: BalanceResult | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Prepared:
     catalog: Catalog
     model: LifecycleModel
     published: LifecycleModel
+    #: The balance model (footprint + benefit term) of an experiment with ``benefit`` or ``fleet``, else None.
+    balance: BalanceModel | None = None
 
 
 def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None, samples: int | None = None,
@@ -111,7 +118,7 @@ def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = Non
         experiment = experiment.with_options("sobol", **sobol)
     model = build_model(experiment, catalog)
     published = build_model(experiment, catalog, published_method=True)
-    return Prepared(experiment, catalog, model, published)
+    return Prepared(experiment, catalog, model, published, build_balance(experiment, catalog, model))
 
 
 def check_resources(prepared: Prepared, engine: EngineOptions = EngineOptions(),
@@ -134,17 +141,14 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
                              experiment=experiment.name, config_sha256=experiment.sha256, progress=progress)
         ds.attrs.update(extra)
         return ds, summarize(ds), False
-    from .streaming import STATS_BLOCK, stream_monte_carlo
+    from .streaming import stream_monte_carlo
     from .running_stats import relative_resolution
 
-    if s.design == "lhs":
-        raise ConfigError(experiment.source, "sampling.design", f"a streaming run ({s.samples} samples, or a "
-                          "scheduler given) needs a design addressed by row: mc or sobol, not lhs")
     store = engine.store if folder is not None else "none"
     attrs = {**results_attrs(model, experiment=experiment.name, seed=s.seed, design=s.design, n=s.samples,
                              config_sha256=experiment.sha256), **extra,
              "summary_quantiles": f"streaming histogram, relative error <= {relative_resolution():.2g}"}
-    res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or STATS_BLOCK,
+    res = stream_monte_carlo(model, n=s.samples, design=s.design, seed=s.seed, chunk_size=chunk_size or EVAL_CHUNK,
                              task_rows=engine.task_rows, scheduler=engine.scheduler, address=engine.address,
                              store=store, path=None if store == "none" else Path(folder) / "results.nc",
                              attrs=attrs, progress=progress)
@@ -202,4 +206,9 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
             result.convergence = st_convergence(model, n_base=so.samples, seed=so.seed or s.seed,
                                                 conf_level=so.conf_level, num_resamples=so.num_resamples,
                                                 chunk_size=chunk_size or EVAL_CHUNK)
+    if prepared.balance is not None:  # adds net_balance, payback_years (, fleet_*) to an in-memory results
+        result.balance = balance_analysis(
+            prepared.balance, None if streamed else ds, n=s.samples, design=s.design, seed=s.seed,
+            groupings=so.groupings, sobol_samples=so.samples if so.enabled else None, sobol_seed=so.seed or s.seed,
+            conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=chunk_size or EVAL_CHUNK)
     return result

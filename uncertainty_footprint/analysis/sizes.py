@@ -6,12 +6,14 @@ Two kinds of sizes, kept apart on purpose:
   constants, never options (:data:`MC_BLOCK`, :data:`STATS_BLOCK`);
 * **chunks** only bound memory and scheduling: results never depend on them (tests check this), so they are
   defaults that callers may override (:data:`EVAL_CHUNK`, :data:`TASK_ROWS`, :data:`SALTELLI_CHUNK`,
-  :data:`IN_MEMORY_MAX`).
+  :data:`IN_MEMORY_MAX`), as is the number of threads that evaluate chunks at once (:data:`EVAL_THREADS`).
 """
 
 from __future__ import annotations
 
-__all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX"]
+import os
+
+__all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX", "EVAL_THREADS"]
 
 #: Rows per independently seeded block of the Monte Carlo design (``analysis.designs``) [rows]. A block.
 MC_BLOCK = 1 << 16
@@ -25,3 +27,5 @@ TASK_ROWS = STATS_BLOCK
 SALTELLI_CHUNK = 1 << 14
 #: Largest sample count run in memory; above it a run streams with bounded memory [samples].
 IN_MEMORY_MAX = 1 << 20
+#: Threads evaluating chunks of an in-memory Monte Carlo at once (numpy releases the GIL) [threads]. Scheduling.
+EVAL_THREADS = max(1, min(8, os.cpu_count() or 1))

@@ -253,92 +253,181 @@ _register("lognormal", ("median", "gsd"))((
 # scipy's generic ppf costs about 1 us per value for the beta (PERT) and truncated normal. The families with a
 # closed form use it directly; PERT and truncnormal use a cubic Hermite table of the exact inverse of the
 # standardized shape (nodes and slopes from scipy) whose accuracy is verified at every cell's midpoint when the
-# table is built: cells that miss the tolerance (the tails, where the inverse is steep) fall back to scipy's exact
-# ppf. The table is always used, whatever the size of the call, so results never depend on chunking.
+# table is built. The runs of cells at either end that miss the tolerance (the tails, where the inverse is steep)
+# go to a *tail table* in logarithmic coordinates, ``log(x - low)`` against ``log(u)`` (and ``log(high - x)``
+# against ``log(1 - u)``), in which a beta's tail is nearly a straight line; it is verified the same way. Cells
+# that still miss the tolerance, and probabilities beyond the open unit interval's ends, use scipy's exact ppf.
+# The table is always used, whatever the size of the call, so results never depend on chunking. Tables are built
+# only when a sampled parameter first needs one and kept in the user cache folder between processes
+# (:mod:`uncertainty_footprint.inputs.cache`).
 
 #: Cells of an inverse-CDF table and the accepted interpolation error (relative to the support's width).
 TABLE_CELLS = 1 << 14
 TABLE_TOLERANCE = 1e-12
+#: Cells of each tail table (logarithmic coordinates, from ``u = 2**-53`` to where the main table is exact).
+TAIL_CELLS = 1 << 11
+#: Version of the table layout and construction (part of the cache key).
+TABLE_FORMAT = 2
+_EDGE = np.finfo(float).eps / 2  # 2**-53: the open unit interval's ends (parameters.UNIT_EDGE)
+#: Route codes of a table cell.
+_POLY, _EXACT, _LOWER, _UPPER = 0, 1, 2, 3
+
+
+def _hermite(x0, x1, m0, m1):
+    """Coefficients (4, cells) of the cubic Hermite polynomial on each cell, local coordinate t in [0, 1)."""
+    return np.vstack([x0, m0, 3 * (x1 - x0) - 2 * m0 - m1, 2 * (x0 - x1) + m0 + m1])
+
+
+def _horner(coef: np.ndarray, i: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``c0 + t (c1 + t (c2 + t c3))`` of cells ``i`` at local coordinates ``t`` (``t`` is overwritten)."""
+    out = np.take(coef[3], i)
+    out *= t
+    out += np.take(coef[2], i)
+    out *= t
+    out += np.take(coef[1], i)
+    out *= t
+    out += np.take(coef[0], i)
+    return out
+
+
+def _cell_index(scaled: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index and local coordinate of ``scaled`` in [0, cells] (``scaled`` becomes the local coordinate)."""
+    i = scaled.astype(np.intp)
+    np.clip(i, 0, cells - 1, out=i)
+    scaled -= i
+    return i, scaled
 
 
 class _InverseTable:
-    """Piecewise cubic Hermite interpolant of a *standardized* distribution's ppf on ``cells`` equal cells of
-    probability ``[u0, u1]``. Cells whose midpoint error exceeds the tolerance are *inexact*; a run of inexact
-    cells at either end (the steep tails) gets a finer sub-table over that run, up to :data:`TABLE_DEPTH`
-    levels; the remaining inexact cells use the exact ppf. Tables are shared by all distributions of the same
-    shape (see :func:`_table`), built on first use, and never pickled (a worker process rebuilds them)."""
+    """Inverse CDF of a *standardized* beta (PERT) or truncated normal of shape ``(a, b)``: a piecewise cubic
+    Hermite interpolant on :data:`TABLE_CELLS` equal cells of probability, with tail tables in logarithmic
+    coordinates for the steep ends (see the comment above). Shared by all distributions of the same shape
+    (:func:`_table`), built (or read from the cache) on first use, and never pickled (a worker process loads it
+    again)."""
 
-    def __init__(self, frozen, u0: float = 0.0, u1: float = 1.0, depth: int = 0,
-                 cells: int = TABLE_CELLS, tolerance: float = TABLE_TOLERANCE):
-        self.frozen, self.u0, self.u1, self.depth = frozen, u0, u1, depth
-        self.cells = cells
-        self.tolerance = tolerance
-        self.coef = None  # (4, cells) polynomial coefficients in the cell's local coordinate t in [0, 1)
-        self.exact = None
-        self.subtables: list["_InverseTable"] = []
+    def __init__(self, family: str, a: float, b: float):
+        self.family, self.a, self.b = family, float(a), float(b)
+        self.arrays: dict[str, np.ndarray] | None = None
+        self._frozen = None
 
     def __getstate__(self):
-        state = dict(self.__dict__)
-        state.update(coef=None, exact=None, subtables=[])
-        return state
+        return {**self.__dict__, "arrays": None, "_frozen": None}
 
-    def build(self) -> None:
-        cells, frozen = self.cells, self.frozen
-        grid = np.linspace(self.u0, self.u1, cells + 1)
-        h = (self.u1 - self.u0) / cells
+    @property
+    def frozen(self):
+        """The standardized scipy distribution (the reference)."""
+        if self._frozen is None:
+            self._frozen = stats.beta(self.a, self.b) if self.family == "pert" else stats.truncnorm(self.a, self.b)
+        return self._frozen
+
+    def key(self) -> dict:
+        """What the table depends on: the cache key."""
+        import scipy
+
+        from .. import __version__
+
+        return {"what": "inverse-cdf table", "format": TABLE_FORMAT, "family": self.family,
+                "shape": [repr(self.a), repr(self.b)], "cells": TABLE_CELLS, "tail_cells": TAIL_CELLS,
+                "tolerance": repr(TABLE_TOLERANCE), "package": __version__, "scipy": scipy.__version__}
+
+    def _valid(self, arrays) -> bool:
+        return (arrays["coef"].shape == (4, TABLE_CELLS) and arrays["route"].shape == (TABLE_CELLS,)
+                and arrays["route"].dtype == np.int8 and arrays["bounds"].shape == (2, 2)
+                and all(arrays[f"{end}_coef"].shape == (4, TAIL_CELLS) and arrays[f"{end}_ok"].shape == (TAIL_CELLS,)
+                        for end in ("lower", "upper"))
+                and np.all((arrays["route"] >= _POLY) & (arrays["route"] <= _UPPER)))
+
+    def load(self) -> dict[str, np.ndarray]:
+        """The table's arrays (from the cache folder, or built and stored there)."""
+        if self.arrays is None:
+            from .cache import cached_arrays
+
+            self.arrays = cached_arrays(self.key(), self.build, self._valid)
+        return self.arrays
+
+    def build(self) -> dict[str, np.ndarray]:
+        """Build the table: nodes, slopes and midpoint checks from scipy's exact ppf."""
+        frozen, cells = self.frozen, TABLE_CELLS
+        lo, hi = frozen.support()
+        width = (hi - lo) if np.isfinite(hi - lo) else float(frozen.std())
+        tol = TABLE_TOLERANCE * width
+        grid = np.linspace(0.0, 1.0, cells + 1)
+        h = 1.0 / cells
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x = frozen.ppf(grid)
             m = h / frozen.pdf(x)  # dx/du over one cell
-            x0, x1, m0, m1 = x[:-1], x[1:], m[:-1], m[1:]
-            coef = np.column_stack([x0, m0, 3 * (x1 - x0) - 2 * m0 - m1, 2 * (x0 - x1) + m0 + m1])
-            mid = coef[:, 0] + 0.5 * (coef[:, 1] + 0.5 * (coef[:, 2] + 0.5 * coef[:, 3]))
-            err = np.abs(mid - frozen.ppf(self.u0 + (np.arange(cells) + 0.5) * h))
-        lo, hi = frozen.support()
-        width = (hi - lo) if np.isfinite(hi - lo) else float(frozen.std())
-        exact = ~(err <= self.tolerance * width)  # NaN (infinite slopes in the tails) counts as inexact
-        coef[exact] = 0.0
-        # route[cell]: 0 = this table, 1 = exact ppf, 2 + k = sub-table k
+            coef = _hermite(x[:-1], x[1:], m[:-1], m[1:])
+            mid = coef[0] + 0.5 * (coef[1] + 0.5 * (coef[2] + 0.5 * coef[3]))
+            err = np.abs(mid - frozen.ppf((np.arange(cells) + 0.5) * h))
+        exact = ~(err <= tol)  # NaN (infinite slopes in the tails) counts as inexact
+        coef[:, exact] = 0.0
         route = exact.astype(np.int8)
-        if self.depth < TABLE_DEPTH:
-            good = np.flatnonzero(~exact)
-            if good.size:
-                for first, last in ((0, good[0]), (good[-1] + 1, cells)):
-                    if last > first:  # a run of inexact cells at an end: refine it
-                        sub = _InverseTable(frozen, self.u0 + first * h, self.u0 + last * h, self.depth + 1,
-                                            cells=max(64, cells // 16), tolerance=self.tolerance)
-                        sub.build()
-                        route[first:last] = 2 + len(self.subtables)
-                        self.subtables.append(sub)
-        self.coef = np.ascontiguousarray(coef.T)
-        self.exact = route
+        good = np.flatnonzero(~exact)
+        first, last = (int(good[0]), int(good[-1]) + 1) if good.size else (cells // 2, cells // 2)
+        route[:first] = _LOWER
+        route[last:] = _UPPER
+        arrays = {"coef": coef, "route": route}
+        # tail tables from u = 2**-53 to the first exact cell: s = log(u) (lower), log(1 - u) (upper)
+        bounds = np.array([[math.log(_EDGE), math.log(max(first, 1) * h)],
+                           [math.log(_EDGE), math.log(max(cells - last, 1) * h)]])
+        for row, (end, edge, sign) in enumerate((("lower", lo, 1.0), ("upper", hi, -1.0))):
+            s0, s1 = bounds[row]
+            s = np.linspace(s0, s1, TAIL_CELLS + 1)
+            hs = (s1 - s0) / TAIL_CELLS
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                q = np.exp(s)
+                inverse = frozen.ppf if sign > 0 else frozen.isf
+                dist = sign * (inverse(q) - edge)  # distance from the bound, > 0
+                y = np.log(dist)
+                slope = hs * q / (frozen.pdf(edge + sign * dist) * dist)  # dy/ds over one cell
+                tc = _hermite(y[:-1], y[1:], slope[:-1], slope[1:])
+                smid = s0 + (np.arange(TAIL_CELLS) + 0.5) * hs
+                ymid = tc[0] + 0.5 * (tc[1] + 0.5 * (tc[2] + 0.5 * tc[3]))
+                xmid = edge + sign * np.exp(ymid)
+                terr = np.abs(xmid - inverse(np.exp(smid)))
+            ok = terr <= tol
+            tc[:, ~ok] = 0.0
+            arrays[f"{end}_coef"], arrays[f"{end}_ok"] = tc, ok
+        arrays["bounds"] = bounds
+        return arrays
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        if self.coef is None:
-            self.build()
-        scaled = (u - self.u0) * (self.cells / (self.u1 - self.u0))
-        i = np.clip(scaled.astype(np.intp), 0, self.cells - 1)
-        t = scaled - i
-        c = self.coef
-        out = c[0, i] + t * (c[1, i] + t * (c[2, i] + t * c[3, i]))
-        route = self.exact[i]
+        arr = self.arrays if self.arrays is not None else self.load()
+        i, t = _cell_index(u * TABLE_CELLS, TABLE_CELLS)
+        out = _horner(arr["coef"], i, t)
+        route = np.take(arr["route"], i)
         special = np.flatnonzero(route)
         if special.size:
             kinds = route[special]
             for kind in np.unique(kinds):
                 at = special[kinds == kind]
-                out[at] = self.frozen.ppf(u[at]) if kind == 1 else self.subtables[kind - 2](u[at])
+                out[at] = self.frozen.ppf(u[at]) if kind == _EXACT else self._tail(u[at], kind == _LOWER)
         return out
 
-
-#: Levels of finer sub-tables for the tails of an inverse-CDF table.
-TABLE_DEPTH = 3
+    def _tail(self, u: np.ndarray, lower: bool) -> np.ndarray:
+        """Values of the lower (upper) tail table at ``u``; exact ppf for cells off the table."""
+        arr = self.arrays
+        end = "lower" if lower else "upper"
+        s0, s1 = arr["bounds"][0 if lower else 1]
+        lo, hi = self.frozen.support()
+        with np.errstate(divide="ignore"):
+            s = np.log(u if lower else 1.0 - u)
+        scaled = (s - s0) * (TAIL_CELLS / (s1 - s0))
+        inside = scaled >= 0.0  # u below 2**-53 (or above 1 - 2**-53): exact
+        i, t = _cell_index(np.where(inside, scaled, 0.0), TAIL_CELLS)
+        y = _horner(arr[f"{end}_coef"], i, t)
+        np.exp(y, out=y)
+        out = lo + y if lower else hi - y
+        off = np.flatnonzero(~(inside & np.take(arr[f"{end}_ok"], i)))
+        if off.size:
+            out[off] = self.frozen.ppf(u[off])
+        return out
 
 
 @lru_cache(maxsize=256)
 def _table(family: str, a: float, b: float) -> _InverseTable:
     """The shared inverse table of a standardized beta (PERT) or truncated normal of shape (a, b)."""
-    frozen = stats.beta(a, b) if family == "pert" else stats.truncnorm(a, b)
-    return _InverseTable(frozen)
+    return _InverseTable(family, a, b)
 
 
 def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
@@ -350,6 +439,7 @@ def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
         out += loc
         return out
 
+    ppf.table = table  # the shared table (loaded on first call)
     return ppf
 
 
@@ -365,7 +455,14 @@ def _truncnormal_fast(p, frozen):
 
 def _lognormal_ppf(p):
     mu, sigma = math.log(p["median"]), math.log(p["gsd"])
-    return lambda u: np.exp(mu + sigma * special.ndtri(u))
+
+    def ppf(u):  # exp(mu + sigma ndtri(u)), in place
+        out = special.ndtri(u)
+        out *= sigma
+        out += mu
+        return np.exp(out, out=out)
+
+    return ppf
 
 
 def _triangular_ppf(p):

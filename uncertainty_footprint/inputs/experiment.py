@@ -26,6 +26,17 @@ An experiment file::
     sampling: {samples: 10000, seed: 20230101, design: lhs}
     sobol: {samples: 8192, second_order: false, groupings: [component, parameter, stage], conf_level: 0.95,
             num_resamples: 100}                # Sobol' hotspots; enabled: false to skip
+    benefit:                               # what the application saves per device and year of service
+      saved_energy_per_year: {distribution: {family: lognormal, median: 5.0, gsd: 2.0}, unit: kWh/yr,
+                              source: my_study, status: assumed}
+      # valued at the use stage's grid_carbon_intensity unless benefit.grid_carbon_intensity is given;
+      # or directly: avoided_emissions_per_year: {..., unit: kg CO2-eq/yr}; a record may also be the name of
+      # one in distributions/benefits.yaml
+    fleet:                                 # how many devices (a number, or devices produced per year: unit 1/yr)
+      devices: {distribution: {family: lognormal, median: 1.0e9, gsd: 2.5}, unit: '1', source: ..., status: ...}
+
+The records of ``benefit`` and ``fleet`` are checked (unit, distribution, source) when the balance model is built
+(:mod:`uncertainty_footprint.model.balance`).
 """
 
 from __future__ import annotations
@@ -36,12 +47,13 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
-                      field_validator)
+                      field_validator, model_validator)
 
 from .safe_yaml import load_file
 from ..errors import ConfigError, shorten
 
-__all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS"]
+__all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS",
+           "BENEFIT_KINDS"]
 
 DESIGN_NAMES = ("mc", "lhs", "sobol")
 GROUPINGS = ("parameter", "component", "stage")
@@ -114,6 +126,54 @@ class SourceRecord(_Strict):
     cite: StrictStr = Field(min_length=1)
 
 
+#: The ways a benefit may be given (exactly one per experiment).
+BENEFIT_KINDS = ("saved_energy_per_year", "avoided_emissions_per_year")
+
+
+def _record(value):
+    """A benefit or fleet record: a mapping (record or bare distribution), a number, or the name of a record of
+    ``distributions/benefits.yaml``; its fields are checked when the balance model is built."""
+    if isinstance(value, bool) or not isinstance(value, (Mapping, str, int, float)):
+        raise ValueError("must be a record {distribution: ..., unit: ..., source: ..., status: ...}, a number or the "
+                         "name of a record in distributions/benefits.yaml")
+    return value
+
+
+class BenefitSection(_Strict):
+    """What the application saves per device and year of service (give exactly one of :data:`BENEFIT_KINDS`)."""
+
+    saved_energy_per_year: Optional[Any] = None
+    avoided_emissions_per_year: Optional[Any] = None
+    grid_carbon_intensity: Optional[Any] = None
+    description: StrictStr = ""
+
+    @field_validator("saved_energy_per_year", "avoided_emissions_per_year", "grid_carbon_intensity")
+    @classmethod
+    def _is_record(cls, value):
+        return None if value is None else _record(value)
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        given = [k for k in BENEFIT_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(BENEFIT_KINDS)}"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.grid_carbon_intensity is not None and self.saved_energy_per_year is None:
+            raise ValueError("grid_carbon_intensity values saved energy: give it with saved_energy_per_year only")
+        return self
+
+
+class FleetSection(_Strict):
+    """How many devices: a number [1], or a number produced per year [1/yr]."""
+
+    devices: Any
+
+    @field_validator("devices")
+    @classmethod
+    def _is_record(cls, value):
+        return _record(value)
+
+
 class ExperimentModel(_Strict):
     name: StrictStr
     description: StrictStr = ""
@@ -130,6 +190,8 @@ class ExperimentModel(_Strict):
     sobol: SobolOptions = SobolOptions()
     stages: list[StrictStr] = Field(default_factory=list)
     sources: dict[StrictStr, SourceRecord] = Field(default_factory=dict)
+    benefit: Optional[BenefitSection] = None
+    fleet: Optional[FleetSection] = None
 
     @field_validator("blocks", mode="before")
     @classmethod
@@ -216,7 +278,8 @@ def _config_error(exc: ValidationError, source: str, prefix: str = "") -> Config
     return ConfigError(source, path, msg)
 
 
-_NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling, "sobol": SobolOptions}
+_NESTED = {"training": TrainingChoice, "use_stage": UseStageChoice, "sampling": Sampling, "sobol": SobolOptions,
+           "benefit": BenefitSection, "fleet": FleetSection}
 _KEYED = {"blocks": BlockChoice, "extra_components": ExtraComponent, "sources": SourceRecord}
 
 

@@ -35,7 +35,9 @@ import xarray as xr
 
 from ..inputs.catalog import CORNERS_NOTE
 from ..analysis.hotspots import indices_table
+from ..analysis.cf import FOOTPRINT_UNITS
 from ..model.builder import KG
+from .terminal import absent_components
 
 __all__ = ["write_report", "report_context", "render_markdown", "render_html", "latex_table", "latex_escape",
            "frame_table", "published_column", "resolve_published", "Table", "FIGURE_CAPTIONS",
@@ -69,10 +71,17 @@ FIGURE_CAPTIONS = {
     "sobol_indices": "Sobol' first-order (S1) and total-order (ST) indices of the total footprint with their "
                      "bootstrap confidence intervals, by component and for the ten most influential parameters "
                      "(inputs assumed independent).",
+    "second_order": "Second-order Sobol' indices S2 of the total footprint: the share of its variance each pair "
+                    "causes together, beyond what each causes alone (upper triangle; computed with "
+                    "--second-order).",
     "convergence": "Convergence: running mean and 95 % interval of the total against the number of samples "
                    "(and, if computed, Sobol' total-order indices against the base sample size).",
     "comparison": "Totals of the compared experiments (box 25-75 %, whiskers 2.5-97.5 %) and the distributions "
                   "of their paired differences under common random numbers (central 99 % of each difference).",
+    "balance": "Does it pay back? Left: distribution of the net balance per device (footprint minus avoided "
+               "emissions over the service life; left of zero, shaded, the device offsets its footprint, with "
+               "P(offset)). Right: cumulative distribution of the payback time with its median and the time "
+               "reached with 90 % probability.",
 }
 
 _TEMPLATES = "templates"
@@ -260,6 +269,8 @@ def _component_titles(ds: xr.Dataset) -> dict[str, str]:
 
 
 def _results_table(summary: pd.DataFrame) -> Table:
+    """The summary table without the components that are zero in every sample (listed once, see ``absent``)."""
+    summary = summary.drop(index=absent_components(summary))
     rows = [[[("strong_code" if r["level"] == "total" else "code", str(name))], str(r["level"]), _num(r["mean"]),
              _num(r["median"]), _interval(r["p5"], r["p95"]), _interval(r["p2_5"], r["p97_5"]), _share(r["share"])]
             for name, r in summary.iterrows()]
@@ -300,6 +311,8 @@ def _dataset_frame(ds: xr.Dataset) -> tuple[pd.DataFrame, dict[str, int]]:
     columns, decimals = {}, {}
     for k, v in ds.data_vars.items():
         unit = str(v.attrs.get("units", "1") or "1")
+        if unit == FOOTPRINT_UNITS and "quantity" in v.attrs:  # CF: kg of CO2-eq (analysis.cf)
+            unit = KG
         if v.dims != (dim,) or not np.issubdtype(v.dtype, np.number) or unit not in ("1", KG):
             continue
         name = str(k) if unit == "1" else f"{k} [{unit}]"
@@ -434,6 +447,15 @@ def _sources(records: list[dict], ds: xr.Dataset, catalog, own: Mapping[str, str
             for k in dict.fromkeys(keys)]
 
 
+def _balance_context(result) -> dict | None:
+    """The "Does it pay back?" section (``templates/balance.j2``) of a run with a benefit or fleet, else None."""
+    if getattr(result, "balance", None) is None:
+        return None
+    from .balance import balance_context
+
+    return balance_context(result.balance)
+
+
 def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dataset] | None = None,
                    figures: Sequence[os.PathLike | str] = (), catalog=None,
                    published_col: pd.Series | None = None) -> dict[str, Any]:
@@ -443,7 +465,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
     per-parameter or per-group indices such as ``S1``, ``ST``, ``shapley``) is shown beside the sampled Sobol'
     indices of the same grouping.
     """
-    from .. import __version__
+    from ..analysis.provenance import package_version
 
     folder = Path(folder)
     ds, summary = result.results, result.summary
@@ -478,6 +500,9 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
              [("text", "Parameters with status ASSUMED have no published basis; results that depend on them (see "
                        "the box at the top) should be reported as such.")]]
     hotspots = _hotspot_sections(sobol, exact)
+    absent: list = []
+    for c in absent_components(summary):
+        absent += ([("text", ", ")] if absent else []) + [("code", c)]
     return {
         "KG": KG,
         "title": f"Carbon footprint with uncertainty: {name}",
@@ -492,6 +517,8 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
         "provenance": Table(["Item", "Value"], [[k, v if isinstance(v, list) else str(v)] for k, v in provenance],
                             "ll"),
         "results": _results_table(summary),
+        "balance": _balance_context(result),
+        "absent": absent,
         "contributions": contributions,
         "hotspots": hotspots,
         "reproduction": _reproduction_table(result.deterministic, published_col),
@@ -499,7 +526,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
         "parameters": _parameter_table(records, assumed),
         "references": _reference_table(ds),
         "figures": _figure_entries(figures, folder),
-        "cite": {"version": __version__, "config_sha256": str(ds.attrs.get("config_sha256", "")),
+        "cite": {"version": package_version(), "config_sha256": str(ds.attrs.get("config_sha256", "")),
                  "model_sha256": str(ds.attrs.get("model_sha256", "")), "seed": ds.attrs.get("seed", ""),
                  "design": ds.attrs.get("design", "")},
         "sources": _sources(records, ds, catalog, getattr(result.model, "sources", None)),
@@ -590,14 +617,16 @@ def _slug(text: str) -> str:
 
 
 def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
-    """A booktabs table (``table`` float) of the median [90 % interval] per component and the total.
+    """A booktabs table (``table`` float) of the median [90 % interval] per component and the total; components
+    that are zero in every sample are named once in the caption instead of as rows of zeros.
 
     No preamble: ``\\input`` it in a document that loads ``booktabs``. Rendered from ``templates/table.tex.j2``.
     """
     ds, summary = result.results, result.summary
     titles = _component_titles(ds)
     name = ds.attrs.get("experiment", "") or "experiment"
-    comp = summary[summary["level"] == "component"]
+    absent = absent_components(summary)
+    comp = summary[summary["level"] == "component"].drop(index=absent)
     tot = summary.loc["total"]
     rows = [{"title": titles.get(c, c), "stage": str(r["stage"]).replace("_", " "),
              "median": _num(r["median"], decimals), "interval": _interval(r["p5"], r["p95"], decimals)}
@@ -607,6 +636,7 @@ def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
         design=ds.attrs.get("design", ""), seed=ds.attrs.get("seed", ""),
         config_sha256=ds.attrs.get("config_sha256", ""),
         label=_slug(Path(str(ds.attrs.get("experiment_file", "") or name)).stem), rows=rows,
+        absent=[titles.get(c, c) for c in absent],
         total={"median": _num(tot["median"], decimals), "interval": _interval(tot["p5"], tot["p95"], decimals)})
 
 

@@ -10,16 +10,25 @@ style and marker, bars by grey level and hatch, never by colour alone.
 that the same figure gives the same file); :func:`write_figures` writes every figure of a run into
 ``folder/figures/``.
 
+Published values of the catalog (Prakash et al. 2023) are marked in the total, component and stacked figures
+and labelled in words (:data:`PUBLISHED_LABEL`); :func:`plot_second_order` draws the second-order indices of a
+run with ``--second-order`` as a heat map.
+
 Speed: the layout (constrained layout, the costly part of a draw) is computed once, when the PNG is drawn, and
 reused for the PDF; logarithmic axes are labelled with plain text (``0.01``, ``10⁴``) instead of mathtext, and
-ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path.
+ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path. That
+font is matplotlib's DejaVu Sans reduced to the characters figures use (:data:`FIGURE_FONT_FAMILY`, built once
+into the cache folder): the same glyphs, so the same pixels, at a third of the PDF subsetting time.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import math
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,14 +45,15 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from .. import __version__
+from ..inputs.cache import cache_dir, cached_arrays
 from ..analysis.convergence import running_statistics
 from ..analysis.hotspots import indices_table
 from ..model.builder import KG
 from .document import resolve_published
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
-           "plot_convergence", "plot_comparison", "save_figure", "write_figures", "SINGLE_COLUMN", "DOUBLE_COLUMN",
-           "PNG_DPI"]
+           "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "write_figures",
+           "published_label", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
@@ -53,6 +63,8 @@ PNG_DPI = 200
 #: Font sizes in points (never below 7 pt at the printed size).
 FONT = 8
 FONT_SMALL = 7
+#: Legend text of the published values of the catalog (``published_tinyml_2023.csv``), in words.
+PUBLISHED_LABEL = "published, Prakash et al. 2023"
 #: Font features passed to the text shaper: no ligatures, so that a PDF needs one font subset, not two.
 _FONT_FEATURES = ("-liga",)
 
@@ -84,7 +96,124 @@ _GREYS = ("0.15", "0.45", "0.70", "0.92")
 _HATCHES = ("", "////", "....", "xxxx", "\\\\\\\\", "oo")
 _LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: Vertical offset of the published markers above a row of the interval figure [rows].
+_PUBLISHED_OFFSET = 0.3
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The figure font: matplotlib's DejaVu Sans reduced to the characters figures use
+# ------------------------------------------------------------------------------------------------------------
+
+#: Family name of the reduced font (a modified Bitstream Vera / DejaVu font must not be called "Vera").
+FIGURE_FONT_FAMILY = "DejaVu Sans UF"
+_BASE_FAMILY = "DejaVu Sans"
+#: Unicode ranges (inclusive) kept in the figure font: ASCII, Latin-1 and Latin Extended-A, Greek, general
+#: punctuation, super- and subscripts, arrows, a few mathematical signs and geometric shapes (the triangles). Other characters fall back to the
+#: full DejaVu Sans (same glyphs; the PDF then embeds a second subset).
+_FIGURE_FONT_RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x2010, 0x205E), (0x2070, 0x209F),
+                       (0x2190, 0x2193), (0x2212, 0x2212), (0x221E, 0x221E), (0x2248, 0x2248), (0x2260, 0x2265),
+                       (0x25A0, 0x25CF))
+
+
+def _bundled_font() -> Path:
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+def _reduced_font(source: Path) -> dict[str, np.ndarray]:
+    """DejaVu Sans with only :data:`_FIGURE_FONT_RANGES` (about 600 of its 6000 glyphs; outlines, hinting,
+    kerning and the copyright and licence names kept), renamed :data:`FIGURE_FONT_FAMILY`."""
+    from fontTools import subset
+
+    options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=["*"], name_IDs=["*"],
+                             name_languages=["*"], notdef_outline=True, legacy_kern=True)
+    options.drop_tables += ["FFTM"]  # FontForge's time stamp (fontTools would log that it drops it)
+    font = subset.load_font(str(source), options)
+    font.recalcTimestamp = False  # the same source gives the same bytes
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[c for lo, hi in _FIGURE_FONT_RANGES for c in range(lo, hi + 1)])
+    subsetter.subset(font)
+    postscript = FIGURE_FONT_FAMILY.replace(" ", "")
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):  # family, full name, typographic family
+            record.string = FIGURE_FONT_FAMILY
+        elif record.nameID in (3, 6):  # unique id, PostScript name
+            record.string = postscript
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return {"ttf": np.frombuffer(buffer.getvalue(), dtype=np.uint8)}
+
+
+def _font_file(data: bytes) -> Path:
+    """The reduced font as a file of the cache folder, named by its SHA-256 (a file with other content is
+    replaced; written to a temporary file and moved into place, so concurrent runs never read a partial file)."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = cache_dir() / f"figure-font-{digest[:40]}.ttf"
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            return path
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".ttf")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _figure_font() -> str | None:
+    """Register the figure font with matplotlib's font manager (once per process); its family name, or None
+    when it cannot be made (no fontTools, an unwritable cache folder): then the full DejaVu Sans is used.
+
+    Why: a PDF embeds a subset of each font it uses, and fontTools reads the whole font to subset it. Subsetting
+    the 600-glyph figure font instead of the 6000-glyph DejaVu Sans takes a third of the time (0.02 s instead of
+    0.07 s per PDF on a 2-core AMD EPYC), and the glyphs are the same, so the PNGs are identical pixel for pixel.
+    The font is built once per machine (0.3 s) into the package's cache folder
+    (:func:`~uncertainty_footprint.inputs.cache.cache_dir`), keyed by the source font and the versions of
+    matplotlib and fontTools.
+    """
+    from matplotlib import font_manager
+
+    try:
+        import fontTools
+
+        source = _bundled_font()
+        key = {"what": "figure font", "family": FIGURE_FONT_FAMILY, "ranges": _FIGURE_FONT_RANGES,
+               "source": hashlib.sha256(source.read_bytes()).hexdigest(), "matplotlib": matplotlib.__version__,
+               "fonttools": fontTools.version}
+        data = cached_arrays(key, lambda: _reduced_font(source),
+                             valid=lambda arrays: "ttf" in arrays and arrays["ttf"].dtype == np.uint8)
+        path = _font_file(np.ascontiguousarray(data["ttf"]).tobytes())
+        font_manager.fontManager.addfont(str(path))
+        found = font_manager.findfont(font_manager.FontProperties(family=FIGURE_FONT_FAMILY),
+                                      fallback_to_default=False)
+    except Exception:  # noqa: BLE001 - the figure font only saves time: any failure means the full font
+        return None
+    # the file name holds the SHA-256 of its content: a file of that name registered earlier is the same font
+    return FIGURE_FONT_FAMILY if Path(found).name == path.name else None
+
+
+def _rc() -> dict:
+    """The paper style (:data:`_RC`); when the caller's font is matplotlib's DejaVu Sans (the default), the
+    same glyphs from the figure font (:func:`_figure_font`), with the full font as fallback."""
+    from matplotlib import font_manager
+
+    rc = dict(_RC)
+    try:
+        default = font_manager.findfont(font_manager.FontProperties())
+    except Exception:  # noqa: BLE001 - an unusual font configuration: leave it alone
+        return rc
+    if Path(default) == _bundled_font():
+        family = _figure_font()
+        if family is not None:
+            rc["font.family"] = [family, _BASE_FAMILY]
+    return rc
 
 
 def _styled(func):
@@ -93,7 +222,7 @@ def _styled(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(_RC):
+        with matplotlib.rc_context(_rc()):
             fig = func(*args, **kwargs)
         for text in fig.findobj(Text):
             text.set_fontfeatures(_FONT_FEATURES)
@@ -174,7 +303,7 @@ def _titles(results: xr.Dataset) -> dict[str, str]:
 
 @_styled
 def plot_total_distribution(results: xr.Dataset, published: float | None = None, *,
-                            published_label: str = "published point value", width: float = SINGLE_COLUMN) -> Figure:
+                            published_label: str = PUBLISHED_LABEL, width: float = SINGLE_COLUMN) -> Figure:
     """Histogram (density) of the total footprint with the median, 90 % and 95 % intervals and published value.
 
     Parameters
@@ -184,7 +313,7 @@ def plot_total_distribution(results: xr.Dataset, published: float | None = None,
     published : float, optional
         The published total of the matching application [kg CO2-eq], marked by a dash-dotted line.
     published_label : str
-        Legend text of the published value.
+        Legend text of the published value (followed by ``: <value>``).
     width : float
         Figure width [in].
 
@@ -213,7 +342,7 @@ def plot_total_distribution(results: xr.Dataset, published: float | None = None,
     xmin, xmax = lo, hi
     if published is not None and np.isfinite(published):
         ax.axvline(published, color="black", linestyle="-.", linewidth=1.2,
-                   label=f"{published_label} {published:.2f}")
+                   label=f"{published_label}: {published:.2f}")
         ax.plot([published], [1.0], marker="v", color="black", markersize=5, transform=ax.get_xaxis_transform(),
                 clip_on=False, linestyle="none")
         xmin, xmax = min(xmin, published), max(xmax, published)
@@ -233,8 +362,10 @@ def plot_total_distribution(results: xr.Dataset, published: float | None = None,
 
 @_styled
 def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles: Mapping[str, str] | None = None,
-                             width: float = SINGLE_COLUMN) -> Figure:
-    """Median and 90 % / 95 % intervals of every component, sorted by median (largest at the top).
+                             published: Mapping[str, float] | pd.Series | None = None,
+                             published_label: str = PUBLISHED_LABEL, width: float = SINGLE_COLUMN) -> Figure:
+    """Median and 90 % / 95 % intervals of every component, sorted by median (largest at the top), with the
+    published per-component values marked.
 
     Parameters
     ----------
@@ -246,8 +377,21 @@ def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles
         of the samples); lower bounds at or below 0 are clipped to the left edge of the axis.
     titles : mapping, optional
         Component name -> label (default: the name with spaces).
+    published : mapping or pandas.Series, optional
+        Published value per component [kg CO2-eq] (e.g. the column of
+        :func:`~uncertainty_footprint.reports.document.published_column`; other keys such as ``total`` are
+        ignored), drawn as a black triangle pointing down at the value, just above the component's intervals
+        (as the published total in :func:`plot_total_distribution`); on a log axis values at or below 0 are
+        not drawn.
+    published_label : str
+        Legend text of the published values.
     width : float
         Figure width [in].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``axes[0].lines[0]`` holds the medians, ``lines[1]`` (if any) the published values.
     """
     comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
     omitted: list[str] = []
@@ -274,6 +418,13 @@ def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles
     ax.hlines(y, clip(comp["p5"]), clip(comp["p95"]), color="0.35", linewidth=3.2, label="90 % interval")
     ax.plot(clip(comp["median"]), y, linestyle="none", marker="o", markersize=4, markerfacecolor="white",
             markeredgecolor="black", markeredgewidth=0.9, label="median")
+    if published is not None:
+        values = {str(k): float(v) for k, v in dict(published).items()}
+        rows = [(i, values[c]) for i, c in enumerate(comp.index) if c in values and np.isfinite(values[c])
+                and (values[c] > 0 or not log)]
+        if rows:
+            ax.plot([v for _, v in rows], [i + _PUBLISHED_OFFSET for i, _ in rows], linestyle="none", marker="v",
+                    markersize=4, color="black", markeredgewidth=0, label=published_label, zorder=3)
     labels = [(titles or {}).get(c, _label(c)) for c in comp.index]
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(comp) - 0.3)
@@ -284,7 +435,8 @@ def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles
     ax.grid(axis="x", color="0.85", linewidth=0.4)
     ax.set_axisbelow(True)
     ax.set_xlabel(_kg("Footprint per device"), fontsize=FONT)
-    fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center", ncols=3,
+    handles = ax.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3 if len(handles) <= 3 else 2,
                fontsize=FONT_SMALL, frameon=False, handlelength=1.8, columnspacing=1.2)
     if omitted:
         ax.set_title(textwrap.fill("omitted (zero): " + ", ".join(_label(o) for o in omitted),
@@ -305,7 +457,7 @@ def _bar_style(i: int) -> dict:
 
 @_styled
 def plot_comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, published: float | None = None,
-                            width: float = SINGLE_COLUMN) -> Figure:
+                            published_label: str = PUBLISHED_LABEL, width: float = SINGLE_COLUMN) -> Figure:
     """The published calculator's stacked comparison, with the TinyML device's uncertainty.
 
     The TinyML bar stacks the component means (largest at the bottom; their sum is the mean total);
@@ -320,6 +472,8 @@ def plot_comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, publi
         For component titles, the application and ``reference_footprint`` (optional) [kg CO2-eq].
     published : float, optional
         The published TinyML total of the matching application [kg CO2-eq], marked by a triangle.
+    published_label : str
+        Legend text of the published total (followed by ``: total <value>``).
     width : float
         Figure width [in].
     """
@@ -350,11 +504,11 @@ def plot_comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, publi
         bottom = top
     err = ax.errorbar([0.42], [tot["median"]], yerr=[[tot["median"] - tot["p2_5"]], [tot["p97_5"] - tot["median"]]],
                       fmt="o", color="black", markerfacecolor="white", markersize=4, capsize=3, linewidth=1.0,
-                      label="total: median, 95 % interval")
+                      label=textwrap.fill("total: median, 95 % interval", 22))
     extra = [err]
     if published is not None and np.isfinite(published) and published > 0:
         (pub,) = ax.plot([-0.42], [published], marker=">", color="black", markersize=5, linestyle="none",
-                         label=f"published total {published:.2f}")
+                         label=textwrap.fill(f"{published_label}: total {published:.2f}", 22))
         extra.append(pub)
     ref_styles = ({"color": "0.6", "hatch": "////", "edgecolor": "black"},
                   {"color": "0.3", "hatch": "", "edgecolor": "black"},
@@ -444,6 +598,100 @@ def plot_sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles
     return fig
 
 
+def _second_order_frame(ds: xr.Dataset, output: str = "total") -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """S2 and S2_conf as square tables (upper triangle filled, as the Sobol' module stores them), and ST."""
+    if "output" in ds.dims:
+        outputs = [str(o) for o in ds["output"].values]
+        ds = ds.sel(output=output) if output in outputs else ds.isel(output=0)
+    if "S2" not in ds:
+        raise ValueError("the Sobol' results have no second-order indices S2 (run with --second-order)")
+    dim, dim2 = ds["S2"].dims
+    labels = [str(v) for v in ds[dim].values]
+    s2 = np.asarray(ds["S2"].values, dtype=float)
+    conf = np.asarray(ds["S2_conf"].values, dtype=float) if "S2_conf" in ds else np.full_like(s2, np.nan)
+    st = pd.Series(np.asarray(ds["ST"].values, dtype=float) if "ST" in ds else np.nanmax(np.abs(s2), axis=1),
+                   index=labels)
+    return pd.DataFrame(s2, index=labels, columns=labels), pd.DataFrame(conf, index=labels, columns=labels), st
+
+
+@_styled
+def plot_second_order(sobol: xr.Dataset, *, top: int = 8, titles: Mapping[str, str] | None = None,
+                      width: float = SINGLE_COLUMN) -> Figure:
+    """Heat map of the second-order Sobol' indices S2 of the total: one cell per pair, with its value.
+
+    Parameters
+    ----------
+    sobol : xarray.Dataset
+        One grouping of the Sobol' results with ``S2`` (and ``S2_conf``) over ``(group, group_2)`` or
+        ``(parameter, parameter_2)``, upper triangle filled [-] (a run with ``--second-order``); ``ST`` (if
+        present) chooses the ``top`` groups shown.
+    top : int
+        Number of groups shown (largest ST first).
+    titles : mapping, optional
+        Group name -> label; default: the name with spaces.
+    width : float
+        Figure width [in].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One cell per pair of the upper triangle, its estimate written in it. A pair whose confidence interval
+        excludes 0 is shaded (darker: larger S2); one whose interval includes 0 is left white, its value in grey.
+    """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+    from matplotlib.patches import Rectangle
+
+    s2, conf, st = _second_order_frame(sobol)
+    order = st.sort_values(ascending=False, kind="stable").index[:max(2, top)].tolist()
+    k = len(order)
+    if k < 2:
+        raise ValueError("second-order indices need at least two groups")
+    rows, cols = order[:-1], order[1:]
+    pos = {name: i for i, name in enumerate(s2.index)}
+
+    def pair(table: pd.DataFrame, a: str, b: str) -> float:
+        i, j = sorted((pos[a], pos[b]))  # stored in the upper triangle of the Dataset's own order
+        value = float(table.iat[i, j])
+        return value if np.isfinite(value) else float(table.iat[j, i])
+
+    values = np.full((len(rows), len(cols)), np.nan)
+    half = np.full_like(values, np.nan)
+    for r, a in enumerate(rows):
+        for c in range(r, len(cols)):  # upper triangle of the shown order (the columns start one later)
+            values[r, c], half[r, c] = pair(s2, a, cols[c]), pair(conf, a, cols[c])
+    resolved = np.isfinite(values) & ~(np.abs(values) <= half)  # the interval excludes 0 (or is unknown)
+    vmax = max(float(np.nanmax(np.where(resolved, values, np.nan))) if resolved.any() else 0.0, 0.05)
+    labels = dict(titles or {})
+    cell = min(0.42, (width - 1.25) / len(cols))
+    fig, axes = _figure(width, 1.45 + cell * len(rows))
+    ax = axes[0, 0]
+    shade = ScalarMappable(Normalize(0.0, vmax), LinearSegmentedColormap.from_list("s2", ["white", "0.45"]))
+    for r, c in zip(*np.nonzero(np.isfinite(values))):  # black text stays readable on the darkest grey
+        fill = shade.to_rgba(max(values[r, c], 0.0)) if resolved[r, c] else "white"
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1.0, 1.0, facecolor=fill, edgecolor="0.7", linewidth=0.4))
+        ax.text(c, r, f"{values[r, c]:.2f}".replace("-0.00", "0.00"), ha="center", va="center",
+                fontsize=FONT_SMALL, color="black" if resolved[r, c] else "0.45")
+    ax.set_xticks(range(len(cols)), [textwrap.fill(labels.get(n, _label(n)), 11) for n in cols], rotation=90)
+    ax.set_yticks(range(len(rows)), [labels.get(n, _label(n)) for n in rows])
+    ax.set_xlim(-0.5, len(cols) - 0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first row at the top
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_aspect("equal")
+    bar = fig.colorbar(shade, ax=ax, location="bottom", shrink=0.85, aspect=28, pad=0.03)
+    bar.set_label("Second-order Sobol' index S2 of the total [-]", fontsize=FONT)
+    bar.ax.tick_params(labelsize=FONT_SMALL, width=0.6)
+    bar.outline.set_linewidth(0.4)
+    conf_level = sobol.attrs.get("conf_level")
+    level = f"{100 * float(conf_level):g} % " if conf_level is not None else ""
+    fig.suptitle(textwrap.fill(f"S2 of the {k} groups with the largest ST; grey numbers: the {level}confidence "
+                               "interval includes 0", int(17 * width)), fontsize=FONT_SMALL, x=0.02, ha="left")
+    return fig
+
+
 # ------------------------------------------------------------------------------------------------------------
 # 5. convergence
 # ------------------------------------------------------------------------------------------------------------
@@ -529,7 +777,8 @@ def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
     -------
     matplotlib.figure.Figure
         Each difference B - A is one step histogram (common bins over the central 99 % of every difference),
-        told apart by line style and grey level.
+        told apart by line style and grey level, with its median marked by a triangle; the style (fonts, greys,
+        grid, legend under the figure) is the one of the other figures.
     """
     fig, axes = _figure(width, 0.43 * width if width > SINGLE_COLUMN else 1.7 * width,
                         1 if width > SINGLE_COLUMN else 2, 2 if width > SINGLE_COLUMN else 1)
@@ -537,9 +786,10 @@ def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
     totals = comp.totals["total"]
     names = [str(n) for n in comp.totals["experiment"].values]
     ax1.boxplot([totals.sel(experiment=n).values for n in names], whis=(2.5, 97.5), showfliers=False,
-                patch_artist=True, boxprops={"facecolor": "0.85", "edgecolor": "black", "linewidth": 0.6},
-                medianprops={"color": "black", "linewidth": 1.2}, whiskerprops={"linewidth": 0.6},
-                capprops={"linewidth": 0.6})
+                patch_artist=True, widths=0.5,
+                boxprops={"facecolor": "0.82", "edgecolor": "0.2", "linewidth": 0.6},
+                medianprops={"color": "black", "linewidth": 1.4}, whiskerprops={"linewidth": 0.6, "color": "0.2"},
+                capprops={"linewidth": 0.6, "color": "0.2"})
     ax1.set_xticks(range(1, len(names) + 1), [textwrap.fill(_label(n), 16) for n in names])
     ax1.set_ylabel(_kg("Total footprint per device"), fontsize=FONT)
     ax1.set_title("Totals (box 25-75 %, whiskers 2.5-97.5 %)", fontsize=FONT, loc="left")
@@ -552,16 +802,22 @@ def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
     hi = max([0.0] + [float(np.percentile(d, 99.5)) for d in diffs])
     edges = np.linspace(lo, hi if hi > lo else lo + 1.0, 61)
     for k, (((a, b), row), diff) in enumerate(zip(pairs, diffs)):
+        grey = _GREYS[k % 3]
         ax2.stairs(np.histogram(diff, bins=edges)[0], edges, linestyle=_LINESTYLES[k % len(_LINESTYLES)],
-                   color=_GREYS[k % 3], linewidth=1.0,
+                   color=grey, linewidth=1.0,
                    label=f"{_label(b)} - {_label(a)}, P(A < B) = {row['p_a_lt_b']:.2f}")
-    ax2.axvline(0.0, color="0.5", linewidth=0.8)
+        ax2.plot([float(np.median(diff))], [1.0], marker="v", color=grey, markersize=5, linestyle="none",
+                 transform=ax2.get_xaxis_transform(), clip_on=False)
+    ax2.axvline(0.0, color="black", linewidth=0.8)
     ax2.set_xlim(edges[0], edges[-1])
     ax2.set_ylim(bottom=0)
     ax2.set_xlabel(_kg("Paired difference B - A"), fontsize=FONT)
     ax2.set_ylabel("Samples per bin", fontsize=FONT)
-    ax2.set_title("Paired differences (common random numbers)", fontsize=FONT, loc="left")
-    _legend_below(ax2, ncols=1, handlelength=2.4)
+    ax2.set_title("Paired differences B - A (\u25bc median)", fontsize=FONT, loc="left")
+    ax2.grid(axis="y", color="0.85", linewidth=0.4)
+    ax2.set_axisbelow(True)
+    fig.legend(handles=ax2.get_legend_handles_labels()[0], loc="outside lower center", fontsize=FONT_SMALL,
+               frameon=False, ncols=1 if width <= SINGLE_COLUMN else 2, handlelength=2.4)
     return fig
 
 
@@ -593,7 +849,7 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
     engine, canvas, dpi, face = fig.get_layout_engine(), fig.canvas, fig.dpi, fig.get_facecolor()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         try:
             fig.set_dpi(PNG_DPI)
             fig.set_facecolor("white")
@@ -609,6 +865,22 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]
             fig.set_dpi(dpi)
             fig.set_facecolor(face)
     return paths
+
+
+def published_label(column: pd.Series | None, published: Any = None) -> str:
+    """Legend text of published values: :data:`PUBLISHED_LABEL` for the catalog's published table (``published``
+    None or that table, a DataFrame), else ``published``.
+
+    Parameters
+    ----------
+    column : pandas.Series or None
+        The published column (:func:`~uncertainty_footprint.reports.document.resolve_published`).
+    published : DataFrame, Series, float or None
+        What the caller passed as published values.
+    """
+    if column is not None and (published is None or isinstance(published, pd.DataFrame)):
+        return PUBLISHED_LABEL
+    return "published"
 
 
 def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dataset] | None = None,
@@ -633,22 +905,31 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     Returns
     -------
     list of Path
-        ``name.png`` and ``name.pdf`` of each figure, in the order of
-        :data:`~uncertainty_footprint.reports.document.FIGURE_CAPTIONS`.
+        ``name.png`` and ``name.pdf`` of each figure: ``total_distribution``, ``component_intervals`` (with the
+        published per-component values), ``component_intervals_log``, ``comparison_stacked``,
+        ``sobol_indices`` (with ``sobol``), ``second_order`` (when ``sobol`` holds S2: by component, else by
+        parameter or stage) and ``convergence``.
     """
     out = Path(folder) / "figures"
     ds, summary = result.results, result.summary
     column, _ = resolve_published(ds, published, catalog)
     pub_total = float(column["total"]) if column is not None and "total" in column.index else None
-    pub_label = f"published ({column.name})" if column is not None else "published"
+    pub_label = published_label(column, published)
+    pub_components = column.drop("total", errors="ignore") if column is not None and len(column) > 1 else None
     titles = _titles(ds) or None
     conv = convergence if convergence is not None else running_statistics(ds["total"].values)
+    second = next((g for g in ("component", "parameter", "stage") if g in (sobol or {}) and "S2" in sobol[g]),
+                  None)
+    pub = {"published": pub_components, "published_label": pub_label}
     figures = [
         ("total_distribution", lambda: plot_total_distribution(ds, pub_total, published_label=pub_label)),
-        ("component_intervals", lambda: plot_component_intervals(summary, titles=titles)),
-        ("component_intervals_log", lambda: plot_component_intervals(summary, log=True, titles=titles)),
-        ("comparison_stacked", lambda: plot_comparison_stacked(summary, ds, published=pub_total)),
+        ("component_intervals", lambda: plot_component_intervals(summary, titles=titles, **pub)),
+        ("component_intervals_log", lambda: plot_component_intervals(summary, log=True, titles=titles, **pub)),
+        ("comparison_stacked", lambda: plot_comparison_stacked(summary, ds, published=pub_total,
+                                                               published_label=pub_label)),
         ("sobol_indices", (lambda: plot_sobol_indices(sobol, titles=titles)) if sobol else None),
+        ("second_order", (lambda: plot_second_order(sobol[second], titles=titles if second == "component"
+                                                    else None)) if second else None),
         ("convergence", lambda: plot_convergence(conv)),
     ]
     paths: list[Path] = []

@@ -51,12 +51,14 @@ from typing import Callable, Iterable, Sequence
 
 import xarray as xr
 
-from .. import __version__
+from ..analysis.provenance import package_version
 from ..errors import ConfigError, FootprintError
+from ..analysis.cf import annotate, annotate_tree, netcdf_encoding, tree_encoding
 from ..analysis.compare import Comparison, compare_experiments
 from ..analysis.exact import exact_table
 from ..analysis.hotspots import sobol_table, to_datatree
 from ..analysis.run import EngineOptions, RunResult, check_resources, prepare, run_prepared
+from .terminal import second_order_table, summary_frame
 
 __all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "COMPARISON_OUTPUTS", "WriteError", "ResultsFolder",
            "check_output_folder", "atomic_output_dir", "write_tables", "write_documents", "run_to_folder",
@@ -68,7 +70,7 @@ MANIFEST = ".uncertainty_footprint.json"
 MANIFEST_MARKER = "uncertainty_footprint results folder"
 #: Names a run may write at the top of its folder (a trailing ``/``: a folder of outputs).
 RUN_OUTPUTS = ("results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "report.md",
-               "report.html", "table.tex", "figures/", "exact.nc", "exact.csv")
+               "report.html", "table.tex", "figures/", "exact.nc", "exact.csv", "sobol_s2.csv", "balance.csv")
 #: Names a comparison writes.
 COMPARISON_OUTPUTS = ("comparison.nc", "comparison.csv", "differences.csv", "comparison.png", "comparison.pdf",
                       "difference_variance.csv")
@@ -436,7 +438,7 @@ def _manifest(files: Iterable[str], dirs: Iterable[str], record: dict) -> dict:
     return {"marker": MANIFEST_MARKER,
             "note": "uncertainty_footprint wrote the files listed here; a rerun into this folder replaces them "
                     "and keeps every other file",
-            "package": "uncertainty_footprint", "version": __version__, **record,
+            "package": "uncertainty_footprint", "version": package_version(), **record,
             "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "files": sorted(files), "dirs": sorted(dirs)}
 
@@ -638,7 +640,23 @@ def write_documents(result: RunResult, folder: Path) -> None:
     if result.convergence is not None:
         conv = xr.merge([conv, result.convergence])
     paths = write_figures(result, folder, sobol=result.sobol, convergence=conv, catalog=result.catalog)
+    if result.balance is not None:
+        from .balance_figure import write_balance_figure
+
+        paths += write_balance_figure(result.balance, folder)
     write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
+
+
+def _write_nc(ds: xr.Dataset, path: Path) -> None:
+    """A Dataset as CF-1.10 netCDF, compressed (:mod:`uncertainty_footprint.analysis.cf`)."""
+    ds = annotate(ds.copy())
+    ds.to_netcdf(path, encoding=netcdf_encoding(ds))
+
+
+def _write_tree(sobol: dict, path: Path) -> None:
+    """Sobol' or exact indices as one CF-1.10 netCDF tree, compressed."""
+    tree = annotate_tree(to_datatree(sobol))
+    tree.to_netcdf(path, encoding=tree_encoding(tree))
 
 
 def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None) -> None:
@@ -646,18 +664,27 @@ def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = 
     which file is being written (for the message of a failure)."""
     if not result.streamed:
         note("writing results.nc")
-        result.results.to_netcdf(folder / "results.nc")
+        _write_nc(result.results, folder / "results.nc")
     note("writing summary.csv and deterministic.csv")
-    result.summary.to_csv(folder / "summary.csv", float_format="%.6g")
+    summary_frame(result).to_csv(folder / "summary.csv", float_format="%.6g")
     result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
     if result.sobol:
         note("writing sobol.nc and sobol.csv")
-        to_datatree(result.sobol).to_netcdf(folder / "sobol.nc")
+        _write_tree(result.sobol, folder / "sobol.nc")
         sobol_table(result.sobol).to_csv(folder / "sobol.csv", index=False, float_format="%.6g")
     if result.exact:
         note("writing exact.nc and exact.csv")
-        to_datatree(result.exact).to_netcdf(folder / "exact.nc")
+        _write_tree(result.exact, folder / "exact.nc")
         exact_table(result.exact).to_csv(folder / "exact.csv", index=False, float_format="%.8g")
+    pairs = second_order_table(result.sobol, result.exact)
+    if pairs is not None:
+        note("writing sobol_s2.csv")
+        pairs.to_csv(folder / "sobol_s2.csv", index=False, float_format="%.6g")
+    if result.balance is not None:
+        from .balance import write_balance
+
+        note("writing balance.csv")
+        write_balance(result.balance, folder)
 
 
 def _suggestion(path: str | os.PathLike) -> str:
@@ -724,7 +751,7 @@ def write_comparison(comp: Comparison, out: str | os.PathLike | ResultsFolder) -
 
     def write(folder: Path, note: Callable[[str], None]) -> None:
         note("writing the comparison tables")
-        comp.totals.to_netcdf(folder / "comparison.nc")
+        _write_nc(comp.totals, folder / "comparison.nc")
         comp.table.to_csv(folder / "comparison.csv", float_format="%.6g")
         comp.differences.to_csv(folder / "differences.csv", float_format="%.6g")
         if comp.difference_variance is not None:

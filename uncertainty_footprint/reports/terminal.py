@@ -12,12 +12,60 @@ from ..inputs.catalog import CORNERS_NOTE, Catalog
 from ..analysis.exact import sampled_coverage
 from ..analysis.running_stats import relative_resolution
 
-__all__ = ["format_summary", "run_report", "catalog_listing", "format_table"]
+__all__ = ["format_summary", "run_report", "catalog_listing", "format_table", "summary_frame", "absent_components",
+           "second_order_table", "format_second_order", "terminal_width"]
+
+#: Width used when the terminal's is unknown [characters].
+DEFAULT_WIDTH = 110
 
 
-def format_table(rows: list[list[str]], header: list[str], align: str | None = None) -> str:
-    """Align text columns; ``align`` has one ``l`` or ``r`` per column (default: first left, rest right)."""
+def terminal_width() -> int:
+    """The terminal's width [characters] (``$COLUMNS`` or the terminal; :data:`DEFAULT_WIDTH` otherwise)."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def absent_components(summary: pd.DataFrame) -> list[str]:
+    """Components that are zero in every sample (mean and standard deviation exactly 0), in table order."""
+    rows = summary[summary["level"] == "component"]
+    return [str(n) for n, r in rows.iterrows() if r["mean"] == 0 and r["sd"] == 0]
+
+
+def summary_frame(result) -> pd.DataFrame:
+    """``summary.csv``: the summary table, every row kept (stable for scripts), with a last column ``absent``
+    (True for a component that is zero in every sample)."""
+    table = result.summary.copy()
+    table["absent"] = table.index.isin(absent_components(table))
+    return table
+
+
+def _wrapped(rows: list[list[str]], header: list[str], width: int, wrap: tuple[int, ...]) -> list[list[str]]:
+    """Rows with the cells of the ``wrap`` columns broken into lines so that the table fits ``width``."""
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    fixed = sum(w for i, w in enumerate(widths) if i not in wrap) + 2 * (len(header) - 1)
+    room = width - fixed
+    wanted = sum(widths[i] for i in wrap)
+    if room >= wanted or not wrap:
+        return rows
+    longest_word = {i: max((len(w) for r in rows for w in str(r[i]).split()), default=1) for i in wrap}
+    limit = {i: max(longest_word[i], len(header[i]), room * widths[i] // max(wanted, 1)) for i in wrap}
+    out = []
+    for row in rows:
+        cells = [textwrap.wrap(str(c), limit[i], break_on_hyphens=False, break_long_words=False) or [""]
+                 if i in limit else [str(c)] for i, c in enumerate(row)]
+        for k in range(max(len(c) for c in cells)):
+            out.append([c[k] if k < len(c) else "" for c in cells])
+    return out
+
+
+def format_table(rows: list[list[str]], header: list[str], align: str | None = None, *, width: int | None = None,
+                 wrap: tuple[int, ...] = ()) -> str:
+    """Align text columns; ``align`` has one ``l`` or ``r`` per column (default: first left, rest right). With a
+    ``width`` [characters], the cells of the ``wrap`` columns are broken into lines so that the table fits."""
     align = align or "l" + "r" * (len(header) - 1)
+    if width is not None:
+        rows = _wrapped(rows, header, width, wrap)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
 
     def line(cells):
@@ -32,7 +80,10 @@ def format_summary(summary: pd.DataFrame) -> str:
     exact mean and standard deviation beside the Monte Carlo ones when the summary has them."""
     exact = "exact_mean" in summary.columns
     rows = []
+    absent = set(absent_components(summary))
     for name, r in summary.iterrows():
+        if name in absent:
+            continue
         label = name.replace("stage:", "stage ") if r["level"] != "component" else f"  {name}"
         if r["level"] == "total":
             label = "TOTAL"
@@ -41,7 +92,11 @@ def format_summary(summary: pd.DataFrame) -> str:
         rows.append([label, *moments, f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
                      f"[{r['p2_5']:.3f}, {r['p97_5']:.3f}]", f"{100 * r['share']:.1f} %"])
     head = ["mean", "exact mean", "sd", "exact sd"] if exact else ["mean"]
-    return format_table(rows, ["component / stage", *head, "median", "90 % interval", "95 % interval", "share"])
+    table = format_table(rows, ["component / stage", *head, "median", "90 % interval", "95 % interval", "share"])
+    if absent:
+        table += ("\nAbsent (zero in every sample; rows kept in summary.csv): "
+                  + ", ".join(absent_components(summary)))
+    return table
 
 
 def run_report(result, out: Path) -> str:
@@ -63,10 +118,19 @@ def run_report(result, out: Path) -> str:
                                    f"(no published basis): {', '.join(assumed)}.", width=110))
     files = ("results.nc, " if (Path(out) / "results.nc").exists() else "") + "summary.csv, deterministic.csv" \
         + (", sobol.nc, sobol.csv" if result.sobol else "") + (", exact.nc, exact.csv" if result.exact else "")
+    pairs = second_order_table(result.sobol, result.exact)
+    if pairs is not None:
+        files += ", sobol_s2.csv"
     if (Path(out) / "report.html").exists():
         files += ", report.md, report.html, table.tex, figures/"
     if result.sobol or result.exact:
-        lines[5:5] = [format_hotspots(result.sobol, exact=result.exact), ""]
+        lines[5:5] = [format_hotspots(result.sobol, exact=result.exact), ""] + (
+            [format_second_order(pairs), ""] if pairs is not None else [])
+    if result.balance is not None:
+        from .balance import balance_lines
+
+        lines += ["", *balance_lines(result.balance), ""]
+        files += ", balance.csv"
     lines.append(f"Written to {out}/: {files}")
     return "\n".join(lines)
 
@@ -149,6 +213,82 @@ def format_hotspots(sobol, top: int = 10, exact=None) -> str:
     return "\n\n".join(parts)
 
 
+def _without_output(ds):
+    if "output" in ds.dims:
+        outputs = [str(o) for o in ds["output"].values]
+        ds = ds.sel(output="total") if "total" in outputs else ds.isel(output=0)
+    return ds
+
+
+def second_order_table(sobol, exact=None) -> pd.DataFrame | None:
+    """Second-order indices of every pair, one row each, largest first (None when none were computed).
+
+    Parameters
+    ----------
+    sobol : mapping of str to xarray.Dataset or None
+        Sampled indices by grouping (``S2``, ``S2_conf`` when computed with second order).
+    exact : mapping of str to xarray.Dataset or None
+        Exact indices by grouping (``S2`` when computed with second order).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``grouping, a, b`` (the pair, a before b in model order), ``S2``, ``S2_conf`` (sampled; NaN
+        without them) and ``exact_S2`` (NaN without it) [-], per grouping ranked by the exact value if known,
+        else by the sampled one.
+    """
+    frames = []
+    for grouping in ("component", "stage", "parameter"):
+        sampled = _without_output(sobol[grouping]) if sobol and grouping in sobol else None
+        known = exact[grouping] if exact and grouping in exact else None
+        sampled = sampled if sampled is not None and "S2" in sampled else None
+        known = known if known is not None and "S2" in known else None
+        if sampled is None and known is None:
+            continue
+        ref = sampled if sampled is not None else known
+        dim = ref["S2"].dims[0]
+        labels = [str(v) for v in ref[dim].values]
+        i, j = np.triu_indices(len(labels), k=1)
+        frame = pd.DataFrame({"grouping": grouping, "a": [labels[k] for k in i], "b": [labels[k] for k in j]})
+        for column, ds, key in (("S2", sampled, "S2"), ("S2_conf", sampled, "S2_conf"), ("exact_S2", known, "S2")):
+            if ds is None:
+                frame[column] = np.nan
+                continue
+            names = [str(v) for v in ds[ds[key].dims[0]].values]
+            position = {n: k for k, n in enumerate(names)}
+            values = ds[key].values
+            frame[column] = [values[min(position[a], position[b]), max(position[a], position[b])]
+                             if a in position and b in position else np.nan for a, b in zip(frame["a"], frame["b"])]
+        rank = frame["exact_S2"] if known is not None else frame["S2"]
+        frames.append(frame.iloc[np.argsort(-rank.abs().fillna(-1).to_numpy(), kind="stable")])
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def format_second_order(pairs: pd.DataFrame, top: int = 8) -> str:
+    """The top pairs of each grouping by second-order index (what ``run --second-order`` prints)."""
+    parts, negligible = [], []
+    for grouping, frame in pairs.groupby("grouping", sort=False):
+        if frame["exact_S2"].notna().any():  # exact values known: show the pairs that show at 3 decimals
+            frame = frame[frame["exact_S2"].abs() >= 5e-4]
+            if frame.empty:
+                negligible.append(grouping)
+                continue
+        frame = frame.head(top)
+        sampled, exact = frame["S2"].notna().any(), frame["exact_S2"].notna().any()
+        header = [grouping, "with"] + (["exact S2"] if exact else []) + (["sampled S2"] if sampled else [])
+        rows = []
+        for _, r in frame.iterrows():
+            row = [r["a"], r["b"]] + ([f"{r['exact_S2']:.3f}"] if exact else [])
+            rows.append(row + ([_interval(r["S2"], r["S2_conf"])] if sampled else []))
+        parts.append(f"Top {len(rows)} pairs by {grouping}: second-order Sobol' indices S2 (the share of the "
+                     "variance the pair causes together, beyond each alone)\n"
+                     + format_table(rows, header, "ll" + "r" * (len(header) - 2)))
+    if negligible:
+        parts.append(f"No pair by {' or '.join(negligible)} has an exact S2 of 0.0005 or more (those groups add up "
+                     "without interacting).")
+    return "\n\n".join(parts) + "\nAll pairs: sobol_s2.csv."
+
+
 def comparison_report(comp, out: Path, top: int = 8) -> str:
     """What ``compare`` prints: totals side by side and the paired differences."""
     attrs = comp.totals.attrs
@@ -189,7 +329,16 @@ def _difference_shares(shares: pd.DataFrame, top: int) -> str:
     return "\n\n".join(parts)
 
 
-def _blocks(cat: Catalog) -> str:
+def _option(intervals: pd.DataFrame | None, block: str, level: int) -> str:
+    if intervals is None or (block, level) not in intervals.index:
+        return ""
+    r = intervals.loc[(block, level)]
+    if r["p95"] == 0 and r["p5"] == 0:
+        return "0"
+    return f"{r['median']:.3g} [{r['p5']:.3g}, {r['p95']:.3g}]"
+
+
+def _blocks(cat: Catalog, width: int, intervals: pd.DataFrame | None = None) -> str:
     rows = []
     for name, info in cat.blocks.items():
         for level, label in info["hsl"].items():
@@ -197,44 +346,68 @@ def _blocks(cat: Catalog) -> str:
             for k, it in enumerate(items):
                 head = [name if level == min(info["hsl"]) and k == 0 else "", f"HSL-{level}" if k == 0 else "",
                         label if k == 0 else ""]
+                if intervals is not None:
+                    head.append(_option(intervals, name, level) if k == 0 else "")
                 rows.append(head + (["-", "", "", ""] if it is None else
                                     [it.parameter, it.unit, f"{it.low:g}/{it.typical:g}/{it.high:g}",
                                      it.factor or "(transport factors)"]))
-    return "Functional blocks (Pirson & Bol 2021): HSL items, quantity lower/typical/upper, unit factor\n" + \
-        format_table(rows, ["block", "HSL", "meaning", "quantity", "unit", "low/typ/high", "factor"], "lllllrl")
+    header = ["block", "HSL", "meaning"] + (["kg CO2-eq: median [90 %]"] if intervals is not None else []) + [
+        "quantity", "unit", "low/typ/high", "factor"]
+    align = "lll" + ("r" if intervals is not None else "") + "llrl"
+    title = "Functional blocks (Pirson & Bol 2021): HSL items, quantity lower/typical/upper, unit factor"
+    if intervals is not None:
+        n = intervals.attrs.get("n", "")
+        title += (f"; each option's footprint, median and 90 % interval in kg CO2-eq (Monte Carlo, {n} samples, "
+                  "quantities as in an experiment with quantity_distribution pert)")
+    wrap = (2,)
+    return textwrap.fill(title, width) + "\n" + format_table(rows, header, align, width=width, wrap=wrap)
 
 
-def _parameters(cat: Catalog) -> str:
-    rows = [[n, p.unit, p.distribution.describe(), f"{p.nominal:g}", p.status, ",".join(p.source)]
+def _parameters(cat: Catalog, width: int, intervals=None) -> str:
+    rows = [[n, p.unit, p.distribution.describe(), f"{p.nominal:g}", p.status, ", ".join(p.source)]
             for n, p in cat.parameters.items()]
     return "Parameters (distributions/*.yaml; HSL quantities are listed with the blocks)\n" + format_table(
-        rows, ["parameter", "unit", "distribution", "nominal", "status", "source"], "llllll")
+        rows, ["parameter", "unit", "distribution", "nominal", "status", "source"], "llllll", width=width,
+        wrap=(2, 5))
 
 
-def _applications(cat: Catalog) -> str:
+def _applications(cat: Catalog, width: int, intervals=None) -> str:
     rows = [[n, a["title"], ", ".join(f"{b}={h}" for b, h in a["blocks"].items()),
              ", ".join(a["parameters"])] for n, a in cat.applications.items()]
     return "Application presets (distributions/applications.yaml)\n" + format_table(
-        rows, ["application", "title", "blocks", "parameters"], "llll")
+        rows, ["application", "title", "blocks", "parameters"], "llll", width=width, wrap=(1, 2, 3))
 
 
-def _references(cat: Catalog) -> str:
-    rows = [[n, cat.reference_labels[n], f"{p.nominal:g} {p.unit}", ",".join(p.source)]
+def _references(cat: Catalog, width: int, intervals=None) -> str:
+    rows = [[n, cat.reference_labels[n], f"{p.nominal:g} {p.unit}", ", ".join(p.source)]
             for n, p in cat.reference_devices.items()]
     return "Reference devices (distributions/reference_devices.yaml)\n" + format_table(
-        rows, ["name", "device", "footprint", "source"], "llll")
+        rows, ["name", "device", "footprint", "source"], "llll", width=width, wrap=(1, 3))
 
 
-def _sources(cat: Catalog) -> str:
+def _sources(cat: Catalog, width: int, intervals=None) -> str:
     return "Sources (distributions/sources.yaml)\n" + "\n".join(
-        textwrap.fill(f"{k}: {v}", width=110, subsequent_indent="    ") for k, v in cat.sources.items())
+        textwrap.fill(f"{k}: {v}", width=width, subsequent_indent="    ") for k, v in cat.sources.items())
 
 
 _LISTINGS = {"blocks": _blocks, "parameters": _parameters, "applications": _applications,
              "references": _references, "sources": _sources}
 
 
-def catalog_listing(cat: Catalog, what: str = "all") -> str:
-    """The ``list`` command's text."""
+def catalog_listing(cat: Catalog, what: str = "all", *, width: int | None = None,
+                    intervals: pd.DataFrame | None = None) -> str:
+    """The ``list`` command's text.
+
+    Parameters
+    ----------
+    cat : Catalog
+    what : {'all', 'blocks', 'parameters', 'applications', 'references', 'sources'}
+    width : int, optional
+        Line width to wrap long cells to [characters] (default: :func:`terminal_width`).
+    intervals : pandas.DataFrame, optional
+        :func:`~uncertainty_footprint.analysis.blocks.option_intervals` of the catalog: the blocks listing then
+        shows each option's median and 90 % interval [kg CO2-eq].
+    """
+    width = width or terminal_width()
     parts = _LISTINGS.values() if what == "all" else [_LISTINGS[what]]
-    return "\n\n".join(f(cat) for f in parts)
+    return "\n\n".join(f(cat, width, intervals) for f in parts)

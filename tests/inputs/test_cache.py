@@ -1,0 +1,181 @@
+"""The disk cache of inverse-CDF tables: hits and misses, corrupt and foreign files, an unwritable folder,
+concurrent writers; and the tables' accuracy in the tails against scipy."""
+
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from uncertainty_footprint.inputs import distributions as D
+from uncertainty_footprint.inputs.cache import CACHE_ENV, cache_dir, cached_arrays, entry_path
+
+KEY = {"what": "test entry", "n": 3}
+
+
+def _counting_builder(calls):
+    def build():
+        calls.append(1)
+        return {"x": np.arange(5.0), "flags": np.array([True, False])}
+    return build
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    return folder
+
+
+def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "a"))
+    assert cache_dir() == tmp_path / "a"
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "uncertainty_footprint"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "uncertainty_footprint"
+
+
+def test_miss_then_hit(cache):
+    calls = []
+    first = cached_arrays(KEY, _counting_builder(calls))
+    path = entry_path(KEY)
+    assert calls == [1] and path.parent == cache and path.is_file()
+    assert len(path.stem) == 64 and set(path.stem) <= set("0123456789abcdef")
+    second = cached_arrays(KEY, _counting_builder(calls))
+    assert calls == [1]  # read, not rebuilt
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
+    cached_arrays({**KEY, "n": 4}, _counting_builder(calls))  # another key is another entry
+    assert calls == [1, 1] and len(list(cache.iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "tampered", "directory"])
+def test_corrupt_or_foreign_entry_is_rebuilt_and_replaced(cache, damage):
+    calls = []
+    cached_arrays(KEY, _counting_builder(calls))
+    path = entry_path(KEY)
+    good = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"not a cache entry" * 10)
+    elif damage == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "foreign":  # a valid entry of another key under this name
+        other = {"what": "other"}
+        cached_arrays(other, _counting_builder(calls))
+        os.replace(entry_path(other), path)
+    elif damage == "tampered":  # one byte of the data changed: the checksum catches it
+        raw = bytearray(good)
+        at = raw.find(np.arange(5.0).tobytes()) + 9
+        raw[at] ^= 0xFF
+        path.write_bytes(bytes(raw))
+    elif damage == "directory":
+        path.unlink()
+        path.mkdir()
+    before = len(calls)
+    arrays = cached_arrays(KEY, _counting_builder(calls))
+    assert len(calls) == before + 1
+    np.testing.assert_array_equal(arrays["x"], np.arange(5.0))
+    if damage != "directory":  # a folder in the way cannot be replaced: the entry is just not cached
+        assert path.read_bytes() == good
+        cached_arrays(KEY, _counting_builder(calls))
+        assert len(calls) == before + 1
+    assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_shape_check_refuses_an_entry(cache):
+    calls = []
+    cached_arrays(KEY, _counting_builder(calls))
+    cached_arrays(KEY, _counting_builder(calls), valid=lambda a: a["x"].shape == (6,))
+    assert len(calls) == 2
+
+
+def test_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    calls = []
+    for _ in range(2):
+        arrays = cached_arrays(KEY, _counting_builder(calls))
+        np.testing.assert_array_equal(arrays["x"], np.arange(5.0))
+    assert calls == [1, 1] and blocker.read_text() == "a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def _concurrent_writer(folder: str, barrier) -> None:
+    os.environ[CACHE_ENV] = folder
+    barrier.wait()
+    table = D._InverseTable("pert", 2.5, 3.5)
+    table.load()
+    assert table(np.array([0.5]))[0] == pytest.approx(stats.beta(2.5, 3.5).ppf(0.5), abs=1e-12)
+
+
+def test_two_processes_build_the_same_table_at_once(cache):
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_concurrent_writer, args=(str(cache), barrier)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    files = list(cache.iterdir())
+    assert len(files) == 1 and not files[0].name.startswith(".tmp-")
+    calls = []
+    table = D._InverseTable("pert", 2.5, 3.5)
+    arrays = cached_arrays(table.key(), lambda: calls.append(1) or table.build(), table._valid)
+    assert calls == []  # the file the two processes wrote is a valid entry
+    fresh = table.build()
+    for name in fresh:
+        np.testing.assert_array_equal(arrays[name], fresh[name])
+
+
+def test_cached_table_gives_the_built_tables_bytes(cache):
+    u = np.random.default_rng(0).random(20_000)
+    built = D._InverseTable("pert", 1.8, 3.2)
+    a = built(u)  # builds and stores
+    loaded = D._InverseTable("pert", 1.8, 3.2)
+    b = loaded(u)  # reads
+    assert a.tobytes() == b.tobytes()
+    assert len(list(cache.iterdir())) == 1
+
+
+def test_tables_only_for_sampled_parameters(cache, kws_model):
+    """Mapping the design of kws.yaml loads (here: builds and stores) one table per distinct PERT shape of its
+    sampled parameters, nothing for the others."""
+    ps = kws_model.parameters
+    tables = {ps[n].distribution._fast_ppf.table for n in ps.random_names if ps[n].distribution.family == "pert"}
+    for table in tables:
+        table.arrays = None  # as in a new process
+    ps.ppf(np.full((3, len(ps.random_names)), 0.5))
+    assert len(list(cache.iterdir())) == len(tables) > 0
+    assert all(t.arrays is not None for t in tables)
+
+
+# PERT shapes: symmetric, skewed, mode at a bound (a = 1 or b = 1), large lambda
+TAIL_SHAPES = [(3.0, 3.0), (1.8, 3.2), (4.2, 1.8), (1.0, 5.0), (5.0, 1.0), (1.1, 4.9), (9.0, 5.0)]
+
+
+@pytest.mark.parametrize("a,b", TAIL_SHAPES)
+def test_table_tails_match_scipy_without_falling_back(a, b):
+    """Every probability a design can draw, 2**-53 to 1 - 2**-53, within the tolerance of scipy's exact beta
+    inverse; the tail tables leave no cell to the slow exact ppf for these shapes."""
+    table = D._InverseTable("pert", a, b)
+    tails = 2.0 ** -np.arange(53, 8, -0.125)
+    u = np.unique(np.concatenate([tails, 1 - tails, np.linspace(0, 1, 50_001)[1:-1]]))
+    x = table(u)
+    exact = stats.beta(a, b).ppf(u)
+    assert np.max(np.abs(x - exact)) <= D.TABLE_TOLERANCE
+    arr = table.arrays
+    used = np.unique(arr["route"])
+    assert D._EXACT not in used
+    for end, code in (("lower", D._LOWER), ("upper", D._UPPER)):
+        if code in used:
+            assert arr[f"{end}_ok"].all()
+    assert np.all(np.diff(x) >= 0)
+    np.testing.assert_array_equal(table(np.array([0.0, 1.0])), [0.0, 1.0])

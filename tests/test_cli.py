@@ -1,0 +1,106 @@
+"""Command-line polish: --version, list blocks with option intervals, list wrapped to the terminal, compare of two
+files with the same name, absent components listed once, second-order outputs (in-process, small samples)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import KWS
+from uncertainty_footprint.analysis.blocks import option_intervals
+from uncertainty_footprint.analysis.provenance import package_version
+from uncertainty_footprint.cli import main
+from uncertainty_footprint.reports.folder import RUN_OUTPUTS
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip().endswith(package_version())
+
+
+def test_option_intervals_are_seeded_ordered_and_match_the_published_point(catalog):
+    a = option_intervals(catalog, n=512, seed=4)
+    b = option_intervals(catalog, n=512, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a.index.get_level_values("block")) == set(catalog.blocks)
+    assert ((a["p5"] <= a["median"]) & (a["median"] <= a["p95"])).all()
+    none = a.loc[("casing", 0)]
+    assert none["p95"] == 0 and none["published"] == 0
+    # the published point value lies inside the 90 % interval for most options (it is the typical case)
+    nonzero = a[a["published"] > 0]
+    inside = ((nonzero["p5"] <= nonzero["published"]) & (nonzero["published"] <= nonzero["p95"])).mean()
+    assert inside > 0.8
+
+
+def test_list_blocks_shows_each_option_interval(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["list", "blocks"]) == 0
+    out = capsys.readouterr().out
+    assert "median [90 %]" in out
+    line = next(ln for ln in out.splitlines() if "small casing" in ln)
+    assert "[" in line and "]" in line
+
+
+def _widest(capsys, monkeypatch, width: int) -> tuple[int, list[str]]:
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["list", "parameters"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return max(len(ln) for ln in lines[1:]), lines
+
+
+def test_list_parameters_wraps_to_the_terminal_width(capsys, monkeypatch):
+    natural, _ = _widest(capsys, monkeypatch, 400)
+    fits, lines = _widest(capsys, monkeypatch, 120)
+    assert natural > 120 >= fits  # wrapped to fit
+    assert any(ln.startswith(" ") for ln in lines[3:])  # continuation lines of the wrapped cells
+    narrow, _ = _widest(capsys, monkeypatch, 60)
+    assert narrow < fits  # as narrow as unbroken words allow
+    names = {ln.split()[0] for ln in lines[3:] if ln and not ln.startswith(" ")}
+    assert "cmos_90nm_die_factor" in names  # identifiers are never broken
+
+
+def test_compare_two_files_with_the_same_name(tmp_path, capsys):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(KWS, tmp_path / folder / "kws.yaml")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(tmp_path / "a" / "kws.yaml"), str(tmp_path / "b" / "kws.yaml"), "--samples", "200",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "a/kws" in text and "b/kws" in text
+    table = pd.read_csv(out / "comparison.csv", index_col="experiment")
+    assert list(table.index) == ["a/kws", "b/kws"]
+
+
+def test_compare_refuses_the_same_file_twice(capsys):
+    assert main(["compare", str(KWS), str(KWS), "--samples", "100", "--out", "unused"]) == 2
+    assert "different experiment files" in capsys.readouterr().err
+
+
+def test_run_lists_absent_components_once_and_writes_second_order(tmp_path, capsys):
+    out = tmp_path / "kws"
+    rc = main(["run", str(KWS), "--out", str(out), "--samples", "300", "--sobol-samples", "128", "--second-order",
+               "--groupings", "parameter", "--no-figures", "--num-resamples", "20"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    text = captured.out
+    assert "Absent (zero in every sample" in text
+    assert "  actuators " not in text  # no row of zeros
+    assert text.count("actuators") == 1
+    assert "pairs by parameter" in text and "sobol_s2.csv" in text
+    assert "sobol_s2.csv" in RUN_OUTPUTS
+    pairs = pd.read_csv(out / "sobol_s2.csv")
+    assert list(pairs.columns) == ["grouping", "a", "b", "S2", "S2_conf", "exact_S2"]
+    params = pairs[pairs["grouping"] == "parameter"]
+    k = len(set(params["a"]) | set(params["b"]))
+    assert len(params) == k * (k - 1) // 2 and params["S2"].notna().all()
+    assert pairs.loc[pairs["grouping"] == "component", "S2"].isna().all()  # exact only (sampled: parameters)
+    top = pairs[pairs["grouping"] == "parameter"].iloc[0]
+    assert top["exact_S2"] == pairs.loc[pairs["grouping"] == "parameter", "exact_S2"].abs().max()
+    summary = pd.read_csv(out / "summary.csv", index_col="name")
+    assert summary.loc["actuators", "absent"] and not summary.loc["casing", "absent"]
+    assert summary.loc["actuators", "mean"] == 0  # the rows stay, for scripts

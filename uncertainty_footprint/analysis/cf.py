@@ -1,0 +1,215 @@
+"""CF-1.10 metadata and the netCDF encoding of every file of numbers the package writes.
+
+``results.nc``, ``sobol.nc``, ``exact.nc`` and ``comparison.nc`` follow the CF conventions so that the tools of
+the xarray ecosystem read them without help:
+
+* the global attribute ``Conventions = "CF-1.10"``;
+* a ``long_name`` on every variable and coordinate;
+* ``units`` that udunits and pint both parse. A footprint is a mass of CO2 with the same warming effect, so its
+  ``units`` are ``kg`` and its ``quantity`` attribute states the CO2-equivalent basis (:data:`FOOTPRINT_QUANTITY`):
+  ``ds.pint.quantify()`` (pint-xarray) gives kilograms, ``ds.cf`` (cf_xarray) finds the uncertainty of every
+  Sobol' index through ``ancillary_variables``. Indices are ``units = "1"``.
+
+The sampled inputs ``inputs(sample, parameter)`` mix units (a power, a lifetime, emission factors), which one
+netCDF variable cannot carry. The array therefore has no ``units``; the coordinates ``unit(parameter)`` (the
+project's notation, e.g. ``kg CO2-eq/mm2``) and ``units_cf(parameter)`` (udunits/pint, e.g. ``kg/mm^2``) give
+each column's unit, and :func:`inputs_by_parameter` turns the array into one variable per parameter with its own
+``units``, which is what xarray users expect (``inputs_by_parameter(ds).pint.quantify()``).
+
+Compression (:func:`netcdf_encoding`): zlib level :data:`COMPLEVEL` with the shuffle filter on every numeric
+variable, chunked along ``sample`` in chunks of about :data:`CHUNK_BYTES`. Lossless: the numbers read back are
+the numbers computed. The streaming engine creates ``results.nc`` with the same encoding.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["CONVENTIONS", "FOOTPRINT_UNITS", "FOOTPRINT_QUANTITY", "COMPLEVEL", "CHUNK_BYTES", "LONG_NAMES",
+           "cf_unit", "footprint_attrs", "annotate", "annotate_tree", "netcdf_encoding", "tree_encoding",
+           "inputs_by_parameter"]
+
+#: The ``Conventions`` attribute of every netCDF file the package writes.
+CONVENTIONS = "CF-1.10"
+#: ``units`` of a footprint: kilograms (of CO2-equivalent, see :data:`FOOTPRINT_QUANTITY`).
+FOOTPRINT_UNITS = "kg"
+#: ``quantity`` attribute of a footprint: what the kilograms are a mass of.
+FOOTPRINT_QUANTITY = ("carbon footprint in kg CO2-eq: the mass of CO2 with the same global warming effect, on the "
+                      "CO2-equivalent basis of the cited emission factors (their characterisation methods are not "
+                      "harmonised)")
+#: zlib compression level (1 fastest .. 9 smallest).
+COMPLEVEL = 4
+#: Target size of one chunk of a per-sample variable [bytes].
+CHUNK_BYTES = 1 << 20
+
+#: ``long_name`` of the variables and coordinates the package writes (others get their name in words).
+LONG_NAMES = {
+    "sample": "Monte Carlo sample index",
+    "component": "footprint component",
+    "stage": "life-cycle stage of the component",
+    "component_title": "component title",
+    "component_detail": "component detail (HSL items and factors)",
+    "parameter": "input parameter",
+    "unit": "unit of the parameter (project notation)",
+    "units_cf": "unit of the parameter (udunits and pint notation)",
+    "status": "status of the value: quoted, inferred or assumed",
+    "source": "source keys of the value (distributions/sources.yaml)",
+    "distribution": "probability distribution of the parameter",
+    "nominal": "nominal (published or typical) value of the parameter, in its unit",
+    "confidence": "confidence note of the value",
+    "converted_from": "unit an override was given in and converted from",
+    "reference": "reference device",
+    "reference_label": "reference device name",
+    "reference_source": "source keys of the reference footprint",
+    "group": "group of parameters",
+    "members": "parameters of the group",
+    "parameter_2": "second input parameter of a pair",
+    "group_2": "second group of a pair",
+    "experiment": "experiment (file stem)",
+    "experiment_name": "experiment name",
+    "output": "model output",
+    "n_base": "Sobol' base sample size",
+}
+
+_CO2EQ = re.compile(r"\s*CO2[-_ ]?eq\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z_\u00b5\u03bc][A-Za-z0-9_\u00b5\u03bc]*")
+#: Project spellings -> udunits/pint names of the same unit (``yr`` is the 365-day year, udunits' common_year).
+_CF_NAMES = {"yr": "common_year", "year": "common_year", "years": "common_year", "count": "1"}
+
+
+def _token(match: re.Match) -> str:
+    name = match.group(0)
+    if name in _CF_NAMES:
+        return _CF_NAMES[name]
+    power = re.fullmatch(r"(.*[A-Za-z_\u00b5\u03bc])([0-9])", name)
+    return f"{power.group(1)}^{power.group(2)}" if power else name
+
+
+def cf_unit(unit: str) -> str:
+    """A project unit string as udunits and pint both parse it, with the CO2-eq basis dropped.
+
+    Parameters
+    ----------
+    unit : str
+        Project notation (:mod:`uncertainty_footprint.inputs.units`), e.g. ``kg CO2-eq/mm2``.
+
+    Returns
+    -------
+    str
+        The same unit without ``CO2-eq``, powers written ``^``, ``yr`` as ``common_year`` (365 days) and
+        ``count`` as ``1``.
+
+    Examples
+    --------
+    >>> cf_unit("kg CO2-eq/mm2"), cf_unit("kg CO2-eq/(t*km)"), cf_unit("yr"), cf_unit("kg CO2-eq/count")
+    ('kg/mm^2', 'kg/(t*km)', 'common_year', 'kg')
+    """
+    text = _TOKEN.sub(_token, _CO2EQ.sub("", unit).strip())
+    text = re.sub(r"\s*/\s*1\b(?!\s*[\^*])", "", text)  # kg/count -> kg
+    return text or "1"
+
+
+def footprint_attrs(long_name: str, *, squared: bool = False) -> dict[str, str]:
+    """Attributes of a footprint variable [kg CO2-eq] (``squared``: of a variance [(kg CO2-eq)^2])."""
+    if squared:
+        return {"long_name": long_name, "units": f"{FOOTPRINT_UNITS}^2",
+                "quantity": "square of a " + FOOTPRINT_QUANTITY}
+    return {"long_name": long_name, "units": FOOTPRINT_UNITS, "quantity": FOOTPRINT_QUANTITY}
+
+
+def _long_name(name) -> str:
+    return LONG_NAMES.get(str(name), str(name).replace("_", " "))
+
+
+def annotate(ds: xr.Dataset) -> xr.Dataset:
+    """Add the CF attributes in place and return ``ds``: ``Conventions``, a ``long_name`` on every variable and
+    coordinate that lacks one, and ``ancillary_variables`` linking each Sobol' index ``X`` to ``X_conf``."""
+    ds.attrs["Conventions"] = CONVENTIONS
+    for name, var in ds.variables.items():
+        var.attrs.setdefault("long_name", _long_name(name))
+        conf = f"{name}_conf"
+        if conf in ds.data_vars and name in ds.data_vars:
+            var.attrs["ancillary_variables"] = conf
+    return ds
+
+
+def annotate_tree(tree: xr.DataTree) -> xr.DataTree:
+    """:func:`annotate` every node of a tree (``sobol.nc``, ``exact.nc``); returns a new tree."""
+    return xr.DataTree.from_dict({node.path: annotate(node.to_dataset(inherit=False)) for node in tree.subtree})
+
+
+def _chunks(var: xr.Variable, chunk_bytes: int) -> tuple[int, ...]:
+    other = int(np.prod([s for d, s in var.sizes.items() if d != "sample"], dtype=np.int64)) or 1
+    rows = max(1, chunk_bytes // (var.dtype.itemsize * other))
+    rows = 1 << (rows.bit_length() - 1)  # a power of two: streamed tasks (whole blocks) fill whole chunks
+    return tuple(min(rows, s) if d == "sample" else s for d, s in var.sizes.items())
+
+
+def netcdf_encoding(ds: xr.Dataset, *, complevel: int = COMPLEVEL, chunk_bytes: int = CHUNK_BYTES
+                    ) -> dict[str, dict]:
+    """The ``encoding=`` argument of ``ds.to_netcdf`` (netCDF4 engine): lossless zlib with shuffle.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        What is written (in memory or lazy, e.g. the streaming engine's skeleton of ``results.nc``).
+    complevel : int
+        zlib level, 1-9.
+    chunk_bytes : int
+        Target size of one chunk of a per-sample variable [bytes]; chunks run along ``sample`` over a power of two
+        of rows and span the other dimensions whole.
+
+    Returns
+    -------
+    dict
+        Variable name -> ``{"zlib", "complevel", "shuffle"[, "chunksizes"]}`` for every numeric variable of one
+        or more dimensions (text variables are left as they are: HDF5 does not compress them).
+    """
+    out = {}
+    for name, var in ds.variables.items():
+        if var.ndim == 0 or var.dtype.kind not in "biuf" or 0 in var.shape:
+            continue
+        enc = {"zlib": True, "complevel": int(complevel), "shuffle": True}
+        if "sample" in var.dims:
+            enc["chunksizes"] = _chunks(var, chunk_bytes)
+        out[str(name)] = enc
+    return out
+
+
+def tree_encoding(tree: xr.DataTree, **options) -> dict[str, dict]:
+    """:func:`netcdf_encoding` per node, as ``DataTree.to_netcdf(encoding=...)`` takes it (keyed by node path)."""
+    return {node.path: netcdf_encoding(node.to_dataset(inherit=False), **options) for node in tree.subtree}
+
+
+def inputs_by_parameter(ds: xr.Dataset) -> xr.Dataset:
+    """The sampled inputs of a results Dataset as one variable per parameter, each with its own CF ``units``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        ``results.nc`` (with ``inputs(sample, parameter)``, written with ``--store all`` by a streaming run).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per parameter over ``sample`` with ``units`` (:func:`cf_unit`), ``unit`` (project
+        notation), ``long_name``, ``status``, ``source`` and ``distribution``; ``.pint.quantify()`` gives each
+        its unit.
+    """
+    if "inputs" not in ds:
+        raise KeyError("the Dataset has no sampled inputs (a streaming run keeps them with --store all)")
+    out = {}
+    units = ds["unit"].values if "unit" in ds.coords else [""] * ds.sizes["parameter"]
+    for i, name in enumerate(ds["parameter"].values):
+        name = str(name)
+        attrs = {"long_name": f"sampled {name}", "units": cf_unit(str(units[i])), "unit": str(units[i])}
+        for key in ("status", "source", "distribution"):
+            if key in ds.coords:
+                attrs[key] = str(ds[key].values[i])
+        out[name] = xr.Variable(("sample",), ds["inputs"].isel(parameter=i).data, attrs)
+    return xr.Dataset(out, coords={"sample": ds["sample"]},
+                      attrs={"Conventions": CONVENTIONS, **{k: v for k, v in ds.attrs.items() if k != "Conventions"}})
+

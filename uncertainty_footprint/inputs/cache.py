@@ -1,0 +1,143 @@
+"""A disk cache of arrays that do not change between processes (the inverse-CDF tables).
+
+One file per entry, named by the SHA-256 of the entry's key (everything its content depends on: what it is, its
+parameters, the settings that built it and the versions of the package and of scipy), in the user cache folder
+:func:`cache_dir`: ``$UNCERTAINTY_FOOTPRINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/uncertainty_footprint``, else
+``~/.cache/uncertainty_footprint``.
+
+The cache is an optimisation only; it never changes a number and never makes a run fail:
+
+* an entry is written to a temporary file in the cache folder and moved into place with :func:`os.replace`, so
+  concurrent runs never see a partial file (the last writer wins, with identical content);
+* an entry is read with ``allow_pickle=False`` and accepted only if it holds the expected key and its arrays match
+  the SHA-256 checksum stored with them (and the caller's shape check): a corrupt, truncated or foreign file is
+  rebuilt and replaced;
+* a cache folder that cannot be created or written means no cache (the entry is built in memory);
+* nothing is written outside the cache folder (file names are hexadecimal digests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+__all__ = ["CACHE_ENV", "cache_dir", "entry_path", "cached_arrays"]
+
+#: Environment variable naming the cache folder (replaces the default).
+CACHE_ENV = "UNCERTAINTY_FOOTPRINT_CACHE_DIR"
+_SUFFIX = ".npz"
+_KEY = "__key__"
+_DIGEST = "__sha256__"
+
+
+def cache_dir() -> Path:
+    """The user cache folder of the package (it may not exist yet).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$UNCERTAINTY_FOOTPRINT_CACHE_DIR`` if set and not empty, else ``$XDG_CACHE_HOME/uncertainty_footprint``
+        (if set and not empty), else ``~/.cache/uncertainty_footprint``.
+    """
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "uncertainty_footprint"
+
+
+def _key_text(key: Mapping) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))
+
+
+def entry_path(key: Mapping) -> Path:
+    """The file of the cache entry ``key`` (a JSON-serialisable mapping) in :func:`cache_dir`."""
+    return cache_dir() / (hashlib.sha256(_key_text(key).encode("utf-8")).hexdigest() + _SUFFIX)
+
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode("ascii"))
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _read(path: Path, key_text: str) -> dict[str, np.ndarray] | None:
+    """The arrays of a valid entry at ``path``, or None (missing, unreadable, foreign, corrupt or truncated)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except Exception:  # noqa: BLE001 - any unreadable file (a cache is never an error): rebuild it
+        return None
+    stored_key, digest = arrays.pop(_KEY, None), arrays.pop(_DIGEST, None)
+    if stored_key is None or digest is None or stored_key.shape != () or digest.shape != ():
+        return None
+    if str(stored_key) != key_text or str(digest) != _checksum(arrays):
+        return None
+    return arrays
+
+
+def _write(path: Path, key_text: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write an entry atomically (temporary file in the same folder, then :func:`os.replace`); errors ignored."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays, **{_KEY: np.array(key_text), _DIGEST: np.array(_checksum(arrays))})
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):
+        pass  # an unwritable cache folder means no cache
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def cached_arrays(key: Mapping, build: Callable[[], Mapping[str, np.ndarray]],
+                  valid: Callable[[Mapping[str, np.ndarray]], bool] = lambda arrays: True
+                  ) -> dict[str, np.ndarray]:
+    """The arrays of the cache entry ``key``: read from the cache folder, or built and stored there.
+
+    Parameters
+    ----------
+    key : mapping
+        JSON-serialisable; everything the arrays depend on (their file is named by its SHA-256).
+    build : callable
+        Returns the arrays (a mapping of names to numpy arrays of numbers) when the entry is missing or invalid.
+    valid : callable, optional
+        Extra check of a read entry (e.g. the shapes the caller expects); an entry it refuses is rebuilt.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The arrays ``build`` returns (or returned in an earlier process).
+    """
+    text = _key_text(key)
+    try:
+        path = entry_path(key)
+    except (RuntimeError, OSError):  # no home folder to put a cache in: no cache
+        path = None
+    arrays = None if path is None else _read(path, text)
+    if arrays is not None:
+        try:
+            if valid(arrays):
+                return arrays
+        except (KeyError, ValueError, TypeError, IndexError):
+            pass
+    arrays = {name: np.asarray(a) for name, a in build().items()}
+    if path is not None:
+        _write(path, text, arrays)
+    return arrays
