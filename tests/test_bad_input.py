@@ -60,9 +60,9 @@ def _write(tmp_path: Path, mutate: Callable[[dict], Any] | None = None, text: st
     return path
 
 
-def _run(path: Path, out: Path, capsys) -> tuple[int, str, str]:
+def _run(path: Path, out: Path, capsys, *extra: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    rc = main(["run", str(path), "--out", str(out), "--samples", "64", "--quiet"])
+    rc = main(["run", str(path), "--out", str(out), "--samples", "64", "--quiet", *extra])
     captured = capsys.readouterr()
     return rc, captured.out, captured.err
 
@@ -276,7 +276,7 @@ def test_unquoted_1e_minus_3_is_accepted(tmp_path, capsys):
                         "  lifetime: 3e0\n")
     assert yaml.safe_load(text)["parameters"]["grid_carbon_intensity"]["low"] == "1e-3"  # the YAML 1.1 quirk
     path = _write(tmp_path, text=text, name="small_numbers.yaml")
-    rc, out, err = _run(path, tmp_path / "out", capsys)
+    rc, out, err = _run(path, tmp_path / "out", capsys, "--store", "all", "--no-figures", "--no-sobol")
     assert rc == 0, f"a valid experiment with 1e-3 must run; stderr {err!r}"
     assert err == "" and out == ""
     assert {"results.nc", "summary.csv", "deterministic.csv"} <= set(os.listdir(tmp_path / "out"))

@@ -38,7 +38,7 @@ from .inputs.catalog import Catalog as _Catalog, load_catalog
 from .inputs.examples import example_names, example_path
 from .inputs.safe_yaml import MAX_BYTES, load_text
 from .model.builder import LifecycleModel, build_model
-from .analysis.run import EngineOptions, Prepared, RunResult, check_resources, run_prepared
+from .analysis.run import EngineOptions, Prepared, RunResult, prepare, run_prepared
 from .analysis.hotspots import indices_table, to_datatree
 
 __all__ = ["Experiment", "Result", "Comparison", "CatalogTables", "load_experiment", "run", "compare", "catalog",
@@ -102,7 +102,8 @@ def parse_yaml(text: str, source: str = TEXT_SOURCE) -> Any:
     if not isinstance(text, str):
         raise ConfigError(source, "", f"expected YAML text, got {type(text).__name__}")
     if len(text) > MAX_BYTES or len(text.encode("utf-8")) > MAX_BYTES:
-        raise ConfigError(source, "", f"larger than {MAX_BYTES} bytes; an experiment is a few kB")
+        raise ConfigError(source, "", f"larger than {MAX_BYTES // (1 << 20)} MiB; give at most "
+                          f"{MAX_BYTES // (1 << 20)} MiB of YAML (an experiment is a few kB)")
     return load_text(text, source)
 
 
@@ -417,20 +418,10 @@ def _sobol_options(sobol: bool | Mapping[str, Any] | None, **explicit: Any) -> d
     return options
 
 
-def _prepare(exp: Experiment, *, data_dir=None, samples=None, seed=None, design=None,
-             sobol: Mapping[str, Any] | None = None) -> Prepared:
-    """:func:`uncertainty_footprint.analysis.run.prepare` for an experiment already in memory (that function
-    reads a file; the steps are the same: overrides, the Monte Carlo model, the published-method model and the
-    balance model of an experiment with ``benefit`` or ``fleet``)."""
-    from .model.balance import build_balance
-
-    catalog = load_catalog(data_dir)
-    inner = exp.internal.with_options("sampling", samples=samples, seed=seed, design=design)
-    if sobol:
-        inner = inner.with_options("sobol", **sobol)
-    model = build_model(inner, catalog)
-    published = build_model(inner, catalog, published_method=True)
-    return Prepared(inner, catalog, model, published, build_balance(inner, catalog, model))
+def _prepare(exp: Experiment, *, data_dir=None, **options) -> Prepared:
+    """:func:`uncertainty_footprint.analysis.run.prepare` of an experiment in memory (validation, overrides and
+    every model: one path for the API and the command line)."""
+    return prepare(exp.internal, data_dir=data_dir if data_dir is not None else exp.data_dir, **options)
 
 
 def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, samples: int | None = None,
@@ -499,52 +490,27 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
     exp = load_experiment(experiment, data_dir=data_dir)
     options = _sobol_options(sobol, samples=sobol_samples, second_order=second_order, groupings=groupings,
                              conf_level=conf_level, num_resamples=num_resamples)
-    prepared = _prepare(exp, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol=options)
     engine = EngineOptions(stream=stream, scheduler=scheduler, address=scheduler_address, store=store)
-    ran = Experiment(prepared.experiment, label=exp.label, modified=exp._modified, data_dir=data_dir)
+    run_options = dict(samples=samples, seed=seed, design=design, sobol=options)
+    data_dir = data_dir if data_dir is not None else exp.data_dir
+    folder = None
     if out is None:
-        raw = run_prepared(prepared, chunk_size=chunk_size, convergence=convergence, engine=engine,
-                           progress=progress)
-        return Result(raw, ran)
-    from .reports.folder import RUN_OUTPUTS, atomic_output_dir, check_output_folder
+        raw = run_prepared(_prepare(exp, data_dir=data_dir, **run_options), chunk_size=chunk_size,
+                           convergence=convergence, engine=engine, progress=progress)
+    else:
+        from .reports.folder import run_to_folder
 
-    check_resources(prepared, engine, chunk_size)
-    target = check_output_folder(out, inputs=_inputs(exp, data_dir), outputs=RUN_OUTPUTS,
-                                 suggestion=f"results/{exp.label}")
-    holder: dict[str, RunResult] = {}
-    streams = engine.streams(prepared.experiment.spec.sampling.samples)
-
-    def write(folder: Path, note: Callable[[str], None]) -> None:
-        note("running the experiment" + (" (writing results.nc)" if streams else ""))
-        raw = run_prepared(prepared, folder=folder, chunk_size=chunk_size, convergence=convergence,
-                           engine=engine, progress=progress)
-        holder["raw"] = raw
-        try:
-            _write_run(raw, folder, note, figures)
-        finally:
-            if raw.results is not None and raw.streamed:
-                raw.results.close()
-
-    written = atomic_output_dir(target, write, record={"command": "run", "experiments": [exp.source]})
-    raw = holder["raw"]
-    if raw.streamed and raw.results is not None:
-        raw.results = xr.open_dataset(written / "results.nc", chunks={"sample": engine.task_rows})
-    return Result(raw, ran, folder=written)
+        raw = run_to_folder(exp.internal, out, documents=figures, data_dir=data_dir, chunk_size=chunk_size,
+                            convergence=convergence, engine=engine, progress=progress,
+                            suggestion=f"results/{exp.label}", **run_options)
+        folder = Path(out)
+    ran = Experiment(raw.experiment, label=exp.label, modified=exp._modified, data_dir=data_dir)
+    return Result(raw, ran, folder=folder)
 
 
 def _inputs(exp: Experiment, data_dir) -> list:
     """Files and folders an output folder must not be (or be above)."""
     return ([exp.source] if _is_file(exp.source) else []) + ([data_dir] if data_dir is not None else [])
-
-
-def _write_run(raw: RunResult, folder: Path, note: Callable[[str], None], figures: bool) -> None:
-    from .reports.folder import write_documents, write_tables
-
-    write_tables(raw, folder, note)
-    raw.documents = figures and raw.results is not None
-    if raw.documents:
-        note("writing the figures and reports")
-        write_documents(raw, folder)
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -562,25 +528,29 @@ class _ResultPlots:
         return column, total
 
     def _titles(self):
-        from .reports.figures import _titles
+        from .reports.document import component_titles
 
-        return _titles(self._r.results) or None
+        return component_titles(self._r.results) or None
 
     def total(self, **kwargs):
         """Histogram of the total with its median, 90 % and 95 % intervals and the published value
         [kg CO2-eq] (:func:`uncertainty_footprint.reports.figures.plot_total_distribution`)."""
-        from .reports.figures import plot_total_distribution
+        from .reports.figures import plot_total_distribution, published_label
 
         column, total = self._published()
-        label = f"published ({column.name})" if column is not None else "published"
-        return plot_total_distribution(self._r._need_results(), total, **{"published_label": label, **kwargs})
+        return plot_total_distribution(self._r._need_results(), total,
+                                       **{"published_label": published_label(column), **kwargs})
 
     def components(self, log: bool = False, **kwargs):
         """Median and intervals of every component [kg CO2-eq]
         (:func:`uncertainty_footprint.reports.figures.plot_component_intervals`)."""
-        from .reports.figures import plot_component_intervals
+        from .reports.figures import plot_component_intervals, published_label
 
-        return plot_component_intervals(self._r.summary, log, **{"titles": self._titles(), **kwargs})
+        column, _ = self._published()
+        published = column.drop("total", errors="ignore") if column is not None and len(column) > 1 else None
+        return plot_component_intervals(self._r.summary, log, **{"titles": self._titles(), "published": published,
+                                                                  "published_label": published_label(column),
+                                                                  **kwargs})
 
     def sobol(self, **kwargs):
         """Sampled S1 and ST with their intervals (:func:`uncertainty_footprint.reports.figures.
@@ -597,8 +567,11 @@ class _ResultPlots:
         the total [kg CO2-eq] (:func:`uncertainty_footprint.reports.figures.plot_comparison_stacked`)."""
         from .reports.figures import plot_comparison_stacked
 
-        _, total = self._published()
-        return plot_comparison_stacked(self._r.summary, self._r._need_results(), **{"published": total, **kwargs})
+        from .reports.figures import published_label
+
+        column, total = self._published()
+        return plot_comparison_stacked(self._r.summary, self._r._need_results(),
+                                       **{"published": total, "published_label": published_label(column), **kwargs})
 
     def convergence(self, **kwargs):
         """Running mean and quantiles of the total (and the component ST at smaller base samples when the run
@@ -734,14 +707,14 @@ class Result:
         WriteError
             A failing environment (nothing changed).
         """
-        from .reports.folder import RUN_OUTPUTS, atomic_output_dir, check_output_folder
+        from .reports.folder import RUN_OUTPUTS, atomic_output_dir, check_output_folder, write_run
 
         if self.raw.streamed:
             raise ConfigError("Result.to_folder", "", "a streaming run writes its folder while it runs: pass "
                               "out= to run()")
         target = check_output_folder(out, inputs=_inputs(self.experiment, None), outputs=RUN_OUTPUTS,
                                      suggestion=f"results/{self.experiment.label}")
-        self.folder = atomic_output_dir(target, lambda folder, note: _write_run(self.raw, folder, note, figures),
+        self.folder = atomic_output_dir(target, lambda folder, note: write_run(self.raw, folder, note, figures),
                                         record={"command": "run", "experiments": [self.experiment.source]})
         return self.folder
 
@@ -900,28 +873,23 @@ def compare(*experiments: str | os.PathLike | Mapping[str, Any] | Experiment, sa
     >>> comp.differences.index.tolist()
     [('as_published', 'casing_2')]
     """
-    from .analysis.compare import compare_experiments
-
     exps = [load_experiment(e, data_dir=data_dir) for e in experiments]
     if len(exps) < 2:
         raise ConfigError("compare", "", "compare needs at least two experiments")
     names = _labels(exps, labels)
-    for e in exps:  # validate every experiment (and the options) before anything runs or is written
-        _prepare(e, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol={"enabled": False})
-    target = None
-    if out is not None:
-        from .reports.folder import COMPARISON_OUTPUTS, check_output_folder
+    data_dir = data_dir if data_dir is not None else exps[0].data_dir
+    inner = [e.internal for e in exps]
+    options = dict(samples=samples, seed=seed, design=design, data_dir=data_dir, labels=names)
+    if out is None:
+        from .analysis.compare import compare_experiments
 
-        inputs = [i for e in exps for i in _inputs(e, data_dir)]
-        target = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS,
-                                     suggestion="results/compare_" + "_".join(names))
-    raw = _compare_in_memory(exps, names, compare_experiments, samples=samples, seed=seed, design=design,
-                             data_dir=data_dir)
-    comp = Comparison(raw, exps)
-    if target is not None:
-        from .reports.folder import write_comparison
+        for e in inner:  # every experiment and option validated before anything runs
+            prepare(e, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol={"enabled": False})
+        return Comparison(compare_experiments(inner, **options), exps)
+    from .reports.folder import compare_to_folder
 
-        comp.folder = write_comparison(raw, target)
+    comp = Comparison(compare_to_folder(inner, out, **options), exps)
+    comp.folder = Path(out)
     return comp
 
 
@@ -943,30 +911,6 @@ def _labels(exps: Sequence[Experiment], labels: Sequence[str] | None) -> list[st
             label, k = f"{e.label}_{k}", k + 1
         out.append(label)
     return out
-
-
-def _compare_in_memory(exps: Sequence[Experiment], names: Sequence[str], compare_experiments, **options):
-    """:func:`~uncertainty_footprint.analysis.compare.compare_experiments` for experiments in memory.
-
-    That function reads files. Each experiment that is its file, unchanged, is passed as that file; any other is
-    written to a private temporary folder (the text of :meth:`Experiment.to_yaml`, whose SHA-256 is the
-    experiment's stamp). The runs' experiments are then given back their ``source`` (what the user gave).
-    """
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="uncertainty_footprint-compare-") as tmp:
-        paths = []
-        for i, e in enumerate(exps):
-            if not e._modified and _is_file(e.source):
-                paths.append(Path(e.source))
-            else:
-                path = Path(tmp) / f"experiment_{i}.yaml"
-                path.write_text(e.to_yaml(), encoding="utf-8")
-                paths.append(path)
-        raw = compare_experiments(paths, labels=list(names), **options)
-    for r, e in zip(raw.runs, exps):
-        r.experiment = _experiment.Experiment(r.experiment.spec, e.source, r.experiment.sha256)
-    return raw
 
 
 # ------------------------------------------------------------------------------------------------ catalog

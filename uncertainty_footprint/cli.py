@@ -108,19 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     sob.add_argument("--num-resamples", metavar="N", type=_positive_int, default=None,
                      help="bootstrap resamples for the intervals (default 100)")
     run.add_argument("--chunk-size", metavar="N", type=_positive_int, default=None,
-                     help="samples evaluated at once (memory only; never changes the numbers; default 65536, "
-                          "262144 when streaming)")
+                     help="samples evaluated at once (memory only; never changes the numbers; default 65536)")
     eng = run.add_argument_group("large runs (streaming with dask; numbers never depend on these)")
     eng.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                      help=f"stream the Monte Carlo with bounded memory (default: when --samples exceeds "
-                          f"{IN_MEMORY_MAX} or a scheduler is given); needs design mc or sobol")
+                          f"{IN_MEMORY_MAX} or a scheduler is given)")
     eng.add_argument("--scheduler", choices=SCHEDULERS, default=None,
                      help="dask scheduler for a streaming run (default threads)")
     eng.add_argument("--scheduler-address", metavar="tcp://HOST:PORT", default=None,
                      help="run on a dask.distributed cluster at this scheduler address")
     eng.add_argument("--store", choices=STORE_MODES, default="footprint",
-                     help="per-sample data a streaming run writes to results.nc: footprints and totals "
-                          "(default), also the inputs, or none (then no figures or reports)")
+                     help="per-sample data results.nc keeps: footprints and totals (default), all (also the "
+                          "sampled inputs; a rerun with the same seed regenerates them exactly), or none (no "
+                          "results.nc; a streaming run then writes no figures or reports)")
     run.add_argument("--no-figures", action="store_true",
                      help="skip the figures and reports (figures/, report.md, report.html, table.tex)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -197,29 +197,26 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from . import api
     from .reports import terminal
-    from .analysis.run import EngineOptions
-    from .reports.folder import run_to_folder
 
     experiment = resolve_experiment(args.experiment)
-    sobol = {"enabled": False if args.no_sobol else None, "samples": args.sobol_samples,
-             "second_order": args.second_order, "conf_level": args.conf_level, "num_resamples": args.num_resamples,
-             "groupings": None if args.groupings is None else [g.strip() for g in args.groupings.split(",")]}
-    engine = EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
-                           store=args.store)
     bar = _ProgressBar(args.quiet, "Monte Carlo", "samples")
     out = args.out if args.out is not None else Path("results") / experiment.stem
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FootprintWarning)
-            result = run_to_folder(experiment, out, documents=not args.no_figures, data_dir=args.data_dir,
-                                   samples=args.samples, seed=args.seed, design=args.design, sobol=sobol,
-                                   chunk_size=args.chunk_size, convergence=not args.no_figures, engine=engine,
-                                   progress=bar)
+            result = api.run(experiment, out=out, figures=not args.no_figures, data_dir=args.data_dir,
+                             samples=args.samples, seed=args.seed, design=args.design,
+                             sobol=False if args.no_sobol else None, sobol_samples=args.sobol_samples,
+                             second_order=args.second_order, groupings=args.groupings, conf_level=args.conf_level,
+                             num_resamples=args.num_resamples, chunk_size=args.chunk_size,
+                             convergence=not args.no_figures, stream=args.stream, scheduler=args.scheduler,
+                             scheduler_address=args.scheduler_address, store=args.store, progress=bar)
     finally:
         bar.close()
     if not args.quiet:
-        print(terminal.run_report(result, out))
+        print(terminal.run_report(result.raw, out))
     _print_warnings(caught)
     return 0
 
@@ -257,24 +254,24 @@ def _print_warnings(caught) -> None:
 
 
 def _cmd_compare(args) -> int:
+    from . import api
     from .reports import terminal
-    from .reports.folder import compare_to_folder
 
     paths = [resolve_experiment(p) for p in args.experiments]
-    labels = [lab.replace("/", "-") for lab in experiment_labels(paths)]
-    out = args.out or Path("results") / ("compare_" + "_".join(labels))
-    comp = compare_to_folder(paths, out, samples=args.samples, seed=args.seed, design=args.design,
-                             data_dir=args.data_dir)
+    labels = experiment_labels(paths)
+    out = args.out or Path("results") / ("compare_" + "_".join(lab.replace("/", "-") for lab in labels))
+    comp = api.compare(*paths, out=out, samples=args.samples, seed=args.seed, design=args.design,
+                       data_dir=args.data_dir)
     if not args.quiet:
-        print(terminal.comparison_report(comp, out))
+        print(terminal.comparison_report(comp.raw, out))
     return 0
 
 
 def _cmd_validate(args) -> int:
-    from .analysis.run import prepare
+    from . import api
 
     path = resolve_experiment(args.experiment)
-    model = prepare(path, data_dir=args.data_dir).model
+    model = api.load_experiment(path, data_dir=args.data_dir).check()
     if not args.quiet:
         ps = model.parameters
         shown = f"{args.experiment} ({path})" if is_example(path) and str(path) != args.experiment else path
@@ -297,16 +294,11 @@ def _cmd_example(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    from . import api
     from .reports import terminal
-    from .inputs.catalog import load_catalog
 
-    catalog = load_catalog(args.data_dir)
-    intervals = None
-    if args.what in ("all", "blocks"):
-        from .analysis.blocks import option_intervals
-
-        intervals = option_intervals(catalog)
-    print(terminal.catalog_listing(catalog, args.what, intervals=intervals))
+    tables = api.catalog(args.data_dir, options=args.what in ("all", "blocks"))
+    print(terminal.catalog_listing(tables.catalog, args.what, intervals=tables.options))
     return 0
 
 

@@ -219,7 +219,7 @@ def test_results_show_the_catalog_unit(tmp_path, capsys):
     path = tmp_path / "in_watts.yaml"
     path.write_text(KWS.read_text(encoding="utf-8") + "parameters:\n  average_power: {distribution: {family: fixed, "
                     "value: 0.002}, unit: W}\n", encoding="utf-8")
-    rc = main(["run", str(path), "--out", str(tmp_path / "out"), "--samples", "64", "--no-sobol", "--no-figures",
+    rc = main(["run", str(path), "--out", str(tmp_path / "out"), "--samples", "64", "--no-sobol", "--no-figures", "--store", "all",
                "--quiet"])
     assert rc == 0, capsys.readouterr().err
     with xr.open_dataset(tmp_path / "out" / "results.nc") as ds:

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from conftest import ROOT
+from uncertainty_footprint.reports.terminal import absent_components
 from uncertainty_footprint.inputs.catalog import CORNERS_NOTE
 from uncertainty_footprint.reports import figures as F
 from uncertainty_footprint.reports import document as R
@@ -215,8 +216,9 @@ def test_table_tex_numbers_equal_summary(run):
         m = re.match(rf"\s*(.*?) & .*? & ({NUMBER}) & \[({NUMBER}), ({NUMBER})\] \\\\$", line)
         if m:
             rows[m.group(1)] = [m.group(2), m.group(3), m.group(4)]
-    comp = summary[summary["level"] == "component"]
-    assert len(rows) == len(comp) + 1
+    absent = absent_components(summary)
+    comp = summary[summary["level"] == "component"].drop(index=absent)
+    assert len(rows) == len(comp) + 1 and not set(absent) & set(rows)  # absent components: named once, no row
     d = R.TEX_DECIMALS
     for name, r in comp.iterrows():
         label = R.latex_escape(titles[name])
@@ -239,8 +241,9 @@ def test_report_md_numbers_equal_summary(run):
     pattern = re.compile(rf"^\| (?:\*\*)?`([^`]+)`(?:\*\*)? \| (component|stage|total) \| ({NUMBER}) \| ({NUMBER}) \| "
                          rf"\[({NUMBER}), ({NUMBER})\] \| \[({NUMBER}), ({NUMBER})\] \| ({NUMBER}) % \|$", re.M)
     rows = {m.group(1): m.groups()[1:] for m in pattern.finditer(text)}
-    assert set(rows) == set(summary.index)
-    for name, r in summary.iterrows():
+    absent = absent_components(summary)
+    assert absent and set(rows) == set(summary.index) - set(absent)  # kws has absent components: listed once
+    for name, r in summary.drop(index=absent).iterrows():
         expected = (r["level"], _fmt(r["mean"], d), _fmt(r["median"], d), _fmt(r["p5"], d), _fmt(r["p95"], d),
                     _fmt(r["p2_5"], d), _fmt(r["p97_5"], d), _fmt(100 * r["share"], R.SHARE_DECIMALS))
         assert rows[name] == expected, name

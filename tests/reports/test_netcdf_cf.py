@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from conftest import IMAGE_CLASSIFICATION, KWS
+from uncertainty_footprint.analysis.run import EngineOptions
 from uncertainty_footprint.analysis.cf import (CONVENTIONS, FOOTPRINT_UNITS, cf_unit, inputs_by_parameter,
                                                netcdf_encoding)
 from uncertainty_footprint.inputs.units import UREG, parse_unit
@@ -26,7 +27,8 @@ SOBOL = {"samples": 256, "second_order": True, "groupings": ["component", "param
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cf") / "kws"
     with pytest.warns(Warning):  # N = 256 has not converged: one ConvergenceWarning per grouping
-        result = run_to_folder(KWS, out, documents=False, samples=400, seed=3, sobol=SOBOL)
+        result = run_to_folder(KWS, out, documents=False, samples=400, seed=3, sobol=SOBOL,
+                               engine=EngineOptions(store="all"))
     return result, out
 
 

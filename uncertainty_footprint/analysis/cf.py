@@ -23,7 +23,11 @@ the numbers computed. The streaming engine creates ``results.nc`` with the same 
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -42,6 +46,8 @@ FOOTPRINT_QUANTITY = ("carbon footprint in kg CO2-eq: the mass of CO2 with the s
                       "harmonised)")
 #: zlib compression level (1 fastest .. 9 smallest).
 COMPLEVEL = 4
+#: Free space below which a failed write is reported as a full disk [bytes]
+FULL_DISK_BYTES = 1 << 20
 #: Target size of one chunk of a per-sample variable [bytes].
 CHUNK_BYTES = 1 << 20
 
@@ -213,3 +219,28 @@ def inputs_by_parameter(ds: xr.Dataset) -> xr.Dataset:
     return xr.Dataset(out, coords={"sample": ds["sample"]},
                       attrs={"Conventions": CONVENTIONS, **{k: v for k, v in ds.attrs.items() if k != "Conventions"}})
 
+
+
+@contextmanager
+def released_on_failure(path: str | os.PathLike):
+    """Around a netCDF write: on failure, empty the partial file (HDF5 may keep its handle open after an error,
+    e.g. a full disk during a compressed write, which would hold the space until the process ends) and report a
+    full disk as :class:`OSError` ``ENOSPC`` (the netCDF library says only "HDF error")."""
+    try:
+        yield
+    except BaseException as exc:
+        full = None
+        if not isinstance(exc, OSError):
+            try:
+                st = os.statvfs(Path(path).parent)
+                if st.f_bavail * st.f_frsize < FULL_DISK_BYTES:
+                    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            except OSError:
+                pass
+        try:
+            os.truncate(path, 0)
+        except OSError:
+            pass
+        if full is not None:
+            raise full from exc
+        raise

@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ConfigError
+from ..inputs.experiment import Experiment
 from .cf import annotate, footprint_attrs
 from .exact import difference_shares
 from .provenance import provenance
@@ -73,6 +74,15 @@ def paired_differences(totals: xr.DataArray) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["a", "b"])
 
 
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""  # reported by the run that reads it
+
+
 def experiment_labels(paths) -> list[str]:
     """Labels of the compared experiments: their file stems, with as many parent folders as it takes to tell
     files of the same name apart (``a/kws``, ``b/kws``).
@@ -97,18 +107,23 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
                         chunk_size: int = EVAL_CHUNK, labels=None) -> Comparison:
     """Run every experiment with common random numbers and compare their totals.
 
-    The first experiment's sampling settings apply to all unless given here. The results are labelled by
-    ``labels`` (default :func:`experiment_labels`: the file stems, with their folders where two files share a
-    name); the same file twice is refused.
+    ``paths`` holds experiment files or in-memory
+    :class:`~uncertainty_footprint.inputs.experiment.Experiment` objects. The first experiment's sampling
+    settings apply to all unless given here. The results are labelled by ``labels`` (default
+    :func:`experiment_labels` of the files, or of the experiments' sources: the stems, with their folders where
+    two files share a name); the same file twice is refused.
     """
-    paths = [Path(p) for p in paths]
+    paths = [p if isinstance(p, Experiment) else Path(p) for p in paths]
     if len(paths) < 2:
         raise ConfigError("command line", "", "compare needs at least two experiment files")
-    resolved = [os.path.realpath(p) for p in paths]
-    if len(set(resolved)) != len(resolved):
+    sources = [p.source if isinstance(p, Experiment) else p for p in paths]
+    # the same file twice (an in-memory experiment is its file while its content is unchanged)
+    same = [(os.path.realpath(src) if Path(src).is_file() else str(src),
+             p.sha256 if isinstance(p, Experiment) else _file_sha256(p)) for p, src in zip(paths, sources)]
+    if len(set(same)) != len(same):
         raise ConfigError("command line", "", "compare needs different experiment files, got "
-                          f"{', '.join(map(str, paths))}")
-    stems = list(labels) if labels is not None else experiment_labels(paths)
+                          f"{', '.join(map(str, sources))}")
+    stems = list(labels) if labels is not None else experiment_labels(sources)
     if len(stems) != len(paths) or len(set(stems)) != len(stems):
         raise ConfigError("command line", "", f"experiment labels must be distinct, one per file, got "
                           f"{', '.join(map(str, stems))}")

@@ -18,7 +18,6 @@ from .exact import try_exact
 from .hotspots import hotspot_analysis, st_convergence
 from ..model.balance import BalanceModel, build_balance
 from ..model.builder import LifecycleModel, build_model
-from ..errors import ConfigError
 from .propagate import results_attrs, run_monte_carlo
 from .provenance import provenance
 from .resources import check_memory
@@ -34,8 +33,10 @@ class EngineOptions:
     """How the Monte Carlo runs.
 
     ``stream=None`` streams when the sample count exceeds :data:`IN_MEMORY_MAX` or a scheduler or cluster
-    address is given; streaming writes ``results.nc`` chunk by chunk (``store``: ``footprint``, ``all`` or
-    ``none``) and computes the summary from running statistics (see :mod:`uncertainty_footprint.analysis.streaming`).
+    address is given; streaming writes ``results.nc`` chunk by chunk and computes the summary from running
+    statistics (see :mod:`uncertainty_footprint.analysis.streaming`). ``store`` says what ``results.nc`` keeps
+    per sample, streamed or not: ``footprint`` (footprints and totals, the default), ``all`` (also the sampled
+    inputs, which a rerun with the same seed regenerates exactly) or ``none`` (no results.nc).
     """
 
     stream: bool | None = None
@@ -77,6 +78,9 @@ class RunResult:
     exact: dict[str, xr.Dataset] | None = None
     streamed: bool = False
     documents: bool = False
+    #: What ``results.nc`` keeps per sample (:class:`EngineOptions` ``store``): ``footprint`` (footprints and
+    #: totals), ``all`` (also the sampled inputs) or ``none`` (no results.nc).
+    store: str = "footprint"
     #: Net balance, P(offset), payback time and fleet totals when the experiment has a ``benefit`` or ``fleet``
     #: (:func:`~uncertainty_footprint.analysis.balance.balance_analysis`).
     balance: BalanceResult | None = None
@@ -105,15 +109,19 @@ class Prepared:
     balance: BalanceModel | None = None
 
 
-def prepare(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None, samples: int | None = None,
-            seed: int | None = None, design: str | None = None, sobol: dict | None = None) -> Prepared:
-    """Load and validate an experiment (with command-line overrides) and build its two models.
+def prepare(path: str | os.PathLike | Experiment, *, data_dir: str | os.PathLike | None = None,
+            samples: int | None = None, seed: int | None = None, design: str | None = None,
+            sobol: dict | None = None) -> Prepared:
+    """Load and validate an experiment (a file, or an :class:`~uncertainty_footprint.inputs.experiment.Experiment`
+    already in memory) with command-line overrides, and build its models (Monte Carlo, published method, and
+    the balance model of an experiment with ``benefit`` or ``fleet``).
 
     ``sobol`` overrides options of the experiment's ``sobol`` section (``None`` values are ignored). Nothing is
     written. Raises :class:`~uncertainty_footprint.errors.ConfigError` on any invalid input.
     """
     catalog = load_catalog(data_dir)
-    experiment = load_experiment(path).with_options("sampling", samples=samples, seed=seed, design=design)
+    experiment = path if isinstance(path, Experiment) else load_experiment(path)
+    experiment = experiment.with_options("sampling", samples=samples, seed=seed, design=design)
     if sobol:
         experiment = experiment.with_options("sobol", **sobol)
     model = build_model(experiment, catalog)
@@ -156,7 +164,7 @@ def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOp
     return ds, res.summary, True
 
 
-def run_experiment(path: str | os.PathLike, *, data_dir=None, samples=None, seed=None, design=None,
+def run_experiment(path: str | os.PathLike | Experiment, *, data_dir=None, samples=None, seed=None, design=None,
                    sobol: dict | None = None, chunk_size: int | None = None, convergence: bool = False,
                    engine: EngineOptions = EngineOptions(), folder: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None) -> RunResult:
@@ -183,7 +191,7 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
     ds, summary, streamed = _monte_carlo(experiment, model, engine, None if folder is None else Path(folder),
                                          chunk_size, progress)
     result = RunResult(experiment, model, ds, summary, deterministic_table(prepared.published), catalog=catalog,
-                       streamed=streamed)
+                       streamed=streamed, store=engine.store)
     so = experiment.spec.sobol
     exact = try_exact(model, second_order=so.second_order)  # milliseconds; None (one warning) if not separable
     if exact is not None:

@@ -11,6 +11,7 @@ depend on the chunk size, the task size, the scheduler or the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cf import netcdf_encoding, released_on_failure
 from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows
 from .designs import make_design
@@ -103,7 +105,7 @@ def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, a
     skeleton = dataset_skeleton(model, n, inputs=keep_inputs,
                                 sample_array=lambda shape: da.zeros(shape, chunks=STATS_BLOCK * 4))
     skeleton.attrs.update(attrs)
-    skeleton.to_netcdf(path, compute=False)
+    skeleton.to_netcdf(path, compute=False, encoding=netcdf_encoding(skeleton))  # compressed as in memory
 
 
 def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", seed: int = 1,
@@ -159,41 +161,46 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     target, in_flight = get_scheduler(scheduler, address)
     if path is not None and store != "none":
         path = Path(path)
-        _create_file(path, model, n, keep_in, attrs or {})
-    starts = list(range(0, n, task_rows))
-    hist = None
-    moments: list[Moments] = []
-    nc = None
-    try:
+    guard = released_on_failure(path) if path is not None and store != "none" else contextlib.nullcontext()
+    with guard:  # a failed write leaves an empty file (removed with its temporary folder), no held disk space
         if path is not None and store != "none":
-            import netCDF4
+            _create_file(path, model, n, keep_in, attrs or {})
+        starts = list(range(0, n, task_rows))
+        hist = None
+        moments: list[Moments] = []
+        nc = None
+        try:
+            if path is not None and store != "none":
+                import netCDF4
 
-            nc = netCDF4.Dataset(path, "a")
-            nc.set_auto_mask(False)
-        delayed_model = dask.delayed(model, pure=True)
-        delayed_design = dask.delayed(dsgn, pure=True)
-        for b in range(0, len(starts), in_flight):
-            batch = [dask.delayed(_task, pure=True)(delayed_model, delayed_design, s, min(s + task_rows, n),
-                                                    chunk_size, layout, keep_fp, keep_in)
-                     for s in starts[b:b + in_flight]]
-            for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
-                if hist is None:
-                    hist = h
-                else:
-                    hist += h
-                moments.extend(ms)
+                nc = netCDF4.Dataset(path, "a")
+                nc.set_auto_mask(False)
+            delayed_model = dask.delayed(model, pure=True)
+            delayed_design = dask.delayed(dsgn, pure=True)
+            for b in range(0, len(starts), in_flight):
+                batch = [dask.delayed(_task, pure=True)(delayed_model, delayed_design, s, min(s + task_rows, n),
+                                                        chunk_size, layout, keep_fp, keep_in)
+                         for s in starts[b:b + in_flight]]
+                for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
+                    if hist is None:
+                        hist = h
+                    else:
+                        hist += h
+                    moments.extend(ms)
+                    if nc is not None:
+                        nc["sample"][start:stop] = np.arange(start, stop)
+                        nc["footprint"][start:stop, :] = fp
+                        nc["total"][start:stop] = fp.sum(axis=1)
+                        if keep_in:
+                            nc["inputs"][start:stop, :] = inputs
+                    if progress is not None:
+                        progress(stop, n)
+        finally:
+            try:
                 if nc is not None:
-                    nc["sample"][start:stop] = np.arange(start, stop)
-                    nc["footprint"][start:stop, :] = fp
-                    nc["total"][start:stop] = fp.sum(axis=1)
-                    if keep_in:
-                        nc["inputs"][start:stop, :] = inputs
-                if progress is not None:
-                    progress(stop, n)
-    finally:
-        if nc is not None:
-            nc.close()
-        if hasattr(target, "close"):
-            target.close()
+                    nc.close()
+            finally:
+                if hasattr(target, "close"):
+                    target.close()
     stats = RunningStats.from_blocks(moments, hist)
     return StreamResult(summarize_running(stats, layout), stats, layout, path, n)

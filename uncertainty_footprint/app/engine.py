@@ -32,14 +32,7 @@ def parse_yaml(text: str, source: str) -> Any:
     ConfigError
         One line naming ``source`` and the problem.
     """
-    # The public API parses whole experiments (Experiment.from_yaml); a fragment (the extra components box) needs
-    # the same limits, which live in inputs.safe_yaml (requested as uf.parse_yaml in /tmp/h/api_requests.md).
-    from ..inputs.safe_yaml import MAX_BYTES, load_text
-
-    if len(text) > MAX_BYTES or len(text.encode("utf-8")) > MAX_BYTES:
-        raise ConfigError(source, "", f"larger than {MAX_BYTES // (1 << 20)} MiB; paste at most "
-                          f"{MAX_BYTES // (1 << 20)} MiB of YAML")
-    return load_text(text, source)
+    return uf.parse_yaml(text, source)
 
 
 def load(data: Mapping[str, Any] | str, source: str) -> uf.Experiment:
@@ -223,10 +216,7 @@ option_stats = lru_cache(maxsize=16)(option_stats)
 @lru_cache(maxsize=1)
 def families() -> dict[str, tuple[str, ...]]:
     """Distribution family -> its required parameter names, in the registry's order (for the Custom fields)."""
-    # Requested as uf.distribution_families() (/tmp/h/api_requests.md); read from the registry in one place.
-    from ..inputs.distributions import FAMILIES
-
-    return {name: tuple(fam.required) for name, fam in FAMILIES.items()}
+    return uf.distribution_families()
 
 
 @lru_cache(maxsize=None)

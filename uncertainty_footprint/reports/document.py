@@ -262,7 +262,8 @@ def _versions(ds: xr.Dataset) -> str:
     return ", ".join(f"{k} {v}" for k, v in versions.items())
 
 
-def _component_titles(ds: xr.Dataset) -> dict[str, str]:
+def component_titles(ds: xr.Dataset) -> dict[str, str]:
+    """``{component: title}`` of a results Dataset (empty without its ``component_title`` coordinate)."""
     if "component_title" not in ds.coords:
         return {}
     return dict(zip(ds["component"].values.tolist(), ds["component_title"].values.tolist()))
@@ -623,7 +624,7 @@ def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
     No preamble: ``\\input`` it in a document that loads ``booktabs``. Rendered from ``templates/table.tex.j2``.
     """
     ds, summary = result.results, result.summary
-    titles = _component_titles(ds)
+    titles = component_titles(ds)
     name = ds.attrs.get("experiment", "") or "experiment"
     absent = absent_components(summary)
     comp = summary[summary["level"] == "component"].drop(index=absent)

@@ -49,7 +49,7 @@ from ..inputs.cache import cache_dir, cached_arrays
 from ..analysis.convergence import running_statistics
 from ..analysis.hotspots import indices_table
 from ..model.builder import KG
-from .document import resolve_published
+from .document import component_titles, resolve_published
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
            "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "write_figures",
@@ -291,12 +291,6 @@ def _kg(what: str) -> str:
     return f"{what} [{KG}]"
 
 
-def _titles(results: xr.Dataset) -> dict[str, str]:
-    if "component_title" not in results.coords:
-        return {}
-    return dict(zip(results["component"].values.tolist(), results["component_title"].values.tolist()))
-
-
 # ------------------------------------------------------------------------------------------------------------
 # 1. total distribution
 # ------------------------------------------------------------------------------------------------------------
@@ -480,7 +474,7 @@ def plot_comparison_stacked(summary: pd.DataFrame, results: xr.Dataset, *, publi
     comp = summary[summary["level"] == "component"]
     comp = comp[comp["mean"] > 0].sort_values("mean", ascending=False, kind="stable")
     tot = summary.loc["total"]
-    titles = _titles(results)
+    titles = component_titles(results)
     refs: list[tuple[str, float]] = []
     if "reference_footprint" in results:
         labels = results["reference_label"].values if "reference_label" in results.coords \
@@ -916,7 +910,7 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     pub_total = float(column["total"]) if column is not None and "total" in column.index else None
     pub_label = published_label(column, published)
     pub_components = column.drop("total", errors="ignore") if column is not None and len(column) > 1 else None
-    titles = _titles(ds) or None
+    titles = component_titles(ds) or None
     conv = convergence if convergence is not None else running_statistics(ds["total"].values)
     second = next((g for g in ("component", "parameter", "stage") if g in (sobol or {}) and "S2" in sobol[g]),
                   None)

@@ -53,11 +53,12 @@ import xarray as xr
 
 from ..analysis.provenance import package_version
 from ..errors import ConfigError, FootprintError
-from ..analysis.cf import annotate, annotate_tree, netcdf_encoding, tree_encoding
-from ..analysis.compare import Comparison, compare_experiments
+from ..analysis.cf import annotate, annotate_tree, netcdf_encoding, released_on_failure, tree_encoding
+from ..analysis.compare import Comparison, compare_experiments, experiment_labels
 from ..analysis.exact import exact_table
 from ..analysis.hotspots import sobol_table, to_datatree
 from ..analysis.run import EngineOptions, RunResult, check_resources, prepare, run_prepared
+from ..inputs.experiment import Experiment
 from .terminal import second_order_table, summary_frame
 
 __all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "COMPARISON_OUTPUTS", "WriteError", "ResultsFolder",
@@ -650,21 +651,24 @@ def write_documents(result: RunResult, folder: Path) -> None:
 def _write_nc(ds: xr.Dataset, path: Path) -> None:
     """A Dataset as CF-1.10 netCDF, compressed (:mod:`uncertainty_footprint.analysis.cf`)."""
     ds = annotate(ds.copy())
-    ds.to_netcdf(path, encoding=netcdf_encoding(ds))
+    with released_on_failure(path):
+        ds.to_netcdf(path, encoding=netcdf_encoding(ds))
 
 
 def _write_tree(sobol: dict, path: Path) -> None:
     """Sobol' or exact indices as one CF-1.10 netCDF tree, compressed."""
     tree = annotate_tree(to_datatree(sobol))
-    tree.to_netcdf(path, encoding=tree_encoding(tree))
+    with released_on_failure(path):
+        tree.to_netcdf(path, encoding=tree_encoding(tree))
 
 
 def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None) -> None:
     """``results.nc`` (unless a streaming run wrote it already), the CSV tables and ``sobol.nc``; ``note`` is told
     which file is being written (for the message of a failure)."""
-    if not result.streamed:
+    if not result.streamed and result.store != "none":
         note("writing results.nc")
-        _write_nc(result.results, folder / "results.nc")
+        kept = result.results if result.store == "all" else result.results.drop_vars("inputs", errors="ignore")
+        _write_nc(kept, folder / "results.nc")
     note("writing summary.csv and deterministic.csv")
     summary_frame(result).to_csv(folder / "summary.csv", float_format="%.6g")
     result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
@@ -687,16 +691,36 @@ def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = 
         write_balance(result.balance, folder)
 
 
+def write_run(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None,
+              documents: bool = True) -> None:
+    """Write a run's tables and (with ``documents``, when it kept per-sample data) figures and reports into
+    ``folder`` (a temporary folder of :func:`atomic_output_dir`); sets ``result.documents``."""
+    write_tables(result, folder, note)
+    result.documents = documents and result.results is not None
+    if result.documents:
+        note("writing the figures and reports")
+        write_documents(result, folder)
+
+
 def _suggestion(path: str | os.PathLike) -> str:
     return (Path("results") / Path(path).stem).as_posix()
 
 
-def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents: bool = True,
+def _source_inputs(experiments: Sequence, data_dir) -> tuple[list[str], list]:
+    """(sources, inputs): each experiment's source (a file path, or the in-memory experiment's own ``source``)
+    and the files and folders an output folder must not be or be above (experiment files, the data folder)."""
+    sources = [str(e.source) if isinstance(e, Experiment) else str(e) for e in experiments]
+    inputs = [s for s in sources if Path(s).is_file()] + ([data_dir] if data_dir is not None else [])
+    return sources, inputs
+
+
+def run_to_folder(path: str | os.PathLike | Experiment, out: str | os.PathLike, *, documents: bool = True,
                   data_dir: str | os.PathLike | None = None, samples: int | None = None, seed: int | None = None,
                   design: str | None = None, sobol: dict | None = None, chunk_size: int | None = None,
                   convergence: bool = False, engine: EngineOptions = EngineOptions(),
-                  progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run an experiment and write every output into ``out`` (see the module's rules).
+                  progress: Callable[[int, int], None] | None = None, suggestion: str | None = None) -> RunResult:
+    """Run an experiment (a file or an in-memory ``Experiment``) and write every output into ``out`` (see the
+    module's rules); ``suggestion`` is the folder a refusal proposes (default ``results/<file stem>``).
 
     The experiment is validated and its memory need checked, then ``out`` is checked, and only then is anything
     written. The options are those of :func:`~uncertainty_footprint.analysis.run.run_experiment`;
@@ -712,8 +736,8 @@ def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents:
     """
     prepared = prepare(path, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol=sobol)
     check_resources(prepared, engine, chunk_size)
-    inputs = [path] + ([data_dir] if data_dir is not None else [])
-    target = check_output_folder(out, inputs=inputs, outputs=RUN_OUTPUTS, suggestion=_suggestion(path))
+    (source,), inputs = _source_inputs([path], data_dir)
+    target = check_output_folder(out, inputs=inputs, outputs=RUN_OUTPUTS, suggestion=suggestion or _suggestion(source))
     holder: dict[str, RunResult] = {}
     streams = engine.streams(prepared.experiment.spec.sampling.samples)
 
@@ -723,16 +747,12 @@ def run_to_folder(path: str | os.PathLike, out: str | os.PathLike, *, documents:
                               engine=engine, progress=progress)
         holder["result"] = result
         try:
-            write_tables(result, folder, note)
-            result.documents = documents and result.results is not None
-            if result.documents:
-                note("writing the figures and reports")
-                write_documents(result, folder)
+            write_run(result, folder, note, documents)
         finally:
             if result.results is not None and result.streamed:
                 result.results.close()
 
-    record = {"command": "run", "experiments": [str(path)]}
+    record = {"command": "run", "experiments": [source]}
     written = atomic_output_dir(target, write, record=record)
     result = holder["result"]
     if result.streamed and result.results is not None:
@@ -745,9 +765,9 @@ def write_comparison(comp: Comparison, out: str | os.PathLike | ResultsFolder) -
     ``out`` (see the module's rules; the experiments' folders are refused)."""
     from .figures import plot_comparison, save_figure
 
-    sources = [str(r.experiment.source) for r in comp.runs]
+    sources, inputs = _source_inputs([r.experiment for r in comp.runs], None)
     if not isinstance(out, ResultsFolder):
-        out = check_output_folder(out, inputs=sources, outputs=COMPARISON_OUTPUTS)
+        out = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS)
 
     def write(folder: Path, note: Callable[[str], None]) -> None:
         note("writing the comparison tables")
@@ -762,16 +782,18 @@ def write_comparison(comp: Comparison, out: str | os.PathLike | ResultsFolder) -
     return atomic_output_dir(out, write, record={"command": "compare", "experiments": sources})
 
 
-def compare_to_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, samples: int | None = None,
-                      seed: int | None = None, design: str | None = None,
-                      data_dir: str | os.PathLike | None = None) -> Comparison:
-    """Validate every experiment, check ``out``, compare (:func:`~uncertainty_footprint.analysis.compare.
-    compare_experiments`) and write the comparison (:func:`write_comparison`)."""
+def compare_to_folder(paths: Sequence[str | os.PathLike | Experiment], out: str | os.PathLike, *,
+                      samples: int | None = None, seed: int | None = None, design: str | None = None,
+                      data_dir: str | os.PathLike | None = None, labels: Sequence[str] | None = None) -> Comparison:
+    """Validate every experiment (files or in-memory ``Experiment`` objects), check ``out``, compare
+    (:func:`~uncertainty_footprint.analysis.compare.compare_experiments`) and write the comparison
+    (:func:`write_comparison`)."""
     for p in paths:
         prepare(p, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol={"enabled": False})
-    inputs = list(paths) + ([data_dir] if data_dir is not None else [])
-    stems = "_".join(Path(p).stem for p in paths)
-    target = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS, suggestion=f"results/compare_{stems}")
-    comp = compare_experiments(paths, samples=samples, seed=seed, design=design, data_dir=data_dir)
+    sources, inputs = _source_inputs(paths, data_dir)
+    names = list(labels) if labels is not None else experiment_labels(sources)
+    suggestion = "results/compare_" + "_".join(n.replace("/", "-") for n in names)
+    target = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS, suggestion=suggestion)
+    comp = compare_experiments(paths, samples=samples, seed=seed, design=design, data_dir=data_dir, labels=labels)
     write_comparison(comp, target)
     return comp
