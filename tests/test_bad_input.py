@@ -302,7 +302,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_existing_output_is_left_untouched_by_a_failed_run(case_id, tmp_path, capsys):
     good = _write(tmp_path, name="good.yaml")
     out = tmp_path / "out"
-    rc, _, err = _run(good, out, capsys)
+    rc, _, err = _run(good, out, capsys, "--no-figures", "--sobol-samples", "64")
     assert rc == 0, err
     before = _snapshot(out)
     assert {"results.nc", "summary.csv", "deterministic.csv"} <= set(before)

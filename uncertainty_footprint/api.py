@@ -35,14 +35,14 @@ import yaml
 from .errors import ConfigError
 from .inputs import experiment as _experiment
 from .inputs.catalog import Catalog as _Catalog, load_catalog
-from .inputs.examples import example_names, example_path
+from .inputs.examples import example_names, example_path, example_text, example_title
 from .inputs.safe_yaml import MAX_BYTES, load_text
 from .model.builder import LifecycleModel, build_model
 from .analysis.run import EngineOptions, Prepared, RunResult, prepare, run_prepared
 from .analysis.hotspots import indices_table, to_datatree
 
 __all__ = ["Experiment", "Result", "Comparison", "CatalogTables", "load_experiment", "run", "compare", "catalog",
-           "parse_yaml", "distribution_families", "example_names"]
+           "parse_yaml", "distribution_families", "example_names", "example_text", "example_title"]
 
 #: ``source`` of experiments given as a Python mapping (it names them in error messages).
 DICT_SOURCE = "experiment dict"
@@ -608,6 +608,13 @@ class Result:
     exact : xarray.DataTree or None
         Exact Sobol' indices and Shapley effects (``exact.nc``, same layout): ``S1``, ``ST``, ``shapley`` [-],
         ``remaining_sd`` [kg CO2-eq]. None when the model is not separable.
+    balance : pandas.DataFrame or None
+        With a ``benefit`` or ``fleet``: ``balance.csv``, rows ``net_balance`` [kg CO2-eq], ``payback_years``
+        [yr], ``p_offset`` [-] (and ``fleet_*`` [t CO2-eq]), columns as in ``summary``; None otherwise.
+    break_even : str or None
+        The break-even statement in words ("pays back within 5.6 months with 90 % probability").
+    balance_exact : xarray.DataTree or None
+        Exact S1, ST and Shapley effects of the net balance (same layout as ``exact``).
     folder : Path or None
         The results folder, when one was written.
     raw : RunResult
@@ -631,6 +638,14 @@ class Result:
     @cached_property
     def exact(self) -> xr.DataTree | None:
         return to_datatree(self.raw.exact) if self.raw.exact else None
+
+    balance = property(lambda self: None if self.raw.balance is None else self.raw.balance.table)
+    break_even = property(lambda self: None if self.raw.balance is None else self.raw.balance.statement)
+
+    @cached_property
+    def balance_exact(self) -> xr.DataTree | None:
+        b = self.raw.balance
+        return to_datatree(b.exact) if b is not None and b.exact else None
 
     @cached_property
     def plot(self) -> _ResultPlots:

@@ -34,7 +34,7 @@ from .analysis.provenance import package_version
 from .analysis.sizes import IN_MEMORY_MAX
 from .analysis.streaming import SCHEDULERS, STORE_MODES
 from .errors import FootprintError
-from .inputs.examples import example_names, example_text, example_title, is_example, resolve_experiment
+from .inputs.examples import example_names, is_example, resolve_experiment
 from .inputs.experiment import DESIGN_NAMES, GROUPINGS
 from .warnings import FootprintWarning
 
@@ -281,15 +281,16 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_example(args) -> int:
+    from . import api
     from .reports.terminal import format_table
 
     if args.name is None:
-        rows = [[name, example_title(name)] for name in example_names()]
+        rows = [[name, api.example_title(name)] for name in api.example_names()]
         print(format_table(rows, ["name", "experiment"], align="ll"))
         print("\nPrint one with 'python -m uncertainty_footprint example NAME > my_device.yaml'; run one with "
               "'python -m uncertainty_footprint run NAME'.")
         return 0
-    sys.stdout.write(example_text(args.name))
+    sys.stdout.write(api.example_text(args.name))
     return 0
 
 

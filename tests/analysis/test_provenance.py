@@ -1,13 +1,11 @@
 """One provenance stamp on results.nc, sobol.nc and comparison.nc; the stamp imports none of the libraries."""
 
 import json
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 
-from conftest import KWS, LOW_CARBON_GRID, ROOT
+from conftest import KWS, LOW_CARBON_GRID
 from uncertainty_footprint.analysis.compare import compare_experiments
 from uncertainty_footprint.analysis.provenance import LIBRARIES, provenance, versions
 from uncertainty_footprint.analysis.run import run_experiment
@@ -60,17 +58,3 @@ def test_versions_name_every_library_and_match_the_installed_ones():
         "versions": json.dumps(v, sort_keys=True), "created_by": f"uncertainty_footprint {v['uncertainty_footprint']}",
         "note": "n"}
 
-
-def test_a_run_without_figures_imports_neither_matplotlib_nor_salib(tmp_path):
-    """The version stamp reads metadata only; figures and the SALib oracle are not needed by ``--no-figures``."""
-    code = (
-        "import sys\n"
-        "from uncertainty_footprint.cli import main\n"
-        f"rc = main(['run', {str(KWS)!r}, '--out', {str(tmp_path / 'out')!r}, '--samples', '200',"
-        " '--sobol-samples', '16', '--no-figures', '--quiet'])\n"
-        "print(rc, 'matplotlib' in sys.modules, 'SALib' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.split() == ["0", "False", "False"], out.stdout + out.stderr
-    assert (tmp_path / "out" / "results.nc").exists()

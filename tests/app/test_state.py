@@ -195,3 +195,20 @@ def test_page_numbers_equal_run_of_the_downloaded_file(tmp_path):
     assert res.summary.loc["total", "median"] == view.total.median
     assert res.summary.loc["total", "p95"] == view.total.p95
     assert yaml.safe_load(view.yaml)["sampling"] == {"samples": 500, "seed": state["seed"], "design": "lhs"}
+
+
+def test_a_loaded_experiment_with_a_benefit_shows_its_balance():
+    """Issue 14 in the calculator: the benefit survives the page's state, and the view carries the net balance,
+    P(offset) and the break-even statement of uf.run on the same experiment."""
+    text = (EXPERIMENTS_DIR / "smart_building_lighting.yaml").read_text()
+    data = uf.Experiment.from_yaml(text, source="test").to_dict()
+    state = st.state_from_experiment(data)
+    exp, _ = st.experiment_from_state(state)
+    assert exp["benefit"] == data["benefit"] and exp["fleet"] == data["fleet"]
+    view = engine.evaluate(engine.load(exp, st.SOURCE), 400, 5)
+    res = uf.run(engine.load(exp, st.SOURCE), samples=400, seed=5, sobol=False)
+    assert view.balance["median"] == res.balance.loc["net_balance", "median"] < 0
+    assert view.balance["p_offset"] == res.balance.loc["p_offset", "mean"]
+    assert view.balance["statement"] == res.break_even and "pays back" in res.break_even.lower()
+    assert engine.evaluate(engine.load(st.experiment_from_state(st.preset_state("kws"))[0], st.SOURCE),
+                           400, 5).balance is None

@@ -126,6 +126,9 @@ class View:
     seed: int
     yaml: str
     extra: dict = field(default_factory=dict)
+    #: With a benefit: the net balance per device (median, 5 and 95 % [kg CO2-eq]), P(offset) and the
+    #: break-even statement; None otherwise.
+    balance: dict | None = None
 
 
 def _indices(ds) -> list[Index]:
@@ -173,8 +176,13 @@ def evaluate(exp: uf.Experiment, samples: int, seed: int) -> View:
     totals = np.asarray(res.results["total"].values)
     counts, edges = np.histogram(totals, bins=HISTOGRAM_BINS)
     refs = {n: catalog().references[n] for n in (res.model.reference_labels or {})}
+    balance = None
+    if res.balance is not None and "net_balance" in res.balance.index:
+        nb = res.balance.loc["net_balance"]
+        balance = {"median": float(nb["median"]), "p5": float(nb["p5"]), "p95": float(nb["p95"]),
+                   "p_offset": float(res.balance.loc["p_offset", "mean"]), "statement": res.break_even}
     return View(rows, total, by_component, by_parameter, ([float(e) for e in edges], [int(c) for c in counts]),
-                refs, samples, seed, res.experiment.to_yaml())
+                refs, samples, seed, res.experiment.to_yaml(), balance=balance)
 
 
 @dataclass(frozen=True)

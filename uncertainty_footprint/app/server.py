@@ -12,7 +12,6 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
@@ -244,7 +243,19 @@ def _total(view: engine.View):
             html.Span(f"{t.median:.2f}", id="total-median", className="total-median"),
             html.Span(" kg CO2-eq, 90 % interval "),
             html.Span(f"{t.p5:.2f}-{t.p95:.2f}", id="total-interval"),
-            html.Span(f" (mean {t.mean:.2f}; published method {t.point:.2f})", className="total-point")]
+            html.Span(f" (mean {t.mean:.2f}; published method {t.point:.2f})", className="total-point")
+            ] + _balance(view)
+
+
+def _balance(view: engine.View) -> list:
+    """The net balance line of an experiment with a benefit (none otherwise)."""
+    b = view.balance
+    if b is None:
+        return []
+    return [html.Div([html.Span("Net balance "), html.Span(f"{b['median']:.3g}", id="balance-median"),
+                      html.Span(f" kg CO2-eq per device, 90 % interval {b['p5']:.3g} to {b['p95']:.3g}; "
+                                f"P(offset) {b['p_offset']:.1%}. "),
+                      html.Span(b["statement"] or "", id="balance-statement")], id="balance", className="balance")]
 
 
 def _now(row: engine.Row | None) -> str:
