@@ -100,7 +100,7 @@ def test_sobol_files_round_trip(kws_sobol, tmp_path):
 
 def test_cli_sobol_options(tmp_path, capsys):
     out = tmp_path / "a"
-    assert main(["run", str(KWS), "--out", str(out), "--samples", "100", "--no-sobol", "--quiet"]) == 0
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "100", "--no-sobol", "--no-figures", "--quiet"]) == 0
     assert not (out / "sobol.nc").exists() and (out / "results.nc").exists()
     out = tmp_path / "b"
     assert main(["run", str(KWS), "--out", str(out), "--samples", "100", "--sobol-samples", "128",
@@ -110,6 +110,13 @@ def test_cli_sobol_options(tmp_path, capsys):
         assert "S2" in ds and ds.attrs["n_base"] == 128 and ds.attrs["num_resamples"] == 20
     csv = pd.read_csv(out / "sobol.csv")
     assert set(csv["grouping"]) == {"stage"}
+    # second order end to end: the pairs table, the heat map and the report's figure
+    s2 = pd.read_csv(out / "sobol_s2.csv")
+    assert {"a", "b", "S2", "S2_conf", "exact_S2"} <= set(s2.columns)
+    sampled = s2[s2["S2"].notna()]  # exact S2 for every grouping, sampled S2 for the sampled grouping only
+    assert len(sampled) and set(sampled["grouping"]) == {"stage"} and s2["exact_S2"].notna().all()
+    assert (out / "figures" / "second_order.png").stat().st_size > 0
+    assert "figures/second_order.png" in (out / "report.md").read_text()
     capsys.readouterr()
     assert main(["run", str(KWS), "--out", str(tmp_path / "c"), "--sobol-samples", "1000"]) == 2
     err = capsys.readouterr().err

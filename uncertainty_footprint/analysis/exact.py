@@ -52,7 +52,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import integrate, special
+from scipy import special  # scipy.integrate (0.3 s to import) only where quadrature is needed
 
 from ..errors import FootprintError
 from ..inputs.distributions import Distribution
@@ -264,6 +264,8 @@ class DistributionMoments:
 
     def _quad(self, g: Callable[[float], float]) -> float:
         """``E[g(x)]`` by adaptive quadrature on the density (breakpoint at the central value)."""
+        from scipy import integrate
+
         frozen = self.dist.frozen
         lo, hi = self.dist.support()
         opts = dict(epsabs=0.0, epsrel=QUAD_RTOL, limit=400)
@@ -351,6 +353,8 @@ class _Input:
             if centre is not None:
                 vals = [v - c for v, c in zip(vals, centre)]
             return math.prod(vals)
+
+        from scipy import integrate
 
         value, err = integrate.quad(integrand, 0.0, 1.0, epsabs=0.0, epsrel=1e-10, limit=400)
         if not math.isfinite(value):
