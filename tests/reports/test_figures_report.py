@@ -367,7 +367,8 @@ def test_component_intervals_content(run):
     for log in (False, True):
         fig = F.plot_component_intervals(summary, log=log, titles=titles)
         ax = fig.axes[0]
-        comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
+        comp = summary[summary["level"] == "component"].drop(index=absent_components(summary))
+        comp = comp.sort_values("median", kind="stable")
         if log:
             comp = comp[comp["p97_5"] > 0]
         fig.draw_without_rendering()
@@ -379,6 +380,10 @@ def test_component_intervals_content(run):
             np.testing.assert_allclose([s[1][0] for s in segments], np.maximum(comp[hi], floor))
         np.testing.assert_allclose(ax.lines[0].get_xdata(), np.maximum(comp["median"], floor))
         assert _legend_texts(fig) == ["95 % interval", "90 % interval", "median"]
+        absent = absent_components(summary)  # kws: actuators, connectivity, memory, security: named once, no rows
+        assert absent and all(titles[a] not in [t.get_text() for t in ax.get_yticklabels()] for a in absent)
+        named = ax.get_title(loc="left").replace("\n", " ")
+        assert named.startswith("omitted (zero): ") and all(F._label(a) in named for a in absent)
     # plain-text decade labels on the log axis (no mathtext), e.g. 0.001 ... 1
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert labels and all("$" not in t for t in labels) and "0.01" in labels and "1" in labels
@@ -503,7 +508,8 @@ def test_component_intervals_mark_the_published_values(run):
     for log in (False, True):
         fig = F.plot_component_intervals(summary, log=log, published=column)
         ax = fig.axes[0]
-        comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
+        comp = summary[summary["level"] == "component"].drop(index=absent_components(summary))
+        comp = comp.sort_values("median", kind="stable")
         if log:
             comp = comp[comp["p97_5"] > 0]
         rows = [(i, float(column[c])) for i, c in enumerate(comp.index) if not log or column[c] > 0]

@@ -62,7 +62,8 @@ FIGURE_CAPTIONS = {
     "total_distribution": "Distribution of the total footprint per device, with the median, the 90 % and 95 % "
                           "intervals and the published point value of the matching application.",
     "component_intervals": "Footprint per component: median (dot), 90 % interval (thick bar) and 95 % interval "
-                           "(thin whisker), linear axis.",
+                           "(thin whisker) and the published value (triangle), linear axis (components that are "
+                           "zero in every sample are named above the axes, not drawn).",
     "component_intervals_log": "Footprint per component on a logarithmic axis (components that are zero in every "
                                "sample are omitted; zero lower bounds are clipped to the left edge).",
     "comparison_stacked": "The stacked view of the published web calculator: component means of the TinyML "

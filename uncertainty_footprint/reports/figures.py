@@ -50,6 +50,7 @@ from ..analysis.convergence import running_statistics
 from ..analysis.hotspots import indices_table
 from ..model.builder import KG
 from .document import component_titles, resolve_published
+from .terminal import absent_components
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
            "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "write_figures",
@@ -367,7 +368,8 @@ def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles
         :func:`~uncertainty_footprint.analysis.summary.summarize` output (rows with ``level == 'component'`` are
         used) [kg CO2-eq].
     log : bool
-        Logarithmic axis. Components whose 97.5th percentile is 0 are omitted (they are zero in at least 97.5 %
+        Logarithmic axis. Components that are zero in every sample are omitted on either axis and named once
+        above the axes; on a logarithmic axis, so are those whose 97.5th percentile is 0 (they are zero in at least 97.5 %
         of the samples); lower bounds at or below 0 are clipped to the left edge of the axis.
     titles : mapping, optional
         Component name -> label (default: the name with spaces).
@@ -387,11 +389,12 @@ def plot_component_intervals(summary: pd.DataFrame, log: bool = False, *, titles
     matplotlib.figure.Figure
         ``axes[0].lines[0]`` holds the medians, ``lines[1]`` (if any) the published values.
     """
-    comp = summary[summary["level"] == "component"].sort_values("median", kind="stable")
-    omitted: list[str] = []
+    absent = absent_components(summary)
+    comp = summary[summary["level"] == "component"].drop(index=absent).sort_values("median", kind="stable")
+    omitted: list[str] = list(absent)  # named once above the axes, not drawn as rows of zeros
     if log:
         keep = comp["p97_5"] > 0
-        omitted = list(comp.index[~keep])
+        omitted += list(comp.index[~keep])
         comp = comp[keep]
     n = max(len(comp), 1)
     fig, axes = _figure(width, 0.95 + 0.19 * n)
