@@ -361,16 +361,21 @@ def test_total_distribution_content(run):
     assert ax.get_xlabel() == f"Total footprint per device [{KG}]"
 
 
+def _drawn_components(summary, log: bool):
+    """The rows a component-interval figure draws, bottom to top: absent components never, and on a log axis no
+    component whose 97.5th percentile is 0."""
+    comp = summary[summary["level"] == "component"].drop(index=absent_components(summary))
+    comp = comp.sort_values("median", kind="stable")
+    return comp[comp["p97_5"] > 0] if log else comp
+
+
 def test_component_intervals_content(run):
     summary, ds = run["result"].summary, run["result"].results
     titles = dict(zip(ds["component"].values, ds["component_title"].values))
     for log in (False, True):
         fig = F.plot_component_intervals(summary, log=log, titles=titles)
         ax = fig.axes[0]
-        comp = summary[summary["level"] == "component"].drop(index=absent_components(summary))
-        comp = comp.sort_values("median", kind="stable")
-        if log:
-            comp = comp[comp["p97_5"] > 0]
+        comp = _drawn_components(summary, log)
         fig.draw_without_rendering()
         assert [t.get_text() for t in ax.get_yticklabels()] == [titles[c] for c in comp.index]
         floor = ax.get_xlim()[0] if log else -np.inf
@@ -508,10 +513,7 @@ def test_component_intervals_mark_the_published_values(run):
     for log in (False, True):
         fig = F.plot_component_intervals(summary, log=log, published=column)
         ax = fig.axes[0]
-        comp = summary[summary["level"] == "component"].drop(index=absent_components(summary))
-        comp = comp.sort_values("median", kind="stable")
-        if log:
-            comp = comp[comp["p97_5"] > 0]
+        comp = _drawn_components(summary, log)
         rows = [(i, float(column[c])) for i, c in enumerate(comp.index) if not log or column[c] > 0]
         marks = ax.lines[1]
         assert marks.get_label() == F.PUBLISHED_LABEL and marks.get_marker() == "v"
