@@ -142,6 +142,16 @@ def test_every_experiment_runs_from_the_command_line(path, tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     with xr.open_dataset(out / "results.nc") as ds:
         assert ds.sizes["sample"] == 200 and ds.attrs["seed"] == 3
+    if documents:  # the benefit's and the fleet's sources are cited with the others
+        from uncertainty_footprint.inputs.catalog import load_catalog
+        from uncertainty_footprint.inputs.experiment import load_experiment
+        from uncertainty_footprint.model.balance import build_balance
+        from uncertainty_footprint.model.builder import build_model
+
+        exp, catalog = load_experiment(path), load_catalog()
+        cited = build_balance(exp, catalog, build_model(exp, catalog)).citations
+        how_to_cite = (out / "report.md").read_text().split("## How to cite", 1)[1]
+        assert cited and all(f"`{key}`" in how_to_cite for key in cited)
 
 
 def test_custom_extra_components_and_hsl_choices():

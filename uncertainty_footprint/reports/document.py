@@ -436,17 +436,25 @@ def _figure_entries(figures: Sequence[os.PathLike | str], folder: Path) -> list[
     return entries
 
 
-def _sources(records: list[dict], ds: xr.Dataset, catalog, own: Mapping[str, str] | None = None) -> list[list]:
-    """Citation lines of every source the inputs use: the catalog's bibliography and the experiment's own
-    ``sources`` section (``own``)."""
+def _sources(records: list[dict], ds: xr.Dataset, catalog, own: Mapping[str, str] | None = None,
+             balance: Mapping[str, str] | None = None) -> list[list]:
+    """Citation lines of every source the inputs use: the catalog's bibliography, the experiment's own
+    ``sources`` section (``own``) and the sources of the benefit and fleet inputs (``balance``: key -> citation)."""
     keys: list[str] = [k for r in records for k in r["source"]]
     if "reference_source" in ds.coords:
         keys += [k for src in ds["reference_source"].values for k in str(src).split(";") if k]
-    sources = {**dict(getattr(catalog, "sources", {}) or {}), **dict(own or {})}
+    keys += list(balance or {})
+    sources = {**dict(getattr(catalog, "sources", {}) or {}), **dict(own or {}), **dict(balance or {})}
     return [[("code", k), ("text", ": " + (str(sources[k]) if k in sources else
                                           "not in the catalog's bibliography (an experiment file or local source; "
                                           "values from it are project assumptions unless it says otherwise)."))]
             for k in dict.fromkeys(keys)]
+
+
+def _balance_citations(result) -> Mapping[str, str] | None:
+    """Key -> citation of the sources of a run's benefit and fleet inputs (None without them)."""
+    analysis = getattr(result, "balance", None)
+    return None if analysis is None else analysis.balance.citations
 
 
 def _balance_context(result) -> dict | None:
@@ -531,7 +539,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
         "cite": {"version": package_version(), "config_sha256": str(ds.attrs.get("config_sha256", "")),
                  "model_sha256": str(ds.attrs.get("model_sha256", "")), "seed": ds.attrs.get("seed", ""),
                  "design": ds.attrs.get("design", "")},
-        "sources": _sources(records, ds, catalog, getattr(result.model, "sources", None)),
+        "sources": _sources(records, ds, catalog, getattr(result.model, "sources", None), _balance_citations(result)),
         "notes": notes,
     }
 
