@@ -9,7 +9,7 @@ Model: the keyword-spotting experiment (``experiments/kws.yaml``), its 51 random
 footprint as the output, exactly as :func:`uncertainty_footprint.analysis.hotspots.hotspot_analysis` sets it up::
 
     model = prepare("experiments/kws.yaml").model
-    names, ppf, evaluate = _problem(model)      # ppf(U (n, d)) -> X (n, d); evaluate(X) -> total (n,)
+    names, ppf, evaluate = sobol_problem(model)      # ppf(U (n, d)) -> X (n, d); evaluate(X) -> total (n,)
 
 Sides (all with the same ``ppf`` and ``evaluate``, N base points, 100 bootstrap resamples, 95 % intervals):
 
@@ -190,7 +190,7 @@ def _worker(spec: dict) -> None:
     import SALib.analyze.sobol  # noqa: F401  - every worker imports the same libraries: a common baseline
     import SALib.sample.sobol  # noqa: F401
 
-    from uncertainty_footprint.analysis.hotspots import _problem
+    from uncertainty_footprint.analysis.hotspots import sobol_problem
     from uncertainty_footprint.analysis.run import prepare
 
     side = spec["side"]
@@ -198,7 +198,7 @@ def _worker(spec: dict) -> None:
         import openturns  # noqa: F401
 
     model = prepare(EXPERIMENT).model
-    names, ppf, evaluate = _problem(model)
+    names, ppf, evaluate = sobol_problem(model)
     analysis = _analysis(side)
     opts = dict(second_order=bool(spec["second_order"]), seed=int(spec["seed"]))
     with warnings.catch_warnings():

@@ -35,7 +35,7 @@ import yaml
 from .errors import ConfigError
 from .inputs import experiment as _experiment
 from .inputs.catalog import Catalog as _Catalog, load_catalog
-from .inputs.examples import example_names, example_path, example_text, example_title
+from .inputs.examples import example_names, example_text, example_title, resolve_experiment
 from .inputs.safe_yaml import MAX_BYTES, load_text
 from .model.builder import LifecycleModel, build_model
 from .analysis.run import EngineOptions, Prepared, RunResult, prepare, run_prepared
@@ -265,10 +265,7 @@ class Experiment:
         inner = _parse(data, where)
         exp = Experiment(_experiment.Experiment(inner.spec, self.source, inner.sha256), label=self._label,
                          modified=True, data_dir=self._data_dir)
-        try:
-            build_model(inner, load_catalog(self._data_dir))  # names checked against the catalog, in `where`
-        except ConfigError as exc:
-            raise exc from None
+        build_model(inner, load_catalog(self._data_dir))  # names checked against the catalog, in `where`
         return exp
 
     def with_blocks(self, **choices: int | Mapping[str, Any]) -> "Experiment":
@@ -392,9 +389,7 @@ def load_experiment(experiment: str | os.PathLike | Mapping[str, Any] | Experime
         raise ConfigError("load_experiment", "", "expected a file path, the name of a shipped experiment "
                           f"({', '.join(example_names())}), a mapping or an Experiment, got "
                           f"{type(experiment).__name__}")
-    path = Path(experiment)
-    if not path.exists() and os.sep not in str(experiment) and not path.suffix:
-        path = example_path(str(experiment))  # a shipped name, or a ConfigError listing them
+    path = resolve_experiment(experiment, strict=True)  # a file, a shipped name, or a ConfigError listing them
     exp = Experiment(_experiment.load_experiment(path), data_dir=data_dir)
     exp.check()
     return exp
@@ -506,11 +501,6 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
         folder = Path(out)
     ran = Experiment(raw.experiment, label=exp.label, modified=exp._modified, data_dir=data_dir)
     return Result(raw, ran, folder=folder)
-
-
-def _inputs(exp: Experiment, data_dir) -> list:
-    """Files and folders an output folder must not be (or be above)."""
-    return ([exp.source] if _is_file(exp.source) else []) + ([data_dir] if data_dir is not None else [])
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -722,12 +712,13 @@ class Result:
         WriteError
             A failing environment (nothing changed).
         """
-        from .reports.folder import RUN_OUTPUTS, atomic_output_dir, check_output_folder, write_run
+        from .reports.folder import RUN_OUTPUTS, atomic_output_dir, check_output_folder, source_inputs, write_run
 
         if self.raw.streamed:
             raise ConfigError("Result.to_folder", "", "a streaming run writes its folder while it runs: pass "
                               "out= to run()")
-        target = check_output_folder(out, inputs=_inputs(self.experiment, None), outputs=RUN_OUTPUTS,
+        _, inputs = source_inputs([self.experiment.internal], self.experiment.data_dir)
+        target = check_output_folder(out, inputs=inputs, outputs=RUN_OUTPUTS,
                                      suggestion=f"results/{self.experiment.label}")
         self.folder = atomic_output_dir(target, lambda folder, note: write_run(self.raw, folder, note, figures),
                                         record={"command": "run", "experiments": [self.experiment.source]})
@@ -835,9 +826,9 @@ class Comparison:
     def to_folder(self, out: str | os.PathLike) -> Path:
         """Write comparison.nc, comparison.csv, differences.csv, difference_variance.csv and the figure into
         ``out`` (the safety rules of :mod:`uncertainty_footprint.reports.folder`)."""
-        from .reports.folder import COMPARISON_OUTPUTS, check_output_folder, write_comparison
+        from .reports.folder import COMPARISON_OUTPUTS, check_output_folder, source_inputs, write_comparison
 
-        inputs = [i for e in self.experiments for i in _inputs(e, None)]
+        _, inputs = source_inputs([e.internal for e in self.experiments], self.experiments[0].data_dir)
         target = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS,
                                      suggestion="results/compare_" + "_".join(e.label for e in self.experiments))
         self.folder = write_comparison(self.raw, target)

@@ -29,10 +29,10 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .analysis.compare import CRN_DESIGNS, experiment_labels
+from .analysis.choices import CRN_DESIGNS, SCHEDULERS, STORE_MODES
 from .analysis.provenance import package_version
 from .analysis.sizes import IN_MEMORY_MAX
-from .analysis.streaming import SCHEDULERS, STORE_MODES
+from .app import DEFAULT_HOST, DEFAULT_PORT
 from .errors import FootprintError
 from .inputs.examples import example_names, is_example, resolve_experiment
 from .inputs.experiment import DESIGN_NAMES, GROUPINGS
@@ -163,13 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=("all", "blocks", "parameters", "applications", "references", "sources"))
     lst.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
-    srv = sub.add_parser("serve", help="serve the web calculator (http://127.0.0.1:8050)", description=(
+    srv = sub.add_parser("serve", help=f"serve the web calculator (http://{DEFAULT_HOST}:{DEFAULT_PORT})",
+                         description=(
         "The published TinyML footprint calculator in the browser, with error bars and live hotspots. Listens on "
         "127.0.0.1 (this machine only) unless --host says otherwise; works offline (every script and style is "
         "served from the installed package)."))
-    srv.add_argument("--host", default="127.0.0.1",
+    srv.add_argument("--host", default=DEFAULT_HOST,
                      help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on every interface)")
-    srv.add_argument("--port", type=_port, metavar="PORT", default=8050, help="TCP port, 1-65535 (default 8050)")
+    srv.add_argument("--port", type=_port, metavar="PORT", default=DEFAULT_PORT,
+                     help=f"TCP port, 1-65535 (default {DEFAULT_PORT})")
     srv.add_argument("--open", action="store_true", help="open the page in the default web browser")
     return parser
 
@@ -255,6 +257,7 @@ def _print_warnings(caught) -> None:
 
 def _cmd_compare(args) -> int:
     from . import api
+    from .analysis.compare import experiment_labels
     from .reports import terminal
 
     paths = [resolve_experiment(p) for p in args.experiments]

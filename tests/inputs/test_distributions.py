@@ -497,7 +497,7 @@ def test_one_edge_policy_for_every_design():
     """``open_unit`` is the one edge policy: exact 0 and 1 (and anything beyond 2**-53 of them) move to
     [2**-53, 1 - 2**-53], every other point is unchanged; the Monte Carlo step and the Sobol' analysis both
     use it."""
-    from uncertainty_footprint.analysis.hotspots import _problem
+    from uncertainty_footprint.analysis.hotspots import sobol_problem
 
     assert UNIT_EDGE == 2.0**-53
     u = np.array([0.0, 2.0**-60, 2.0**-53, 2.0**-31, 0.5, 1 - 2.0**-30, 1 - 2.0**-53, 1.0])
@@ -508,7 +508,7 @@ def test_one_edge_policy_for_every_design():
     model = model_mod.build_model(parse_experiment({"name": "edges"}, "test.yaml"), CAT)
     ps = model.parameters
     design = np.tile(u[:, None], (1, len(ps.random_names)))
-    names, ppf, _ = _problem(model)
+    names, ppf, _ = sobol_problem(model)
     values = ps.ppf(design)
     expected = np.column_stack([ps[n].distribution.ppf(open_unit(u)) for n in names])
     np.testing.assert_array_equal(np.column_stack([values[n] for n in names]), expected)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -28,8 +27,8 @@ from ..model.balance import BalanceModel, benefit_term, fleet_total, payback_tim
 from ..model.builder import KG
 from .cf import cf_unit, footprint_attrs
 from .designs import make_design
-from .exact import InfiniteMomentError, NotSeparableError, exact_analysis, ExactDecompositionWarning
-from .hotspots import parameter_groups
+from .exact import exact_or_none
+from .hotspots import parameter_groups, sobol_problem
 from .propagate import run_monte_carlo
 from .sizes import EVAL_CHUNK
 from .sobol import sobol_indices
@@ -184,7 +183,7 @@ def break_even_statement(payback: np.ndarray, p_offset: float, lifetime_median: 
             f"with probability {p_offset:.1%}{ci}.").replace("%", " %").replace("  %", " %")
 
 
-def balance_table(samples: Mapping[str, np.ndarray], balance: BalanceModel, level: float = 0.95) -> pd.DataFrame:
+def balance_table(samples: Mapping[str, np.ndarray], balance: BalanceModel) -> pd.DataFrame:
     """The rows of ``balance.csv`` (see :class:`BalanceResult`)."""
     rows, names = [], []
     fleet_unit = "t CO2-eq/yr" if balance.per_year else "t CO2-eq"
@@ -229,12 +228,10 @@ def exact_balance_indices(balance: BalanceModel, groupings: Sequence[str] = GROU
                           ) -> tuple[dict[str, xr.Dataset], float, float] | None:
     """Exact S1/ST/Shapley of the net balance per grouping, with its exact mean and sd [kg CO2-eq]; None with one
     :class:`~uncertainty_footprint.analysis.exact.ExactDecompositionWarning` when not separable."""
-    try:
-        analysis = exact_analysis(balance)
-        out = analysis.indices(groupings, second_order)
-    except (NotSeparableError, InfiniteMomentError, ValueError) as exc:
-        warnings.warn(f"no exact decomposition of the net balance: {exc}", ExactDecompositionWarning, stacklevel=2)
+    analysis = exact_or_none(balance, of=" of the net balance", fallback="")
+    if analysis is None:
         return None
+    out = analysis.indices(groupings, second_order)
     for ds in out.values():
         ds.attrs["output"] = f"net balance per device (footprint minus benefit x lifetime) [{KG}]"
         ds["remaining_variance"].attrs["long_name"] = "variance of the net balance left if this were known exactly"
@@ -249,18 +246,11 @@ def payback_indices(balance: BalanceModel, *, n_base: int, seed: int, groupings:
     The groups are those of the balance model (:func:`~uncertainty_footprint.analysis.hotspots.parameter_groups`),
     so the payback time's hotspots read like the net balance's.
     """
-    ps = balance.parameters
-    names = ps.random_names
-    footprint = balance.footprint
-
-    def ppf(u):
-        values = ps.ppf(u)
-        return np.column_stack([values[m] for m in names])
-
-    def evaluate(x):
-        values = ps.values({m: x[:, j] for j, m in enumerate(names)}, x.shape[0])
-        total = footprint.evaluate(values).sum(axis=1)
+    def payback(values):
+        total = balance.footprint.evaluate(values).sum(axis=1)
         return payback_time(footprint=total, avoided_emissions_per_year=balance.yearly_benefit(values))
+
+    names, ppf, evaluate = sobol_problem(balance, output=payback)
 
     out = {}
     for grouping in groupings:

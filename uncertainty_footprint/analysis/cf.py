@@ -225,7 +225,9 @@ def inputs_by_parameter(ds: xr.Dataset) -> xr.Dataset:
 def released_on_failure(path: str | os.PathLike):
     """Around a netCDF write: on failure, empty the partial file (HDF5 may keep its handle open after an error,
     e.g. a full disk during a compressed write, which would hold the space until the process ends) and report a
-    full disk as :class:`OSError` ``ENOSPC`` (the netCDF library says only "HDF error")."""
+    full disk as :class:`OSError` ``ENOSPC`` (the netCDF library says only "HDF error"). A file that existed
+    before the write began is never emptied."""
+    ours = not os.path.lexists(path)
     try:
         yield
     except BaseException as exc:
@@ -237,10 +239,11 @@ def released_on_failure(path: str | os.PathLike):
                     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
             except OSError:
                 pass
-        try:
-            os.truncate(path, 0)
-        except OSError:
-            pass
+        if ours:
+            try:
+                os.truncate(path, 0)
+            except OSError:
+                pass
         if full is not None:
             raise full from exc
         raise

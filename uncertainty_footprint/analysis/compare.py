@@ -20,6 +20,7 @@ import xarray as xr
 from ..errors import ConfigError
 from ..inputs.experiment import Experiment
 from .cf import annotate, footprint_attrs
+from .choices import CRN_DESIGNS
 from .exact import difference_shares
 from .provenance import provenance
 from .run import EngineOptions, RunResult, run_experiment
@@ -28,8 +29,6 @@ from .summary import PERCENTILES
 
 __all__ = ["Comparison", "compare_experiments", "experiment_labels", "paired_differences", "CRN_DESIGNS"]
 
-#: Designs whose columns are keyed by parameter name (common random numbers).
-CRN_DESIGNS = ("mc", "lhs")
 
 
 @dataclass

@@ -686,20 +686,27 @@ def exact_table(exact: Mapping[str, xr.Dataset]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def try_exact(model: LifecycleModel, groupings: Sequence[str] = GROUPINGS, second_order: bool = False
-              ) -> tuple[dict[str, xr.Dataset], pd.DataFrame] | None:
-    """:meth:`ExactAnalysis.indices` and :meth:`ExactAnalysis.summary`, or None with one
-    :class:`ExactDecompositionWarning` line when the model is not separable or a moment is infinite (the
-    sampled analysis then stands alone)."""
+def exact_or_none(model: LifecycleModel, of: str = "", fallback: str = "the hotspots are the sampled Sobol' "
+                  "estimates") -> ExactAnalysis | None:
+    """:func:`exact_analysis`, or None: without an uncertain parameter (nothing to decompose), or with one
+    :class:`ExactDecompositionWarning` line (``no exact variance decomposition{of}: <why>; {fallback}``) when the
+    model is not separable or a moment is infinite."""
     if not model.parameters.random_names:
         return None
     try:
-        analysis = exact_analysis(model)
-        return analysis.indices(groupings, second_order), analysis.summary()
+        return exact_analysis(model)
     except (NotSeparableError, InfiniteMomentError) as exc:
-        warnings.warn(f"no exact variance decomposition: {exc}; the hotspots are the sampled Sobol' estimates",
-                      ExactDecompositionWarning, stacklevel=2)
+        warnings.warn(f"no exact variance decomposition{of}: {exc}" + (f"; {fallback}" if fallback else ""),
+                      ExactDecompositionWarning, stacklevel=3)
         return None
+
+
+def try_exact(model: LifecycleModel, groupings: Sequence[str] = GROUPINGS, second_order: bool = False
+              ) -> tuple[dict[str, xr.Dataset], pd.DataFrame] | None:
+    """:meth:`ExactAnalysis.indices` and :meth:`ExactAnalysis.summary`, or None (:func:`exact_or_none`: the
+    sampled analysis then stands alone)."""
+    analysis = exact_or_none(model)
+    return None if analysis is None else (analysis.indices(groupings, second_order), analysis.summary())
 
 
 def difference_decomposition(model_a: LifecycleModel, model_b: LifecycleModel) -> Decomposition:

@@ -60,7 +60,10 @@ def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
     return groups
 
 
-def _problem(model: LifecycleModel):
+def sobol_problem(model: LifecycleModel, output=None):
+    """``(names, ppf, evaluate)`` of the model's uncertain parameters for
+    :func:`~uncertainty_footprint.analysis.sobol.sobol_indices`: ``evaluate`` gives ``output(values)`` of every
+    parameter's values (default: the total footprint, the sum of the components) [its unit]."""
     ps = model.parameters
     names = ps.random_names
 
@@ -70,7 +73,7 @@ def _problem(model: LifecycleModel):
 
     def evaluate(x: np.ndarray) -> np.ndarray:
         values = ps.values({name: x[:, j] for j, name in enumerate(names)}, x.shape[0])
-        return model.evaluate(values).sum(axis=1)
+        return model.evaluate(values).sum(axis=1) if output is None else output(values)
 
     return names, ppf, evaluate
 
@@ -112,7 +115,7 @@ def hotspot_analysis(model: LifecycleModel, *, n_base: int, seed: int, groupings
     unknown = [g for g in groupings if g not in GROUPINGS]
     if unknown:
         raise ValueError(f"unknown grouping {unknown[0]!r}; allowed: {', '.join(GROUPINGS)}")
-    names, ppf, evaluate = _problem(model)
+    names, ppf, evaluate = sobol_problem(model)
     if not names:
         raise ValueError("the model has no uncertain parameter: nothing to analyse")
     out = {}

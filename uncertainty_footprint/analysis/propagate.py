@@ -12,6 +12,7 @@ numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -164,18 +165,9 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         return stop
 
     starts = range(0, n, chunk_size)
-    workers = min(threads or EVAL_THREADS, len(starts))
-    if workers > 1:  # rows are addressed by index: the threads write disjoint rows, the numbers never change
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers) as pool:
-            done = pool.map(fill, starts)
-            for stop in done:
-                if progress is not None:
-                    progress(stop, n)
-    else:
-        for start in starts:
-            stop = fill(start)
+    # rows are addressed by index: the threads write disjoint rows, the numbers never depend on their number
+    with ThreadPoolExecutor(max(1, min(threads or EVAL_THREADS, len(starts)))) as pool:
+        for stop in pool.map(fill, starts):  # in row order
             if progress is not None:
                 progress(stop, n)
     ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)

@@ -16,7 +16,6 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Sequence
 
-from .cf import CONVENTIONS
 
 __all__ = ["LIBRARIES", "versions", "package_version", "provenance"]
 
@@ -96,6 +95,8 @@ def provenance(*, experiment: str | Sequence[str], seed: int, design: str, confi
         ``experiment, seed, design, config_sha256, model_sha256, versions`` (JSON text), ``created_by`` and
         ``extra``, after ``Conventions``.
     """
+    from .cf import CONVENTIONS  # cf imports xarray: not needed by the command line's --help and --version
+
     return {
         "Conventions": CONVENTIONS,
         "experiment": _text(experiment),

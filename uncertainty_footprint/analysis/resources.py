@@ -186,7 +186,7 @@ def available_memory() -> tuple[int | None, str]:
 
 
 def monte_carlo_bytes(n: int, *, n_parameters: int, n_components: int, n_stages: int, n_random: int,
-                      design: str, chunk_rows: int = EVAL_CHUNK) -> int:
+                      chunk_rows: int = EVAL_CHUNK) -> int:
     """Peak of an in-memory Monte Carlo of ``n`` samples and its summary [bytes], safety factor included."""
     per_sample = n_parameters + 2 * (n_components + n_stages + 1)
     chunk = EVAL_THREADS * chunk_rows * (3 * n_random + 2 * n_components)
@@ -268,7 +268,7 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
         mc = streaming_bytes(store=store, scheduler=scheduler, task_rows=task_rows, **_sizes(model))
         held = 0
     else:
-        mc = monte_carlo_bytes(s.samples, design=s.design, chunk_rows=chunk_size or EVAL_CHUNK, **_sizes(model))
+        mc = monte_carlo_bytes(s.samples, chunk_rows=chunk_size or EVAL_CHUNK, **_sizes(model))
         held = _held_bytes(model, s.samples)
     sob = 0
     if so.enabled and model.parameters.random_names:
@@ -328,7 +328,7 @@ def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool
                               f"for its tasks in flight, whatever the sample count; {have}; use --scheduler "
                               "synchronous (one task at a time)")
         chunk = chunk_size or EVAL_CHUNK
-        largest = _largest_fitting(lambda n: monte_carlo_bytes(n, design=s.design, chunk_rows=chunk,
+        largest = _largest_fitting(lambda n: monte_carlo_bytes(n, chunk_rows=chunk,
                                                                **_sizes(model)) <= avail, 2, s.samples)
         stream = "--stream (bounded memory)"
         smaller = f" or at most --samples {_round_down(largest)}" if largest else ""

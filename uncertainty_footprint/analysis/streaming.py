@@ -26,12 +26,10 @@ from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
 from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS  # STATS_BLOCK: rows per block of moments, part of the result
 from .summary import SummaryLayout, summarize_running
+from .choices import SCHEDULERS, STORE_MODES
 
 __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]
 
-SCHEDULERS = ("synchronous", "threads", "processes")
-#: What ``results.nc`` holds: per-sample footprints and inputs, footprints only, or no per-sample data.
-STORE_MODES = ("all", "footprint", "none")
 
 
 @dataclass

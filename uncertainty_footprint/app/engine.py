@@ -75,7 +75,7 @@ class Catalog:
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     """The blocks, applications and reference devices of the data catalog (:func:`uncertainty_footprint.api.catalog`)."""
-    tables = uf.catalog()
+    tables = uf.catalog(options=False)  # the option intervals come from option_stats
     blocks: dict[str, tuple[str, dict[int, str]]] = {}
     for row in tables.blocks.itertuples():
         title, levels = blocks.setdefault(row.block, (row.title, {}))
@@ -231,6 +231,6 @@ def families() -> dict[str, tuple[str, ...]]:
 def effective_blocks(application: str | None) -> dict[str, int]:
     """The HSL every block takes when an experiment does not name it: the published choice, with the
     application preset's own choices (``distributions/applications.yaml``)."""
-    cat = uf.catalog().catalog
+    cat = uf.catalog(options=False).catalog
     app = cat.applications.get(application or "", {"blocks": {}})
     return {b: int(app["blocks"].get(b, cat.default_blocks[b])) for b in cat.blocks}

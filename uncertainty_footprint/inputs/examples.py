@@ -60,13 +60,14 @@ def example_title(name: str) -> str:
     return str(data.get("name", "")) if isinstance(data, dict) else ""
 
 
-def resolve_experiment(argument: str | os.PathLike) -> Path:
+def resolve_experiment(argument: str | os.PathLike, strict: bool = False) -> Path:
     """The experiment file an argument means: the file itself if it exists, else the shipped experiment of that
-    stem (``kws``), else the argument unchanged (reading it then reports the missing file)."""
+    stem (``kws``), else the argument unchanged (reading it then reports the missing file); with ``strict``, a
+    bare name that is neither raises the :func:`example_path` error listing the shipped experiments."""
     path = Path(argument)
     if path.exists() or os.sep in str(argument) or path.suffix:
         return path
-    return example_path(str(argument)) if str(argument) in example_names() else path
+    return example_path(str(argument)) if strict or str(argument) in example_names() else path
 
 
 def is_example(path: str | os.PathLike) -> bool:

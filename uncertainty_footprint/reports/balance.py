@@ -19,11 +19,8 @@ import pandas as pd
 from ..analysis.balance import BalanceResult
 from ..model.builder import KG
 
-__all__ = ["BALANCE_OUTPUTS", "write_balance", "balance_context",
-           "balance_lines"]
+__all__ = ["write_balance", "balance_context", "balance_lines"]
 
-#: File names the balance adds to a results folder (and figures/balance.png|pdf, see balance_figure.py).
-BALANCE_OUTPUTS = ("balance.csv",)
 #: Rows of the hotspot tables of the report and terminal.
 TOP = 8
 

@@ -706,7 +706,7 @@ def _suggestion(path: str | os.PathLike) -> str:
     return (Path("results") / Path(path).stem).as_posix()
 
 
-def _source_inputs(experiments: Sequence, data_dir) -> tuple[list[str], list]:
+def source_inputs(experiments: Sequence, data_dir) -> tuple[list[str], list]:
     """(sources, inputs): each experiment's source (a file path, or the in-memory experiment's own ``source``)
     and the files and folders an output folder must not be or be above (experiment files, the data folder)."""
     sources = [str(e.source) if isinstance(e, Experiment) else str(e) for e in experiments]
@@ -736,7 +736,7 @@ def run_to_folder(path: str | os.PathLike | Experiment, out: str | os.PathLike, 
     """
     prepared = prepare(path, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol=sobol)
     check_resources(prepared, engine, chunk_size)
-    (source,), inputs = _source_inputs([path], data_dir)
+    (source,), inputs = source_inputs([path], data_dir)
     target = check_output_folder(out, inputs=inputs, outputs=RUN_OUTPUTS, suggestion=suggestion or _suggestion(source))
     holder: dict[str, RunResult] = {}
     streams = engine.streams(prepared.experiment.spec.sampling.samples)
@@ -765,7 +765,7 @@ def write_comparison(comp: Comparison, out: str | os.PathLike | ResultsFolder) -
     ``out`` (see the module's rules; the experiments' folders are refused)."""
     from .figures import plot_comparison, save_figure
 
-    sources, inputs = _source_inputs([r.experiment for r in comp.runs], None)
+    sources, inputs = source_inputs([r.experiment for r in comp.runs], None)
     if not isinstance(out, ResultsFolder):
         out = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS)
 
@@ -790,7 +790,7 @@ def compare_to_folder(paths: Sequence[str | os.PathLike | Experiment], out: str 
     (:func:`write_comparison`)."""
     for p in paths:
         prepare(p, data_dir=data_dir, samples=samples, seed=seed, design=design, sobol={"enabled": False})
-    sources, inputs = _source_inputs(paths, data_dir)
+    sources, inputs = source_inputs(paths, data_dir)
     names = list(labels) if labels is not None else experiment_labels(sources)
     suggestion = "results/compare_" + "_".join(n.replace("/", "-") for n in names)
     target = check_output_folder(out, inputs=inputs, outputs=COMPARISON_OUTPUTS, suggestion=suggestion)
