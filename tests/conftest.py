@@ -25,6 +25,25 @@ IMAGE_CLASSIFICATION = EXPERIMENTS_DIR / "image_classification.yaml"
 REFERENCE_DIR = ROOT.parent / "shared" / "reference"
 
 
+def _private_cache_dir() -> None:
+    """Point the package's disk cache (inverse-CDF tables, pint's definitions) at a folder of this session, before
+    any test module or doctest imports the package (the unit registry is built at import): tests never touch the
+    user's home, and every session starts with an empty cache; the folder is removed at exit."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from uncertainty_footprint.inputs.cache import CACHE_ENV
+
+    folder = tempfile.mkdtemp(prefix="uncertainty_footprint-test-cache-")
+    os.environ[CACHE_ENV] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+_private_cache_dir()
+
+
 def copy_data(tmp_path: Path) -> Path:
     """A private copy of the shipped ``distributions/`` under ``tmp_path`` (for tests that break a data file)."""
     import shutil
@@ -53,18 +72,3 @@ def kws_model(catalog):
     return build_model(load_experiment(KWS), catalog)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _private_cache_dir(tmp_path_factory):
-    """Point the package's disk cache (inverse-CDF tables) at a session folder: tests never touch the user's
-    home, and every session starts with an empty cache."""
-    import os
-
-    from uncertainty_footprint.inputs.cache import CACHE_ENV
-
-    old = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop(CACHE_ENV, None)
-    else:
-        os.environ[CACHE_ENV] = old

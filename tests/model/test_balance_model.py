@@ -90,7 +90,7 @@ def test_a_shipped_balance_keeps_the_footprint_model(catalog):
                                 **SOURCE}}, None, "benefit.saved_energy_per_year", "negative values"),
     ({"saved_energy_per_year": {"distribution": {"family": "fixed", "value": 5.0}, **SOURCE}}, None,
      "benefit.saved_energy_per_year", "needs a unit"),
-    ({"saved_energy_per_year": 5.0}, None, "benefit.saved_energy_per_year", "needs a unit"),
+    ({"saved_energy_per_year": 5.0}, None, "benefit.saved_energy_per_year", "a number needs its unit"),
     ({"saved_energy_per_year": {"distribution": {"family": "fixed", "value": 5.0}, "unit": "kWh", **SOURCE}}, None,
      "benefit.saved_energy_per_year.unit", "not of power"),
     ({"avoided_emissions_per_year": {"distribution": {"family": "fixed", "value": 5.0}, "unit": "kg CO2-eq",
@@ -113,8 +113,9 @@ def test_bad_benefit_and_fleet_records_are_one_line_errors(catalog, benefit, fle
 
 @pytest.mark.parametrize("benefit, says", [
     ({}, "give exactly one of saved_energy_per_year, avoided_emissions_per_year"),
-    ({"saved_energy_per_year": 1.0, "avoided_emissions_per_year": 1.0}, "exactly one"),
-    ({"avoided_emissions_per_year": 1.0, "grid_carbon_intensity": 0.3}, "with saved_energy_per_year only"),
+    ({"saved_energy_per_year": "occupancy_lighting_control", "avoided_emissions_per_year": "x"}, "exactly one"),
+    ({"avoided_emissions_per_year": "x", "grid_carbon_intensity": {"distribution": 0.3}},
+     "with saved_energy_per_year only"),
     ({"saved_energy": 1.0}, "unknown key 'saved_energy'; allowed: saved_energy_per_year"),
     ({"saved_energy_per_year": [1.0]}, "must be a record"),
 ])

@@ -52,9 +52,24 @@ def test_training_and_end_of_life():
                                                                end_of_life_fraction=0.01), [0.01, 0.02])
 
 
-def test_component_kinds_registry_covers_every_kind_used():
-    assert set(COMPONENT_KINDS) == {"items", "transport", "use_direct", "use_inference", "training_energy",
-                                    "value", "end_of_life"}
+def test_component_kinds_registry_covers_every_kind_used(catalog):
+    """Every component of every shipped experiment (and of its balance model) has a registered kind: the model
+    evaluates it through COMPONENT_KINDS, the benefit term through YEARLY_BENEFIT."""
+    from conftest import EXPERIMENTS
+    from uncertainty_footprint.inputs.experiment import load_experiment
+    from uncertainty_footprint.model.balance import YEARLY_BENEFIT, build_balance
+    from uncertainty_footprint.model.builder import build_model
+
+    used, benefits = set(), set()
+    for path in EXPERIMENTS:
+        exp = load_experiment(path)
+        model = build_model(exp, catalog)
+        used |= {c.kind for c in model.components}
+        balance = build_balance(exp, catalog, model)
+        if balance is not None and balance.has_benefit:
+            benefits.add(balance.kind)
+    assert used <= set(COMPONENT_KINDS) and {"items", "transport", "end_of_life"} <= used
+    assert benefits and benefits <= set(YEARLY_BENEFIT)
 
 
 def test_end_of_life_uses_only_embodied_stages():

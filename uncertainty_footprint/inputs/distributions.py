@@ -268,7 +268,9 @@ TABLE_TOLERANCE = 1e-12
 TAIL_CELLS = 1 << 11
 #: Version of the table layout and construction (part of the cache key).
 TABLE_FORMAT = 2
-_EDGE = np.finfo(float).eps / 2  # 2**-53: the open unit interval's ends (parameters.UNIT_EDGE)
+#: ``[UNIT_EDGE, 1 - UNIT_EDGE]`` are the doubles nearest 0 and 1 at which every inverse CDF is finite (2**-53;
+#: :func:`~uncertainty_footprint.inputs.parameters.open_unit` clips designs to it).
+UNIT_EDGE = np.finfo(float).eps / 2
 #: Route codes of a table cell.
 _POLY, _EXACT, _LOWER, _UPPER = 0, 1, 2, 3
 
@@ -368,8 +370,8 @@ class _InverseTable:
         route[last:] = _UPPER
         arrays = {"coef": coef, "route": route}
         # tail tables from u = 2**-53 to the first exact cell: s = log(u) (lower), log(1 - u) (upper)
-        bounds = np.array([[math.log(_EDGE), math.log(max(first, 1) * h)],
-                           [math.log(_EDGE), math.log(max(cells - last, 1) * h)]])
+        bounds = np.array([[math.log(UNIT_EDGE), math.log(max(first, 1) * h)],
+                           [math.log(UNIT_EDGE), math.log(max(cells - last, 1) * h)]])
         for row, (end, edge, sign) in enumerate((("lower", lo, 1.0), ("upper", hi, -1.0))):
             s0, s1 = bounds[row]
             s = np.linspace(s0, s1, TAIL_CELLS + 1)

@@ -13,7 +13,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 from .safe_yaml import load_file
 
 __all__ = ["examples_dir", "example_names", "example_path", "example_text", "example_title",
@@ -44,7 +44,7 @@ def example_path(name: str) -> Path:
     """
     names = example_names()
     if name not in names:
-        raise ConfigError("command line", "", f"no shipped experiment is called {name[:80]!r}; shipped: "
+        raise ConfigError("command line", "", f"no shipped experiment is called {shorten(name)}; shipped: "
                           f"{', '.join(names)}")
     return examples_dir() / f"{name}{_SUFFIX}"
 

@@ -32,7 +32,7 @@ An experiment file::
       # valued at the use stage's grid_carbon_intensity unless benefit.grid_carbon_intensity is given;
       # or directly: avoided_emissions_per_year: {..., unit: kg CO2-eq/yr}; a record may also be the name of
       # one in distributions/benefits.yaml
-    fleet:                                 # how many devices (a number, or devices produced per year: unit 1/yr)
+    fleet:                                 # how many devices (a count: unit '1'; or produced per year: unit 1/yr)
       devices: {distribution: {family: lognormal, median: 1.0e9, gsd: 2.5}, unit: '1', source: ..., status: ...}
 
 The records of ``benefit`` and ``fleet`` are checked (unit, distribution, source) when the balance model is built
@@ -131,11 +131,12 @@ BENEFIT_KINDS = ("saved_energy_per_year", "avoided_emissions_per_year")
 
 
 def _record(value):
-    """A benefit or fleet record: a mapping (record or bare distribution), a number, or the name of a record of
-    ``distributions/benefits.yaml``; its fields are checked when the balance model is built."""
-    if isinstance(value, bool) or not isinstance(value, (Mapping, str, int, float)):
-        raise ValueError("must be a record {distribution: ..., unit: ..., source: ..., status: ...}, a number or the "
-                         "name of a record in distributions/benefits.yaml")
+    """A benefit or fleet record: a mapping, or the name of a record of ``distributions/benefits.yaml``; its fields
+    are checked when the balance model is built. A bare number is refused: it would have no unit."""
+    if not isinstance(value, (Mapping, str)):
+        raise ValueError("must be a record {distribution: ..., unit: ..., source: ..., status: ...} (a number needs "
+                         "its unit: {distribution: {family: fixed, value: ...}, unit: ...}) or the name of a record "
+                         "in distributions/benefits.yaml")
     return value
 
 

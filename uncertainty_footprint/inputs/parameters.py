@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .distributions import Distribution, as_number, make_distribution
+from .distributions import UNIT_EDGE, Distribution, as_number, make_distribution
 from .units import conversion_factor, parse_unit
 from ..errors import SpecError, shorten
 
@@ -39,8 +39,6 @@ UNIT_PARAMETERS = {"fixed": ("value",), "uniform": ("low", "high"), "loguniform"
 #: Physical values are non-negative unless a record's ``domain`` says otherwise.
 DEFAULT_DOMAIN = (0.0, math.inf)
 #: Distance of the open unit interval's ends from 0 and 1 [probability]: eps / 2 = 2**-53, so that
-#: [UNIT_EDGE, 1 - UNIT_EDGE] are the doubles nearest 0 and 1 at which every inverse CDF is finite.
-UNIT_EDGE = np.finfo(float).eps / 2
 
 
 def open_unit(u: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:

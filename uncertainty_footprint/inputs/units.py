@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import sys
 from functools import lru_cache
 
@@ -57,8 +56,7 @@ def _registry() -> pint.UnitRegistry:
     (:func:`~uncertainty_footprint.inputs.cache.cache_dir`; pint's own ``cache_folder``): building the registry
     from its definition files takes about 0.2 s, loading it from the cache 0.02 s. The cache changes no unit; a
     folder that cannot be written, or a cache file another process is still writing (pint writes in place) or
-    that is corrupt, means a registry built from the definitions (and the cache files are removed, to be
-    written again)."""
+    that is corrupt, means a registry built from the definitions (nothing in the folder is deleted)."""
     try:
         folder = cache_dir() / "pint"
         folder.mkdir(parents=True, exist_ok=True)
@@ -68,7 +66,7 @@ def _registry() -> pint.UnitRegistry:
         try:
             return pint.UnitRegistry(autoconvert_offset_to_baseunit=False, cache_folder=folder)
         except Exception:  # noqa: BLE001 - any unreadable or unwritable cache file: build without the cache
-            shutil.rmtree(folder, ignore_errors=True)
+            pass  # nothing is deleted: the folder may be the user's ($UNCERTAINTY_FOOTPRINT_CACHE_DIR)
     return pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
 
 

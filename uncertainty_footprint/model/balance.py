@@ -215,8 +215,9 @@ class BalanceModel(LifecycleModel):
         return self.kind is not None
 
     @property
-    def benefit(self) -> Component:
-        return self.components[-1]
+    def benefit(self) -> Component | None:
+        """The benefit component (the last one), None for a fleet without a benefit."""
+        return self.components[-1] if self.has_benefit else None
 
     def benefit_parameters(self) -> list[str]:
         """The parameters the footprint model does not have (the benefit's own ones), in order."""
