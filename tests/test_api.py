@@ -123,8 +123,14 @@ def test_plots_are_figures(kws_result):
     for fig in (kws_result.plot.total(), kws_result.plot.components(log=True), kws_result.plot.comparison(),
                 kws_result.plot.convergence()):
         assert isinstance(fig, Figure) and fig.axes
+    exact = kws_result.plot.sobol()  # a run without sampled indices draws the exact ones, without error bars
+    assert "exact variance decomposition" in exact.legends[0].get_title().get_text()
+    bars = [c for ax in exact.axes for c in ax.containers]
+    assert len(bars) == 4 and all(c.errorbar is None for c in bars)
     with pytest.raises(ConfigError, match="no sampled Sobol"):
-        kws_result.plot.sobol()
+        kws_result.plot.sobol(kind="sampled")
+    with pytest.raises(ConfigError, match="allowed: sampled, exact"):
+        kws_result.plot.sobol(kind="bootstrap")
 
 
 def test_to_folder_writes_what_the_cli_writes_with_its_safety_rules(kws_result, tmp_path):

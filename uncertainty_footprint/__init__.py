@@ -15,7 +15,7 @@ From Python (:mod:`uncertainty_footprint.api`; the names below are imported on f
     uf.export.salib_problem(exp)
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: Public names served by :mod:`uncertainty_footprint.api` (loaded lazily by :func:`__getattr__`).
 _API = ("load_experiment", "run", "compare", "catalog", "Experiment", "Result", "Comparison", "CatalogTables",

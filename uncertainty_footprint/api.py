@@ -305,8 +305,13 @@ class Experiment:
                                                             "design": design}.items() if v is not None})
 
     def with_sobol(self, **options: Any) -> "Experiment":
-        """A copy with the ``sobol:`` options changed (``enabled``, ``samples``, ``second_order``, ``groupings``,
-        ``conf_level``, ``num_resamples``, ``seed``)."""
+        """A copy with the ``sobol:`` options changed (``enabled``, ``method``, ``samples``, ``second_order``,
+        ``groupings``, ``conf_level``, ``num_resamples``, ``seed``); ``samples``, ``conf_level``,
+        ``num_resamples`` or ``seed`` without ``method`` mean ``method="sampled"``.
+
+        >>> load_experiment("kws").with_sobol(samples=1024).spec.sobol.method
+        'sampled'
+        """
         return self._changed("sobol", options)
 
     # -- display
@@ -317,7 +322,8 @@ class Experiment:
                                                              _is_file(self.source) else "")),
                 ("application", s.application or "-"), ("blocks", blocks),
                 ("sampling", f"{s.sampling.samples} samples, seed {s.sampling.seed}, design {s.sampling.design}"),
-                ("sobol", (f"base {s.sobol.samples}, groupings {', '.join(s.sobol.groupings)}"
+                ("sobol", (f"{s.sobol.method}" + (f", base {s.sobol.samples}" if s.sobol.method == "sampled" else "")
+                           + f", groupings {', '.join(s.sobol.groupings)}"
                            + (", second order" if s.sobol.second_order else "")) if s.sobol.enabled else "off")]
         if s.parameters:
             rows.append(("parameters changed", ", ".join(s.parameters)))
@@ -403,7 +409,7 @@ def _sobol_options(sobol: bool | Mapping[str, Any] | None, **explicit: Any) -> d
     elif sobol is None:
         options = {}
     elif isinstance(sobol, bool):
-        options = {"enabled": sobol}
+        options = {"enabled": True, "method": "sampled"} if sobol else {"enabled": False}
     else:
         raise ConfigError("run", "sobol", f"expected True, False, None or a mapping of sobol options, got "
                           f"{type(sobol).__name__}")
@@ -421,7 +427,7 @@ def _prepare(exp: Experiment, *, data_dir=None, **options) -> Prepared:
 
 def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, samples: int | None = None,
         seed: int | None = None, design: str | None = None, sobol: bool | Mapping[str, Any] | None = None,
-        sobol_samples: int | None = None, second_order: bool | None = None,
+        sobol_method: str | None = None, sobol_samples: int | None = None, second_order: bool | None = None,
         groupings: Sequence[str] | str | None = None, conf_level: float | None = None,
         num_resamples: int | None = None, chunk_size: int | None = None, convergence: bool = False,
         stream: bool | None = None, scheduler: str | None = None, scheduler_address: str | None = None,
@@ -441,12 +447,17 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
         Override ``sampling.samples`` [samples], ``sampling.seed`` and ``sampling.design`` (``mc``, ``lhs``,
         ``sobol``). Same seed, same numbers.
     sobol : bool, mapping or None
-        ``None``: as the experiment's ``sobol`` section says; ``False``: no sampled Sobol' analysis (the exact
-        decomposition, milliseconds, is still made); ``True``: run it; a mapping overrides options of the
-        section (``{"samples": 1024, "second_order": True}``).
+        ``None``: as the experiment's ``sobol`` section says (by default ``method: auto``: the exact indices, and
+        sampled Saltelli estimates only for an output without an exact decomposition); ``False``: no sampled
+        Sobol' analysis (the exact decomposition, milliseconds, is still made); ``True``: the sampled analysis
+        beside the exact one (``method: sampled``); a mapping overrides options of the section
+        (``{"samples": 1024, "second_order": True}``).
+    sobol_method : {'auto', 'exact', 'sampled'}, optional
+        ``sobol.method`` (``--sobol-method``).
     sobol_samples, second_order, groupings, conf_level, num_resamples : optional
         Single ``sobol`` options (base sample size, a power of two [samples]; S2; ``parameter``, ``component``,
-        ``stage``; bootstrap confidence level [-]; bootstrap resamples).
+        ``stage``; bootstrap confidence level [-]; bootstrap resamples). The base size, the confidence level and
+        the resamples belong to the sampled analysis: given without a method, they mean ``sobol_method="sampled"``.
     chunk_size : int, optional
         Samples evaluated at once (memory only; never changes the numbers).
     convergence : bool
@@ -483,8 +494,8 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
     ['by_component', 'by_stage']
     """
     exp = load_experiment(experiment, data_dir=data_dir)
-    options = _sobol_options(sobol, samples=sobol_samples, second_order=second_order, groupings=groupings,
-                             conf_level=conf_level, num_resamples=num_resamples)
+    options = _sobol_options(sobol, method=sobol_method, samples=sobol_samples, second_order=second_order,
+                             groupings=groupings, conf_level=conf_level, num_resamples=num_resamples)
     engine = EngineOptions(stream=stream, scheduler=scheduler, address=scheduler_address, store=store)
     run_options = dict(samples=samples, seed=seed, design=design, sobol=options)
     data_dir = data_dir if data_dir is not None else exp.data_dir
@@ -542,15 +553,21 @@ class _ResultPlots:
                                                                   "published_label": published_label(column),
                                                                   **kwargs})
 
-    def sobol(self, **kwargs):
-        """Sampled S1 and ST with their intervals (:func:`uncertainty_footprint.reports.figures.
-        plot_sobol_indices`); needs a run with ``sobol`` on."""
+    def sobol(self, kind: str | None = None, **kwargs):
+        """S1 and ST (:func:`uncertainty_footprint.reports.figures.plot_sobol_indices`): ``kind`` ``sampled``
+        (the Saltelli estimates with their intervals; a run with ``sobol=True``) or ``exact`` (the exact
+        decomposition); default: the sampled ones when the run has them, else the exact ones."""
         from .reports.figures import plot_sobol_indices
 
-        if not self._r.raw.sobol:
-            raise ConfigError("Result.plot.sobol", "sobol", "this run has no sampled Sobol' indices: run with "
-                              "sobol=True")
-        return plot_sobol_indices(self._r.raw.sobol, **{"titles": self._titles(), **kwargs})
+        found = {"sampled": self._r.raw.sobol, "exact": self._r.raw.exact}
+        if kind is not None and kind not in found:
+            raise ConfigError("Result.plot.sobol", "kind", f"got {kind!r}; allowed: sampled, exact")
+        indices = found[kind] if kind is not None else (found["sampled"] or found["exact"])
+        if not indices:
+            what = {"sampled": "sampled Sobol' indices: run with sobol=True",
+                    "exact": "exact indices (the model has no exact variance decomposition)"}
+            raise ConfigError("Result.plot.sobol", "sobol", f"this run has no {what[kind or 'sampled']}")
+        return plot_sobol_indices(indices, **{"titles": self._titles(), **kwargs})
 
     def comparison(self, **kwargs):
         """The published calculator's stacked comparison with the reference devices, with the uncertainty of

@@ -35,7 +35,7 @@ from .analysis.sizes import IN_MEMORY_MAX
 from .app import DEFAULT_HOST, DEFAULT_PORT
 from .errors import FootprintError
 from .inputs.examples import example_names, is_example, resolve_experiment
-from .inputs.experiment import DESIGN_NAMES, GROUPINGS
+from .inputs.experiment import DESIGN_NAMES, GROUPINGS, SOBOL_METHODS
 from .warnings import FootprintWarning
 
 __all__ = ["main", "build_parser", "DEBUG_ENV"]
@@ -76,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment and write results", description=(
         "Run an experiment: sample every parameter, evaluate the lifecycle model, print the summary table "
         "(mean, median, 90 % and 95 % intervals, share per component, stage and total, kg CO2-eq) and the "
-        "hotspots (exact S1, ST and Shapley effects beside the sampled Sobol' estimates; with --second-order "
-        "also the top pairs by S2), and write results.nc, summary.csv, deterministic.csv, sobol.nc, sobol.csv, "
-        "exact.nc, exact.csv (sobol_s2.csv with --second-order), report.md, report.html, table.tex and figures/ "
+        "hotspots (exact S1, ST and Shapley effects, and with --sobol-method sampled the sampled Sobol' "
+        "estimates beside them; with --second-order also the top pairs by S2), and write results.nc, "
+        "summary.csv, deterministic.csv, exact.nc, exact.csv (sobol.nc, sobol.csv with sampled estimates; "
+        "sobol_s2.csv with --second-order), report.md, report.html, table.tex and figures/ "
         "to the output folder. The netCDF files follow CF-1.10 and are compressed (zlib, lossless)."))
     run.add_argument("experiment", metavar="EXPERIMENT",
                      help="experiment YAML file, e.g. experiments/kws.yaml, or the name of a shipped experiment "
@@ -95,9 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="unit-hypercube design: plain Monte Carlo, Latin hypercube or scrambled Sobol' "
                           "(overrides sampling.design)")
     sob = run.add_argument_group("Sobol' hotspots (override the experiment's sobol section)")
-    sob.add_argument("--no-sobol", action="store_true", help="skip the Sobol' sensitivity analysis")
+    sob.add_argument("--no-sobol", action="store_true",
+                     help="skip the sampled Sobol' analysis (the exact indices, milliseconds, are still computed)")
+    sob.add_argument("--sobol-method", choices=SOBOL_METHODS, default=None,
+                     help="auto (default): sample the Saltelli estimates only for an output without an exact "
+                          "variance decomposition (every shipped model's footprint has one, so none are sampled); "
+                          "sampled: sample them beside the exact indices (sobol.nc, sobol.csv); exact: never sample")
     sob.add_argument("--sobol-samples", metavar="N", type=_positive_int, default=None,
-                     help="base sample size N, a power of two (the model runs N (k + 2) times per grouping)")
+                     help="base sample size N of the sampled analysis, a power of two (the model runs N (k + 2) "
+                          "times per grouping); like --conf-level and --num-resamples it means --sobol-method "
+                          "sampled unless a method is given")
     sob.add_argument("--second-order", action=argparse.BooleanOptionalAction, default=None,
                      help="also compute second-order indices S2: printed (top pairs), written to sobol_s2.csv and "
                           "sobol.nc/exact.nc, drawn as a heat map in the report")
@@ -210,7 +218,8 @@ def _cmd_run(args) -> int:
             warnings.simplefilter("always", FootprintWarning)
             result = api.run(experiment, out=out, figures=not args.no_figures, data_dir=args.data_dir,
                              samples=args.samples, seed=args.seed, design=args.design,
-                             sobol=False if args.no_sobol else None, sobol_samples=args.sobol_samples,
+                             sobol=False if args.no_sobol else None, sobol_method=args.sobol_method,
+                             sobol_samples=args.sobol_samples,
                              second_order=args.second_order, groupings=args.groupings, conf_level=args.conf_level,
                              num_resamples=args.num_resamples, chunk_size=args.chunk_size,
                              convergence=not args.no_figures, stream=args.stream, scheduler=args.scheduler,

@@ -1,6 +1,7 @@
 """Tests of :mod:`uncertainty_footprint.reports.figures` and :mod:`uncertainty_footprint.reports.document`."""
 
 import base64
+import dataclasses
 import re
 
 import matplotlib
@@ -152,7 +153,11 @@ def test_figures_leave_rcparams_and_backend_alone(run):
 
 def test_figures_without_sobol_or_references(run, tmp_path):
     result = run["result"]
-    paths = F.write_figures(result, tmp_path, published=2.66)
+    assert result.sobol is None and result.exact  # the default (sobol.method auto): exact indices only
+    paths = F.write_figures(result, tmp_path / "exact", published=2.66)
+    names = {p.stem for p in paths}
+    assert {"sobol_indices", "total_distribution", "convergence", "comparison_stacked"} <= names  # exact bars
+    paths = F.write_figures(dataclasses.replace(result, exact=None), tmp_path / "none", published=2.66)
     names = {p.stem for p in paths}
     assert "sobol_indices" not in names and {"total_distribution", "convergence", "comparison_stacked"} <= names
     # a results set without reference devices still gives the stacked bar

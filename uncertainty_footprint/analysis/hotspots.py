@@ -211,11 +211,14 @@ def indices_table(ds: xr.Dataset, output: str = "total") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``S1, S1_conf, ST, ST_conf`` [-], index named after the Dataset's dimension, in its order.
+        Columns ``S1, S1_conf, ST, ST_conf`` [-], index named after the Dataset's dimension, in its order; the
+        ``*_conf`` columns are NaN for exact indices (a Dataset without them: no sampling error).
     """
     if "output" in ds.dims:
         outputs = [str(o) for o in ds["output"].values]
         ds = ds.sel(output=output) if output in outputs else ds.isel(output=0)
     dim = ds["ST"].dims[0]
-    return pd.DataFrame({key: np.asarray(ds[key].values, dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
+    nan = np.full(ds.sizes[dim], np.nan)
+    return pd.DataFrame({key: np.asarray(ds[key].values, dtype=float) if key in ds else nan
+                         for key in ("S1", "S1_conf", "ST", "ST_conf")},
                         index=pd.Index([str(v) for v in ds[dim].values], name=dim))

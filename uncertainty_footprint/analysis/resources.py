@@ -244,7 +244,7 @@ def _held_bytes(model: LifecycleModel, n: int) -> int:
 
 def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
                     scheduler: str | None = None, task_rows: int = TASK_ROWS,
-                    chunk_size: int | None = None) -> MemoryEstimate:
+                    chunk_size: int | None = None, sobol: bool | None = None) -> MemoryEstimate:
     """Estimated peaks of the run of ``experiment`` (with its overrides) on ``model``.
 
     Parameters
@@ -258,6 +258,9 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
         The streaming options.
     chunk_size : int, optional
         Rows evaluated at once [rows].
+    sobol : bool, optional
+        Whether the sampled Sobol' analysis runs (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_sobol`);
+        default: when ``sobol.enabled`` and the model has an uncertain parameter.
 
     Returns
     -------
@@ -271,7 +274,9 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
         mc = monte_carlo_bytes(s.samples, chunk_rows=chunk_size or EVAL_CHUNK, **_sizes(model))
         held = _held_bytes(model, s.samples)
     sob = 0
-    if so.enabled and model.parameters.random_names:
+    if sobol is None:
+        sobol = so.enabled and bool(model.parameters.random_names)
+    if sobol:
         sob = held + sobol_bytes(so.samples, **_sobol_sizes(model, so, chunk_size))
     available, source = available_memory()
     return MemoryEstimate(mc, sob, available, source)
@@ -297,7 +302,7 @@ def _round_down(n: int) -> int:
 
 def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
                  scheduler: str | None = None, task_rows: int = TASK_ROWS,
-                 chunk_size: int | None = None) -> MemoryEstimate:
+                 chunk_size: int | None = None, sobol: bool | None = None) -> MemoryEstimate:
     """Refuse a run whose estimated memory exceeds what is available, before it starts.
 
     Parameters are those of :func:`estimate_memory`.
@@ -315,7 +320,7 @@ def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool
         ``--no-sobol``); the message gives the estimate and what is available.
     """
     est = estimate_memory(model, experiment, streams=streams, store=store, scheduler=scheduler,
-                          task_rows=task_rows, chunk_size=chunk_size)
+                          task_rows=task_rows, chunk_size=chunk_size, sobol=sobol)
     if est.available is None:
         return est
     avail = est.available

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,15 @@ from .sizes import EVAL_CHUNK, IN_MEMORY_MAX, TASK_ROWS
 from .summary import deterministic_table, summarize
 
 __all__ = ["RunResult", "EngineOptions", "IN_MEMORY_MAX", "Prepared", "prepare", "check_resources", "run_prepared",
-           "run_experiment"]
+           "run_experiment", "SAMPLES_SOBOL"]
+
+#: ``sobol.method`` -> whether the sampled (Saltelli) analysis of an output runs, given whether that output has an
+#: exact variance decomposition (:mod:`uncertainty_footprint.analysis.exact`).
+SAMPLES_SOBOL: dict[str, Callable[[bool], bool]] = {
+    "auto": lambda has_exact: not has_exact,
+    "sampled": lambda has_exact: True,
+    "exact": lambda has_exact: False,
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,27 @@ class Prepared:
     #: The balance model (footprint + benefit term) of an experiment with ``benefit`` or ``fleet``, else None.
     balance: BalanceModel | None = None
 
+    @cached_property
+    def exact(self) -> tuple[dict[str, xr.Dataset], pd.DataFrame] | None:
+        """The exact indices by grouping and the exact moments of the total footprint
+        (:func:`~uncertainty_footprint.analysis.exact.try_exact`, milliseconds; computed once), or None (one
+        warning) when the model has no exact variance decomposition."""
+        return try_exact(self.model, second_order=self.experiment.spec.sobol.second_order)
+
+    @property
+    def samples_sobol(self) -> bool:
+        """The sampled Sobol' analysis of the total footprint runs: ``sobol.enabled``, an uncertain parameter, and
+        ``sobol.method`` asks for it (:data:`SAMPLES_SOBOL`; ``auto``: only without an exact decomposition)."""
+        so = self.experiment.spec.sobol
+        return (so.enabled and bool(self.model.parameters.random_names)
+                and SAMPLES_SOBOL[so.method](self.exact is not None))
+
+    @property
+    def samples_balance_sobol(self) -> bool:
+        """The sampled indices of the balance outputs run (payback time has no exact decomposition)."""
+        so = self.experiment.spec.sobol
+        return so.enabled and SAMPLES_SOBOL[so.method](False)
+
 
 def prepare(path: str | os.PathLike | Experiment, *, data_dir: str | os.PathLike | None = None,
             samples: int | None = None, seed: int | None = None, design: str | None = None,
@@ -136,7 +166,8 @@ def check_resources(prepared: Prepared, engine: EngineOptions = EngineOptions(),
     :class:`~uncertainty_footprint.errors.ConfigError` with the estimate and the option that would fit)."""
     exp = prepared.experiment
     check_memory(prepared.model, exp, streams=engine.streams(exp.spec.sampling.samples), store=engine.store,
-                 scheduler=engine.scheduler, task_rows=engine.task_rows, chunk_size=chunk_size)
+                 scheduler=engine.scheduler, task_rows=engine.task_rows, chunk_size=chunk_size,
+                 sobol=prepared.samples_sobol)
 
 
 def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
@@ -193,7 +224,7 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
     result = RunResult(experiment, model, ds, summary, deterministic_table(prepared.published), catalog=catalog,
                        streamed=streamed, store=engine.store)
     so = experiment.spec.sobol
-    exact = try_exact(model, second_order=so.second_order)  # milliseconds; None (one warning) if not separable
+    exact = prepared.exact  # milliseconds; None (one warning) if not separable
     if exact is not None:
         result.exact, exact_moments = exact
         result.summary = result.summary.join(exact_moments)
@@ -201,7 +232,7 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
                            model_sha256=model.fingerprint())
         for eds in result.exact.values():
             eds.attrs.update(stamp)
-    if so.enabled and model.parameters.random_names:
+    if prepared.samples_sobol:
         result.sobol = hotspot_analysis(model, n_base=so.samples, seed=so.seed or s.seed,
                                         groupings=so.groupings, calc_second_order=so.second_order,
                                         conf_level=so.conf_level, num_resamples=so.num_resamples,
@@ -217,6 +248,7 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
     if prepared.balance is not None:  # adds net_balance, payback_years (, fleet_*) to an in-memory results
         result.balance = balance_analysis(
             prepared.balance, None if streamed else ds, n=s.samples, design=s.design, seed=s.seed,
-            groupings=so.groupings, sobol_samples=so.samples if so.enabled else None, sobol_seed=so.seed or s.seed,
+            groupings=so.groupings, sobol_samples=so.samples if prepared.samples_balance_sobol else None,
+            sobol_seed=so.seed or s.seed,
             conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=chunk_size or EVAL_CHUNK)
     return result

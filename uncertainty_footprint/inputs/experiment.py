@@ -24,8 +24,11 @@ An experiment file::
       my_lca: {cite: "Our LCA of the solar cell (2024)."}
     reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
     sampling: {samples: 10000, seed: 20230101, design: lhs}
-    sobol: {samples: 8192, second_order: false, groupings: [component, parameter, stage], conf_level: 0.95,
-            num_resamples: 100}                # Sobol' hotspots; enabled: false to skip
+    sobol: {method: auto, samples: 8192, second_order: false, groupings: [component, parameter, stage],
+            conf_level: 0.95, num_resamples: 100}  # Sobol' hotspots; enabled: false to skip the sampled ones
+      # method: auto (default) samples the Saltelli estimates only for an output without an exact variance
+      # decomposition (the footprint of every shipped model has one); sampled: also beside the exact indices;
+      # exact: never sample. Giving samples, conf_level, num_resamples or seed without a method means sampled.
     benefit:                               # what the application saves per device and year of service
       saved_energy_per_year: {distribution: {family: lognormal, median: 5.0, gsd: 2.0}, unit: kWh/yr,
                               source: my_study, status: assumed}
@@ -53,10 +56,16 @@ from .safe_yaml import load_file
 from ..errors import ConfigError, shorten
 
 __all__ = ["Experiment", "load_experiment", "parse_experiment", "DESIGN_NAMES", "QUANTITY_MODES", "GROUPINGS",
-           "BENEFIT_KINDS"]
+           "BENEFIT_KINDS", "SOBOL_METHODS", "SAMPLED_SOBOL_OPTIONS"]
 
 DESIGN_NAMES = ("mc", "lhs", "sobol")
 GROUPINGS = ("parameter", "component", "stage")
+#: ``sobol.method``: ``auto`` samples the Saltelli estimates only for an output without an exact variance
+#: decomposition; ``sampled`` samples them for every output (beside the exact indices where they exist);
+#: ``exact`` never samples (an output without an exact decomposition then has no indices).
+SOBOL_METHODS = ("auto", "exact", "sampled")
+#: ``sobol`` options that only the sampled analysis uses: given without ``method``, they mean ``sampled``.
+SAMPLED_SOBOL_OPTIONS = ("samples", "conf_level", "num_resamples", "seed")
 QUANTITY_FAMILIES = ("pert", "triangular", "uniform")
 QUANTITY_MODES = QUANTITY_FAMILIES + ("lower", "typical", "upper")
 
@@ -86,6 +95,7 @@ class Sampling(_Strict):
 
 class SobolOptions(_Strict):
     enabled: StrictBool = True
+    method: Literal[SOBOL_METHODS] = "auto"
     samples: StrictInt = Field(default=8192, ge=2, le=2**30)
     second_order: StrictBool = False
     groupings: list[Literal[GROUPINGS]] = Field(default_factory=lambda: ["component", "parameter", "stage"],
@@ -93,6 +103,14 @@ class SobolOptions(_Strict):
     conf_level: Union[StrictFloat, StrictInt] = Field(default=0.95, gt=0, lt=1)
     num_resamples: StrictInt = Field(default=100, ge=2, le=100_000)
     seed: Optional[StrictInt] = Field(default=None, ge=1, lt=2**63)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sampled_when_asked(cls, data):
+        """Options of the sampled analysis given without a ``method`` ask for it: ``method: sampled``."""
+        if isinstance(data, Mapping) and "method" not in data and any(k in data for k in SAMPLED_SOBOL_OPTIONS):
+            return {**data, "method": "sampled"}
+        return data
 
     @field_validator("samples")
     @classmethod
@@ -233,7 +251,10 @@ class Experiment:
         ``None`` values are ignored; the result is validated again."""
         model = _NESTED[section]
         data = getattr(self.spec, section).model_dump()
-        data.update({k: v for k, v in changes.items() if v is not None})
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if section == "sobol" and "method" not in changes and any(k in changes for k in SAMPLED_SOBOL_OPTIONS):
+            changes["method"] = "sampled"  # as in a file: options of the sampled analysis ask for it
+        data.update(changes)
         try:
             options = model(**data)
         except ValidationError as exc:

@@ -69,9 +69,10 @@ FIGURE_CAPTIONS = {
     "comparison_stacked": "The stacked view of the published web calculator: component means of the TinyML "
                           "device stacked (their sum is the mean total) with the median and 95 % interval of "
                           "the total, beside the reference devices (published point values); logarithmic axis.",
-    "sobol_indices": "Sobol' first-order (S1) and total-order (ST) indices of the total footprint with their "
-                     "bootstrap confidence intervals, by component and for the ten most influential parameters "
-                     "(inputs assumed independent).",
+    "sobol_indices": "Sobol' first-order (S1) and total-order (ST) indices of the total footprint, by component "
+                     "and for the ten most influential parameters (inputs assumed independent): the sampled "
+                     "estimates with their bootstrap confidence intervals when the run sampled them "
+                     "(--sobol-method sampled), else the exact indices (closed form, no error bars).",
     "second_order": "Second-order Sobol' indices S2 of the total footprint: the share of its variance each pair "
                     "causes together, beyond what each causes alone (upper triangle; computed with "
                     "--second-order).",

@@ -540,11 +540,15 @@ def _sobol_panel(ax, table: pd.DataFrame, title: str, titles: Mapping[str, str])
     table = table.iloc[::-1]  # largest at the top
     y = np.arange(len(table))
     h = 0.38
-    ax.barh(y + h / 2, table["S1"], height=h, xerr=table["S1_conf"], color="0.25", edgecolor="black", linewidth=0.4,
-            error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "black"}, label="S1 (first order)")
-    ax.barh(y - h / 2, table["ST"], height=h, xerr=table["ST_conf"], color="white", edgecolor="black",
-            hatch="////", linewidth=0.4, error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "black"},
-            label="ST (total order)")
+    bars = {"elinewidth": 0.7, "capsize": 1.5, "ecolor": "black"}
+
+    def err(column: str):  # confidence half-widths of sampled indices; exact ones have none
+        return table[column] if np.isfinite(table[column]).any() else None
+
+    ax.barh(y + h / 2, table["S1"], height=h, xerr=err("S1_conf"), color="0.25", edgecolor="black", linewidth=0.4,
+            error_kw=bars, label="S1 (first order)")
+    ax.barh(y - h / 2, table["ST"], height=h, xerr=err("ST_conf"), color="white", edgecolor="black",
+            hatch="////", linewidth=0.4, error_kw=bars, label="ST (total order)")
     ax.set_yticks(y, [titles.get(i, _label(i)) for i in table.index])
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.axvline(0, color="black", linewidth=0.6)
@@ -557,13 +561,15 @@ def _sobol_panel(ax, table: pd.DataFrame, title: str, titles: Mapping[str, str])
 @_styled
 def plot_sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles: Mapping[str, str] | None = None,
                        width: float = DOUBLE_COLUMN) -> Figure:
-    """S1 and ST with confidence intervals: by component (grouping ``component``) and the ``top`` parameters by ST.
+    """S1 and ST by component (grouping ``component``) and of the ``top`` parameters by ST: the sampled estimates
+    with their confidence intervals, or the exact indices (no sampling error, so no bars).
 
     Parameters
     ----------
     sobol : mapping of str to xarray.Dataset
-        Grouping name -> Dataset with ``S1, S1_conf, ST, ST_conf`` [-] over one dimension. The ``component`` and
-        ``parameter`` groupings are drawn (any other grouping if neither is present).
+        Grouping name -> Dataset with ``S1, S1_conf, ST, ST_conf`` [-] over one dimension (sampled), or ``S1, ST``
+        (the exact decomposition, :attr:`RunResult.exact <uncertainty_footprint.analysis.run.RunResult.exact>`).
+        The ``component`` and ``parameter`` groupings are drawn (any other grouping if neither is present).
     top : int
         Number of parameters shown (largest ST).
     titles : mapping, optional
@@ -589,7 +595,10 @@ def plot_sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles
     for ax, (table, title, labels) in zip(axes.flat, tables):
         _sobol_panel(ax, table, title, labels)
     conf = [f"{100 * float(ds.attrs['conf_level']):g} %" for ds in sobol.values() if "conf_level" in ds.attrs]
-    bars = f"bars: {conf[0]} bootstrap confidence intervals" if conf else "bars: bootstrap confidence intervals"
+    if not any("ST_conf" in sobol[key] for key in keys):
+        bars = "exact variance decomposition (closed form, no sampling error)"
+    else:
+        bars = f"bars: {conf[0]} bootstrap confidence intervals" if conf else "bars: bootstrap confidence intervals"
     fig.legend(handles=axes.flat[0].get_legend_handles_labels()[0], loc="outside lower center", ncols=2,
                fontsize=FONT_SMALL, frameon=False, title=bars, title_fontsize=FONT_SMALL)
     return fig
@@ -891,7 +900,8 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     folder : path
         Output folder of the run.
     sobol : mapping of str to xarray.Dataset, optional
-        Sobol' results by grouping; without them the Sobol' figure is skipped.
+        Sampled Sobol' results by grouping; without them the Sobol' figure draws ``result.exact`` (the exact
+        indices), and is skipped when the run has neither.
     convergence : xarray.Dataset, optional
         See :func:`plot_convergence`; by default the running statistics of ``result.results['total']``.
     published : DataFrame, Series or float, optional
@@ -915,7 +925,8 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
     pub_components = column.drop("total", errors="ignore") if column is not None and len(column) > 1 else None
     titles = component_titles(ds) or None
     conv = convergence if convergence is not None else running_statistics(ds["total"].values)
-    second = next((g for g in ("component", "parameter", "stage") if g in (sobol or {}) and "S2" in sobol[g]),
+    indices = sobol or getattr(result, "exact", None)  # the sampled estimates, else the exact indices
+    second = next((g for g in ("component", "parameter", "stage") if g in (indices or {}) and "S2" in indices[g]),
                   None)
     pub = {"published": pub_components, "published_label": pub_label}
     figures = [
@@ -924,8 +935,8 @@ def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Data
         ("component_intervals_log", lambda: plot_component_intervals(summary, log=True, titles=titles, **pub)),
         ("comparison_stacked", lambda: plot_comparison_stacked(summary, ds, published=pub_total,
                                                                published_label=pub_label)),
-        ("sobol_indices", (lambda: plot_sobol_indices(sobol, titles=titles)) if sobol else None),
-        ("second_order", (lambda: plot_second_order(sobol[second], titles=titles if second == "component"
+        ("sobol_indices", (lambda: plot_sobol_indices(indices, titles=titles)) if indices else None),
+        ("second_order", (lambda: plot_second_order(indices[second], titles=titles if second == "component"
                                                     else None)) if second else None),
         ("convergence", lambda: plot_convergence(conv)),
     ]

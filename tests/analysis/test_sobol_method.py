@@ -1,0 +1,123 @@
+"""``sobol.method``: which outputs get sampled Saltelli estimates beside (or instead of) the exact indices.
+
+The default ``auto`` samples only an output without an exact variance decomposition: the footprint of every
+shipped model has one, so the default run samples nothing (its hotspots are exact); ``sampled`` samples every
+output; ``exact`` never samples. Options of the sampled analysis given without a method ask for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+import uncertainty_footprint as uf
+from conftest import KWS
+from uncertainty_footprint.analysis.exact import ExactDecompositionWarning
+from uncertainty_footprint.analysis.resources import estimate_memory
+from uncertainty_footprint.analysis.run import SAMPLES_SOBOL, prepare, run_prepared
+from uncertainty_footprint.errors import ConfigError
+from uncertainty_footprint.inputs.experiment import SOBOL_METHODS
+from uncertainty_footprint.model.builder import COMPONENT_KINDS, ComponentKind
+
+SMALL = dict(samples=200, seed=3)
+FAST_SOBOL = dict(samples=64, num_resamples=10, groupings=["component"])
+
+
+def _run(exp, model=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # wide intervals at 64 base samples; no exact decomposition
+        prepared = prepare(exp.internal, **SMALL)
+        return run_prepared(prepared if model is None else dataclasses.replace(prepared, model=model(prepared)))
+
+
+def _not_separable(monkeypatch):
+    """A kws model whose end of life is multiplied by exp(lifetime / 10): not a sum of products, so no exact
+    decomposition (every parameter is still used)."""
+    def strange(c, v):
+        others = [v[n] for n in c.parameter_names() if n != c.inputs["value"]]
+        return np.exp(v[c.inputs["value"]] / 10.0) * np.prod(others, axis=0)
+
+    monkeypatch.setitem(COMPONENT_KINDS, "exp_of_lifetime", ComponentKind(strange))
+
+    def model(prepared):
+        comps = tuple(dataclasses.replace(c, kind="exp_of_lifetime", inputs={**c.inputs, "value": "lifetime"})
+                      if c.name == "end_of_life" else c for c in prepared.model.components)
+        return dataclasses.replace(prepared.model, components=comps)
+    return model
+
+
+def test_the_registry_covers_every_method_and_auto_samples_only_without_exact():
+    assert set(SAMPLES_SOBOL) == set(SOBOL_METHODS)
+    assert [SAMPLES_SOBOL["auto"](has) for has in (True, False)] == [False, True]
+    assert [SAMPLES_SOBOL["sampled"](has) for has in (True, False)] == [True, True]
+    assert [SAMPLES_SOBOL["exact"](has) for has in (True, False)] == [False, False]
+
+
+def test_the_default_run_has_exact_hotspots_and_samples_nothing():
+    prepared = prepare(KWS, **SMALL)
+    assert prepared.experiment.spec.sobol.method == "auto"
+    assert prepared.exact is not None and not prepared.samples_sobol
+    result = run_prepared(prepared)
+    assert result.sobol is None and set(result.exact) == {"parameter", "component", "stage"}
+    # the memory check does not count an analysis that will not run
+    exp = prepared.experiment.with_options("sobol", samples=2**20)
+    assert estimate_memory(prepared.model, exp, streams=False, sobol=False).sobol == 0
+    assert estimate_memory(prepared.model, exp, streams=False, sobol=True).sobol > 0
+
+
+@pytest.mark.parametrize("changes, method", [
+    ({}, "auto"), ({"samples": 64}, "sampled"), ({"conf_level": 0.9}, "sampled"), ({"num_resamples": 10}, "sampled"),
+    ({"seed": 5}, "sampled"), ({"samples": 64, "method": "exact"}, "exact"), ({"second_order": True}, "auto"),
+    ({"groupings": ["stage"]}, "auto"), ({"method": "sampled"}, "sampled")])
+def test_options_of_the_sampled_analysis_ask_for_it(changes, method):
+    assert uf.load_experiment("kws").with_sobol(**changes).spec.sobol.method == method  # as a file's section
+    exp = prepare(KWS, sobol=changes).experiment  # as command-line overrides
+    assert exp.spec.sobol.method == method
+
+
+def test_a_file_section_gives_the_method(tmp_path):
+    text = KWS.read_text()
+    for section, method in (("sobol: {samples: 64}", "sampled"), ("sobol: {method: exact, samples: 64}", "exact"),
+                            ("sobol: {second_order: true}", "auto")):
+        path = tmp_path / "exp.yaml"
+        path.write_text(text + "\n" + section + "\n")
+        assert uf.load_experiment(path).spec.sobol.method == method
+    path.write_text(text + "\nsobol: {method: bootstrap}\n")
+    with pytest.raises(ConfigError, match=r"sobol\.method.*'auto', 'exact' or 'sampled'|sobol\.method.*auto"):
+        uf.load_experiment(path)
+
+
+def test_sampled_gives_both_and_exact_gives_exact_only():
+    kws = uf.load_experiment("kws")
+    both = _run(kws.with_sobol(method="sampled", **FAST_SOBOL))
+    assert set(both.sobol) == {"component"} and both.exact is not None
+    exact = _run(kws.with_sobol(method="exact", **FAST_SOBOL))
+    assert exact.sobol is None and exact.exact is not None
+
+
+def test_auto_samples_a_model_without_exact_decomposition_and_exact_then_has_no_indices(monkeypatch):
+    model = _not_separable(monkeypatch)
+    kws = uf.load_experiment("kws")
+    prepared = prepare(kws.internal, **SMALL)
+    with pytest.warns(ExactDecompositionWarning, match="numpy.exp"):
+        assert dataclasses.replace(prepared, model=model(prepared)).exact is None
+    auto = _run(kws.with_sobol(method="auto", groupings=["component"]), model)
+    assert auto.exact is None and set(auto.sobol) == {"component"}
+    none = _run(kws.with_sobol(method="exact"), model)
+    assert none.exact is None and none.sobol is None
+
+
+def test_the_command_line_option(tmp_path):
+    from uncertainty_footprint.cli import main
+
+    out = tmp_path / "sampled"
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "200", "--sobol-method", "sampled",
+                 "--sobol-samples", "64", "--num-resamples", "10", "--groupings", "component", "--no-figures",
+                 "--quiet"]) == 0
+    assert (out / "sobol.csv").is_file() and (out / "exact.csv").is_file()
+    out = tmp_path / "auto"
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "200", "--no-figures", "--quiet"]) == 0
+    assert not (out / "sobol.csv").exists() and (out / "exact.csv").is_file()
