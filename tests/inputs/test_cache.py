@@ -1,6 +1,10 @@
-"""The disk cache of inverse-CDF tables: hits and misses, corrupt and foreign files, an unwritable folder,
-concurrent writers; and the tables' accuracy in the tails against scipy."""
+"""The disk cache of inverse-CDF tables and of distributions' moments: hits and misses, corrupt and foreign
+files, an unwritable folder, concurrent writers; the tables' accuracy in the tails against scipy, and the cached
+moments against scipy's."""
 
+import hashlib
+import json
+import math
 import multiprocessing
 import os
 
@@ -9,7 +13,8 @@ import pytest
 from scipy import stats
 
 from uncertainty_footprint.inputs import distributions as D
-from uncertainty_footprint.inputs.cache import CACHE_ENV, cache_dir, cached_arrays, entry_path
+from uncertainty_footprint.inputs.cache import (CACHE_ENV, NUMBERS_SUFFIX, cache_dir, cached_arrays, cached_numbers,
+                                                entry_path)
 
 KEY = {"what": "test entry", "n": 3}
 
@@ -179,3 +184,164 @@ def test_table_tails_match_scipy_without_falling_back(a, b):
             assert arr[f"{end}_ok"].all()
     assert np.all(np.diff(x) >= 0)
     np.testing.assert_array_equal(table(np.array([0.0, 1.0])), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("family,a,b", [("pert", a, b) for a, b in TAIL_SHAPES]
+                         + [("truncnormal", -1.5, 2.0), ("truncnormal", -0.5, 8.0), ("truncnormal", 0.25, 3.0)])
+def test_table_support_is_scipys_standardized_support(family, a, b):
+    table = D._InverseTable(family, a, b)
+    assert table.support == tuple(table.frozen.support())
+    assert all(type(bound) is float for bound in table.support)
+
+
+# ------------------------------------------------------------------------------------------- entries of numbers
+NUMBERS = {"mean": 0.1, "sd": 1 / 3, "low": -math.inf, "high": math.inf, "tiny": 5e-324}
+
+
+def _counting_numbers(calls):
+    def build():
+        calls.append(1)
+        return dict(NUMBERS)
+    return build
+
+
+def test_numbers_miss_then_hit_keep_every_bit(cache):
+    calls = []
+    first = cached_numbers(KEY, _counting_numbers(calls))
+    path = entry_path(KEY, NUMBERS_SUFFIX)
+    assert calls == [1] and path.parent == cache and path.is_file() and path.suffix == ".json"
+    second = cached_numbers(KEY, _counting_numbers(calls))
+    assert calls == [1]  # read, not rebuilt
+    assert first == second == NUMBERS and all(type(v) is float for v in second.values())
+    assert entry_path(KEY, NUMBERS_SUFFIX) != entry_path(KEY)  # arrays and numbers of one key do not collide
+    cached_numbers({**KEY, "n": 4}, _counting_numbers(calls))
+    assert calls == [1, 1] and len(list(cache.iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "tampered", "not numbers",
+                                    "directory"])
+def test_corrupt_or_foreign_numbers_are_rebuilt_and_replaced(cache, damage):
+    calls = []
+    cached_numbers(KEY, _counting_numbers(calls))
+    path = entry_path(KEY, NUMBERS_SUFFIX)
+    good = path.read_bytes()
+    entry = json.loads(good)
+    if damage == "garbage":
+        path.write_bytes(b"not a cache entry" * 10)
+    elif damage == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "foreign":  # a valid entry of another key under this name
+        other = {"what": "other"}
+        cached_numbers(other, _counting_numbers(calls))
+        os.replace(entry_path(other, NUMBERS_SUFFIX), path)
+    elif damage == "tampered":  # one number changed: the checksum catches it
+        entry["numbers"]["mean"] = 0.2
+        path.write_text(json.dumps(entry))
+    elif damage == "not numbers":  # a consistent checksum over something that is not a float
+        entry["numbers"]["mean"] = "0.1"
+        entry["sha256"] = hashlib.sha256(json.dumps(entry["numbers"], sort_keys=True).encode()).hexdigest()
+        path.write_text(json.dumps(entry))
+    elif damage == "directory":
+        path.unlink()
+        path.mkdir()
+    before = len(calls)
+    assert cached_numbers(KEY, _counting_numbers(calls)) == NUMBERS
+    assert len(calls) == before + 1
+    if damage != "directory":  # a folder in the way cannot be replaced: the entry is just not cached
+        assert path.read_bytes() == good
+        cached_numbers(KEY, _counting_numbers(calls))
+        assert len(calls) == before + 1
+    assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_names_check_refuses_numbers(cache):
+    calls = []
+    cached_numbers(KEY, _counting_numbers(calls))
+    cached_numbers(KEY, _counting_numbers(calls), valid=lambda n: "median" in n)
+    assert len(calls) == 2
+
+
+def test_unwritable_cache_folder_means_no_cached_numbers(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    calls = []
+    for _ in range(2):
+        assert cached_numbers(KEY, _counting_numbers(calls)) == NUMBERS
+    assert calls == [1, 1] and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+# ----------------------------------------------------------------------------------- a distribution's moments
+SUMMARY_SPECS = [
+    {"family": "uniform", "low": 0.1, "high": 0.3},
+    {"family": "loguniform", "low": 1e-3, "high": 7.0},
+    {"family": "triangular", "low": 1.0, "mode": 1.5, "high": 5.0},
+    {"family": "pert", "low": 0.7, "mode": 1.1, "high": 3.3},
+    {"family": "pert", "low": 0.0, "mode": 0.0, "high": 1.0, "lambda": 6.0},
+    {"family": "normal", "mean": -2.0, "sd": 0.3},
+    {"family": "truncnormal", "mean": 1.0, "sd": 2.0, "low": 0.1, "high": 4.0},
+    {"family": "lognormal", "median": 0.421, "gsd": 1.88},
+]
+
+
+def _scipys(dist):
+    f = dist.frozen
+    lo, hi = f.support()
+    return (float(f.mean()), float(f.std()), float(f.median()), (float(lo), float(hi)))
+
+
+def _ours(dist):
+    return (dist.mean(), dist.std(), dist.median(), dist.support())
+
+
+def summary_cache_files():
+    return sorted(cache_dir().iterdir())
+
+
+@pytest.fixture
+def summary_cache(cache, monkeypatch):
+    """A private cache folder, the in-process summaries forgotten, and the list of scipy computations."""
+    calls = []
+    compute = D._scipy_summary
+    monkeypatch.setattr(D, "_scipy_summary", lambda family, params: calls.append(family) or compute(family, params))
+    D._summary_of.cache_clear()
+    yield calls
+    D._summary_of.cache_clear()
+
+
+@pytest.mark.parametrize("spec", SUMMARY_SPECS, ids=lambda s: s["family"])
+def test_cached_moments_equal_scipys(summary_cache, spec):
+    """Computed (a miss) and read back in a new process (the in-process memory cleared): scipy's mean, std,
+    median and support, bit for bit; one entry per distribution, shared by equal specs."""
+    computed = _ours(D.make_distribution(spec))
+    assert summary_cache == [spec["family"]]
+    assert [p.suffix for p in summary_cache_files()] == [".json"]
+    D._summary_of.cache_clear()
+    read = _ours(D.make_distribution(dict(spec)))
+    assert summary_cache == [spec["family"]]  # read, not recomputed
+    assert repr(computed) == repr(read) == repr(_scipys(D.make_distribution(spec)))
+
+
+def test_corrupt_moments_entry_is_ignored_and_rebuilt(summary_cache):
+    spec = SUMMARY_SPECS[3]
+    expected = _ours(D.make_distribution(spec))
+    (path,) = summary_cache_files()
+    good = path.read_bytes()
+    entry = json.loads(good)
+    entry["numbers"]["mean"] = 123.0  # a wrong mean with a stale checksum
+    path.write_text(json.dumps(entry))
+    D._summary_of.cache_clear()
+    assert repr(_ours(D.make_distribution(spec))) == repr(expected) == repr(_scipys(D.make_distribution(spec)))
+    assert len(summary_cache) == 2 and path.read_bytes() == good  # recomputed and replaced
+
+
+def test_moments_entry_depends_on_every_parameter_bit(summary_cache):
+    """-0.0 and 0.0 are different parameters (different keys); so are neighbouring doubles."""
+    base = {"family": "uniform", "low": 0.0, "high": 1.0}
+    for spec in (base, {**base, "low": -0.0}, {**base, "high": math.nextafter(1.0, 2.0)}):
+        D.make_distribution(spec).support()
+    assert len(summary_cache) == 3 and len(summary_cache_files()) == 3
+    negative_zero = D.make_distribution({**base, "low": -0.0})
+    assert repr(_ours(negative_zero)) == repr(_scipys(negative_zero))

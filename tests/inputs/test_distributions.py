@@ -631,3 +631,70 @@ def test_as_number_refuses_non_numbers(bad):
     msg = str(info.value)
     assert msg.startswith("the thing must be")
     assert "number" in msg or "finite" in msg
+
+
+# ------------------------------------------------------------------------- the lazily built scipy distribution
+#: The scipy distribution of each random family as the registry built it eagerly (before it was deferred).
+EAGER = {
+    "uniform": lambda p: stats.uniform(loc=p["low"], scale=p["high"] - p["low"]),
+    "loguniform": lambda p: stats.loguniform(p["low"], p["high"]),
+    "triangular": lambda p: stats.triang(c=(p["mode"] - p["low"]) / (p["high"] - p["low"]), loc=p["low"],
+                                         scale=p["high"] - p["low"]),
+    "pert": lambda p: stats.beta(1.0 + p["lambda"] * (p["mode"] - p["low"]) / (p["high"] - p["low"]),
+                                 1.0 + p["lambda"] * (p["high"] - p["mode"]) / (p["high"] - p["low"]),
+                                 loc=p["low"], scale=p["high"] - p["low"]),
+    "normal": lambda p: stats.norm(loc=p["mean"], scale=p["sd"]),
+    "truncnormal": lambda p: stats.truncnorm((p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
+                                             loc=p["mean"], scale=p["sd"]),
+    "lognormal": lambda p: stats.lognorm(s=math.log(p["gsd"]), scale=p["median"]),
+}
+
+
+def test_eager_references_cover_every_random_family():
+    assert set(EAGER) == {f for f in FAMILIES if FAMILIES[f].build is not None} == set(FAMILIES) - {"fixed"}
+
+
+@pytest.mark.parametrize("family", sorted(EAGER))
+def test_frozen_is_built_on_first_access_and_equals_the_eager_one(family):
+    """Building a distribution and using what a run needs (is_fixed, central, ppf, mean, std, median, support)
+    leaves ``frozen`` unbuilt; built, it is the same scipy distribution as the eager registry's: equal ppf,
+    isf, cdf and pdf on grids, moments, median and support, bit for bit."""
+    dist = make_distribution(MINIMAL_SPECS[family])
+    assert not dist.is_fixed and dist.central == make_distribution(MINIMAL_SPECS[family]).central
+    dist.ppf(np.linspace(0.01, 0.99, 7)), dist.mean(), dist.std(), dist.median(), dist.support()
+    assert "frozen" not in vars(dist)
+    lazy, eager = dist.frozen, EAGER[family](dist.params)
+    assert dist.frozen is lazy  # built once
+    assert type(lazy.dist) is type(eager.dist) and lazy.args == eager.args and lazy.kwds == eager.kwds
+    u = np.concatenate([[0.0, UNIT_EDGE], np.linspace(0.0, 1.0, 1001)[1:-1], [1.0 - UNIT_EDGE, 1.0]])
+    x = eager.ppf(np.linspace(0.001, 0.999, 1001))
+    for method, grid in (("ppf", u), ("isf", u), ("cdf", x), ("pdf", x)):
+        np.testing.assert_array_equal(getattr(lazy, method)(grid), getattr(eager, method)(grid), err_msg=method)
+    for method in ("mean", "var", "std", "median", "support"):
+        assert getattr(lazy, method)() == getattr(eager, method)(), method
+    np.testing.assert_array_equal(dist.cdf(x), eager.cdf(x))
+
+
+def test_fixed_has_no_frozen_distribution():
+    dist = make_distribution(MINIMAL_SPECS["fixed"])
+    assert dist.is_fixed and dist.frozen is None and dist.median() == dist.central == 2.5
+
+
+def test_moments_median_and_support_are_scipys_for_every_record():
+    """``mean``, ``std``, ``median`` and ``support`` (cached in the cache folder) are exactly scipy's values of
+    the frozen distribution, for every shipped random record and every family."""
+    def problems(r: Record) -> list[str]:
+        f = r.dist.frozen
+        expected = {"mean": float(f.mean()), "std": float(f.std()), "median": float(f.median()),
+                    "support": tuple(float(b) for b in f.support())}
+        got = {"mean": r.dist.mean(), "std": r.dist.std(), "median": r.dist.median(), "support": r.dist.support()}
+        return [f"{k} {got[k]!r} != scipy's {expected[k]!r}" for k in expected
+                if repr(got[k]) != repr(expected[k]) or type(got[k]) is not type(expected[k])]
+
+    assert_no_problems(RANDOM, problems, "scipy's moments, median and support")
+
+
+def test_same_spec_same_distribution():
+    spec = MINIMAL_SPECS["pert"]
+    assert make_distribution(spec) == make_distribution(dict(spec))
+    assert make_distribution(spec) != make_distribution({**spec, "mode": 60.0})

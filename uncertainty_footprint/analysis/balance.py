@@ -329,7 +329,7 @@ def balance_analysis(balance: BalanceModel, results: xr.Dataset | None, *, n: in
             results[name] = xr.Variable("sample", np.asarray(values, dtype=float), attrs[name])
     if balance.has_benefit:
         lifetime = balance.parameters[balance.benefit.inputs["lifetime"]]
-        statement = break_even_statement(samples["payback_years"], p, float(lifetime.distribution.frozen.median())
+        statement = break_even_statement(samples["payback_years"], p, lifetime.distribution.median()
                                          if lifetime.is_random else float(lifetime.distribution.central),
                                          (float(table.loc["p_offset", "p2_5"]), float(table.loc["p_offset", "p97_5"])))
         results.attrs.update(p_offset=p, break_even=statement)

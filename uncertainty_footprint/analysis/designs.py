@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy.stats import qmc
 
 from .sizes import MC_BLOCK  # rows per independently seeded block: part of the design's definition
 
@@ -193,6 +192,8 @@ class SobolDesign(Design):
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
+        from scipy.stats import qmc  # here, not at the top: scipy.stats costs 0.6 s to import
+
         engine = qmc.Sobol(d=self.d, scramble=True, rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
         if start:
             engine.fast_forward(start)

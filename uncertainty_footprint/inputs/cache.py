@@ -1,4 +1,6 @@
-"""A disk cache of arrays that do not change between processes (the inverse-CDF tables).
+"""A disk cache of values that do not change between processes: arrays (the inverse-CDF tables, ``.npz``) and
+small sets of numbers (the moments and support of a distribution, ``.json``, which reads in about a sixth of the
+time of an ``.npz`` of a few numbers).
 
 One file per entry, named by the SHA-256 of the entry's key (everything its content depends on: what it is, its
 parameters, the settings that built it and the versions of the package and of scipy), in the user cache folder
@@ -9,9 +11,9 @@ The cache is an optimisation only; it never changes a number and never makes a r
 
 * an entry is written to a temporary file in the cache folder and moved into place with :func:`os.replace`, so
   concurrent runs never see a partial file (the last writer wins, with identical content);
-* an entry is read with ``allow_pickle=False`` and accepted only if it holds the expected key and its arrays match
-  the SHA-256 checksum stored with them (and the caller's shape check): a corrupt, truncated or foreign file is
-  rebuilt and replaced;
+* an entry is read with ``allow_pickle=False`` (arrays) or as JSON holding only numbers (numbers) and accepted only
+  if it holds the expected key and its content matches the SHA-256 checksum stored with it (and the caller's
+  check): a corrupt, truncated or foreign file is rebuilt and replaced;
 * a cache folder that cannot be created or written means no cache (the entry is built in memory);
 * nothing is written outside the cache folder (file names are hexadecimal digests).
 """
@@ -23,15 +25,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import IO, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["CACHE_ENV", "cache_dir", "entry_path", "cached_arrays"]
+__all__ = ["CACHE_ENV", "cache_dir", "entry_path", "cached_arrays", "cached_numbers"]
 
 #: Environment variable naming the cache folder (replaces the default).
 CACHE_ENV = "UNCERTAINTY_FOOTPRINT_CACHE_DIR"
-_SUFFIX = ".npz"
+#: File name endings of an entry of arrays and of an entry of numbers.
+ARRAYS_SUFFIX, NUMBERS_SUFFIX = ".npz", ".json"
 _KEY = "__key__"
 _DIGEST = "__sha256__"
 
@@ -57,9 +60,10 @@ def _key_text(key: Mapping) -> str:
     return json.dumps(key, sort_keys=True, separators=(",", ":"))
 
 
-def entry_path(key: Mapping) -> Path:
-    """The file of the cache entry ``key`` (a JSON-serialisable mapping) in :func:`cache_dir`."""
-    return cache_dir() / (hashlib.sha256(_key_text(key).encode("utf-8")).hexdigest() + _SUFFIX)
+def entry_path(key: Mapping, suffix: str = ARRAYS_SUFFIX) -> Path:
+    """The file of the cache entry ``key`` (a JSON-serialisable mapping) in :func:`cache_dir`; ``suffix`` is
+    :data:`ARRAYS_SUFFIX` for :func:`cached_arrays`, :data:`NUMBERS_SUFFIX` for :func:`cached_numbers`."""
+    return cache_dir() / (hashlib.sha256(_key_text(key).encode("utf-8")).hexdigest() + suffix)
 
 
 def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
@@ -86,14 +90,15 @@ def _read(path: Path, key_text: str) -> dict[str, np.ndarray] | None:
     return arrays
 
 
-def _write(path: Path, key_text: str, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write an entry atomically (temporary file in the same folder, then :func:`os.replace`); errors ignored."""
+def _write(path: Path, dump: Callable[[IO[bytes]], None]) -> None:
+    """Write an entry atomically (``dump`` writes a temporary file in the same folder, then :func:`os.replace`
+    moves it into place); errors ignored."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays, **{_KEY: np.array(key_text), _DIGEST: np.array(_checksum(arrays))})
+            dump(f)
         os.replace(tmp, path)
         tmp = None
     except (OSError, ValueError):
@@ -139,5 +144,65 @@ def cached_arrays(key: Mapping, build: Callable[[], Mapping[str, np.ndarray]],
             pass
     arrays = {name: np.asarray(a) for name, a in build().items()}
     if path is not None:
-        _write(path, text, arrays)
+        _write(path, lambda f: np.savez(f, **arrays, **{_KEY: np.array(text), _DIGEST: np.array(_checksum(arrays))}))
     return arrays
+
+
+def _numbers_checksum(numbers: Mapping[str, float]) -> str:
+    return hashlib.sha256(json.dumps(numbers, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _read_numbers(path: Path, key_text: str) -> dict[str, float] | None:
+    """The numbers of a valid entry at ``path``, or None (missing, unreadable, foreign, corrupt or truncated)."""
+    try:
+        entry = json.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - any unreadable file (a cache is never an error): rebuild it
+        return None
+    if not isinstance(entry, dict) or set(entry) != {"key", "numbers", "sha256"}:
+        return None
+    numbers = entry["numbers"]
+    if (entry["key"] != key_text or not isinstance(numbers, dict)
+            or not all(type(v) is float for v in numbers.values())  # JSON floats, not ints or bools
+            or entry["sha256"] != _numbers_checksum(numbers)):
+        return None
+    return numbers
+
+
+def cached_numbers(key: Mapping, build: Callable[[], Mapping[str, float]],
+                   valid: Callable[[Mapping[str, float]], bool] = lambda numbers: True) -> dict[str, float]:
+    """The numbers of the cache entry ``key``: read from the cache folder, or built and stored there.
+
+    Floats are stored in JSON by their shortest round-tripping representation (``inf`` as ``Infinity``), so a
+    read entry holds exactly the floats that were built.
+
+    Parameters
+    ----------
+    key : mapping
+        JSON-serialisable; everything the numbers depend on (their file is named by its SHA-256).
+    build : callable
+        Returns the numbers (a mapping of names to floats) when the entry is missing or invalid.
+    valid : callable, optional
+        Extra check of a read entry (e.g. the names the caller expects); an entry it refuses is rebuilt.
+
+    Returns
+    -------
+    dict of str to float
+        The numbers ``build`` returns (or returned in an earlier process).
+    """
+    text = _key_text(key)
+    try:
+        path = entry_path(key, NUMBERS_SUFFIX)
+    except (RuntimeError, OSError):  # no home folder to put a cache in: no cache
+        path = None
+    numbers = None if path is None else _read_numbers(path, text)
+    if numbers is not None:
+        try:
+            if valid(numbers):
+                return numbers
+        except (KeyError, ValueError, TypeError):
+            pass
+    numbers = {str(name): float(v) for name, v in build().items()}
+    if path is not None:
+        entry = {"key": text, "numbers": numbers, "sha256": _numbers_checksum(numbers)}
+        _write(path, lambda f: f.write(json.dumps(entry, sort_keys=True).encode("utf-8")))
+    return numbers

@@ -11,6 +11,12 @@ of the package) and states its *central* value (the value a deterministic evalua
 no explicit nominal): the mode for triangular and PERT, the median for lognormal, the mean for (truncated)
 normal, the mid-point for uniform, the geometric mid-point for log-uniform.
 
+The scipy distribution of a spec (:attr:`Distribution.frozen`, the reference) is built only when something asks
+for it: importing ``scipy.stats`` costs about 0.6 s. A run needs only the fast inverse CDFs (closed forms, or
+tables kept in the user cache folder) and scipy's mean, standard deviation, median and support, which are kept
+in the same cache folder (:mod:`uncertainty_footprint.inputs.cache`); with a warm cache a run never imports
+``scipy.stats``.
+
 Families (parameters)
 ---------------------
 fixed (value); uniform (low, high); loguniform (low, high); triangular (low, mode, high);
@@ -28,11 +34,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from scipy import special, stats
+from scipy import special  # scipy.stats (0.6 s to import) only where a frozen distribution is built
 
 from ..errors import SpecError, shorten
 
@@ -72,21 +78,32 @@ class Distribution:
     params : dict
         The spec's parameters as floats.
     frozen : scipy.stats frozen distribution or None
-        ``None`` for the ``fixed`` family.
+        The reference distribution, built on first access (importing ``scipy.stats``); ``None`` for the
+        ``fixed`` family.
     central : float
         The family's central value (mode, median, mean or mid-point; see module docstring).
     """
 
     family: str
     params: Mapping[str, float]
-    frozen: Any
     central: float
     _fast_ppf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def frozen(self) -> Any:
+        """The scipy.stats frozen distribution (the reference), built on first access; ``None`` for ``fixed``."""
+        build = FAMILIES[self.family].build
+        return None if build is None else build(self.params)
 
     @property
     def is_fixed(self) -> bool:
         """True when the distribution is a single value (no design column is needed)."""
-        return self.frozen is None
+        return FAMILIES[self.family].build is None
+
+    @property
+    def _summary(self) -> dict[str, float]:
+        """scipy's mean, standard deviation, median and support bounds (see :func:`_summary_of`)."""
+        return _summary_of(self.family, tuple((k, repr(v)) for k, v in self.params.items()))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: map probabilities ``u`` in (0, 1) to values (vectorized).
@@ -95,7 +112,7 @@ class Distribution:
         where there is one; ``frozen.ppf`` is the reference.
         """
         u = np.asarray(u, dtype=float)
-        if self.frozen is None:
+        if self.is_fixed:
             return np.full(u.shape, self.central)
         if self._fast_ppf is not None:
             return self._fast_ppf(u)
@@ -105,24 +122,29 @@ class Distribution:
         """Cumulative distribution function [1] at ``x`` [the parameter's unit] (a step at the value for
         ``fixed``); scipy's, the reference the fast inverse CDFs are verified against."""
         x = np.asarray(x, dtype=float)
-        if self.frozen is None:
+        if self.is_fixed:
             return (x >= self.central).astype(float)
         return self.frozen.cdf(x)
 
     def mean(self) -> float:
-        """Mean [the parameter's unit] (the value for ``fixed``)."""
-        return self.central if self.frozen is None else float(self.frozen.mean())
+        """Mean [the parameter's unit] (the value for ``fixed``); scipy's, kept in the cache folder."""
+        return self.central if self.is_fixed else self._summary["mean"]
 
     def std(self) -> float:
-        """Standard deviation [the parameter's unit] (0 for ``fixed``)."""
-        return 0.0 if self.frozen is None else float(self.frozen.std())
+        """Standard deviation [the parameter's unit] (0 for ``fixed``); scipy's, kept in the cache folder."""
+        return 0.0 if self.is_fixed else self._summary["std"]
+
+    def median(self) -> float:
+        """Median [the parameter's unit] (the value for ``fixed``); scipy's, kept in the cache folder."""
+        return self.central if self.is_fixed else self._summary["median"]
 
     def support(self) -> tuple[float, float]:
-        """Lower and upper bound of the support (may be infinite)."""
-        if self.frozen is None:
+        """Lower and upper bound of the support [the parameter's unit] (may be infinite); scipy's, kept in the
+        cache folder."""
+        if self.is_fixed:
             return (self.central, self.central)
-        lo, hi = self.frozen.support()
-        return (float(lo), float(hi))
+        summary = self._summary
+        return (summary["low"], summary["high"])
 
     def to_spec(self) -> dict[str, Any]:
         """The spec this distribution was built from (a plain dict)."""
@@ -136,26 +158,38 @@ class Distribution:
 
 @dataclass(frozen=True)
 class Family:
-    """A registry entry: required and optional parameter names, a checker and a builder (the families and their
-    meaning are described in the module docstring)."""
+    """A registry entry: required and optional parameter names, a checker, the central value and a builder of
+    the scipy distribution (the families and their meaning are described in the module docstring).
+
+    ``build`` imports ``scipy.stats`` and is called only when :attr:`Distribution.frozen` is first needed;
+    it is None for a family that is a single value (``fixed``).
+    """
 
     name: str
     required: tuple[str, ...]
     optional: Mapping[str, float]
-    build: Callable[[Mapping[str, float]], tuple[Any, float]]
+    build: Callable[[Mapping[str, float]], Any] | None
     check: Callable[[Mapping[str, float]], None]
+    central: Callable[[Mapping[str, float]], float]
 
 
 FAMILIES: dict[str, Family] = {}
 
 
 def _register(name: str, required: tuple[str, ...], optional: Mapping[str, float] | None = None):
-    def decorator(pair):
-        check, build = pair
-        FAMILIES[name] = Family(name, required, dict(optional or {}), build, check)
-        return pair
+    def decorator(triple):
+        check, central, build = triple
+        FAMILIES[name] = Family(name, required, dict(optional or {}), build, check, central)
+        return triple
 
     return decorator
+
+
+def _stats():
+    """The ``scipy.stats`` module, imported on first use (a builder's first call)."""
+    from scipy import stats
+
+    return stats
 
 
 def _need(cond: bool, message: str) -> None:
@@ -172,31 +206,35 @@ def _ordered(p, names):
 # --- fixed ---------------------------------------------------------------------------------------------------
 _register("fixed", ("value",))((
     lambda p: None,
-    lambda p: (None, p["value"]),
+    lambda p: p["value"],
+    None,
 ))
 
 # --- uniform -------------------------------------------------------------------------------------------------
 _register("uniform", ("low", "high"))((
     lambda p: _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}"),
-    lambda p: (stats.uniform(loc=p["low"], scale=p["high"] - p["low"]), 0.5 * (p["low"] + p["high"])),
+    lambda p: 0.5 * (p["low"] + p["high"]),
+    lambda p: _stats().uniform(loc=p["low"], scale=p["high"] - p["low"]),
 ))
 
 # --- loguniform ----------------------------------------------------------------------------------------------
 _register("loguniform", ("low", "high"))((
     lambda p: (_need(p["low"] > 0, f"needs low > 0, got low={p['low']:g}"),
                _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
-    lambda p: (stats.loguniform(p["low"], p["high"]), math.sqrt(p["low"] * p["high"])),
+    lambda p: math.sqrt(p["low"] * p["high"]),
+    lambda p: _stats().loguniform(p["low"], p["high"]),
 ))
 
 
 # --- triangular ----------------------------------------------------------------------------------------------
 def _triangular(p):
     width = p["high"] - p["low"]
-    return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width), p["mode"]
+    return _stats().triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width)
 
 
 _register("triangular", ("low", "mode", "high"))((
     lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high")),
+    lambda p: p["mode"],
     _triangular,
 ))
 
@@ -212,19 +250,21 @@ def _pert_shape(p):
 
 def _pert(p):
     a, b, width = _pert_shape(p)
-    return stats.beta(a, b, loc=p["low"], scale=width), p["mode"]
+    return _stats().beta(a, b, loc=p["low"], scale=width)
 
 
 _register("pert", ("low", "mode", "high"), optional={"lambda": 4.0})((
     lambda p: (_ordered(p, ("low", "mode", "high")), _need(p["low"] < p["high"], "needs low < high"),
                _need(p["lambda"] > 0, f"needs lambda > 0, got {p['lambda']:g}")),
+    lambda p: p["mode"],
     _pert,
 ))
 
 # --- normal --------------------------------------------------------------------------------------------------
 _register("normal", ("mean", "sd"))((
     lambda p: _need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
-    lambda p: (stats.norm(loc=p["mean"], scale=p["sd"]), p["mean"]),
+    lambda p: p["mean"],
+    lambda p: _stats().norm(loc=p["mean"], scale=p["sd"]),
 ))
 
 
@@ -232,12 +272,13 @@ _register("normal", ("mean", "sd"))((
 def _truncnormal(p):
     a = (p["low"] - p["mean"]) / p["sd"]
     b = (p["high"] - p["mean"]) / p["sd"]
-    return stats.truncnorm(a, b, loc=p["mean"], scale=p["sd"]), min(max(p["mean"], p["low"]), p["high"])
+    return _stats().truncnorm(a, b, loc=p["mean"], scale=p["sd"])
 
 
 _register("truncnormal", ("mean", "sd", "low", "high"))((
     lambda p: (_need(p["sd"] > 0, f"needs sd > 0, got sd={p['sd']:g}"),
                _need(p["low"] < p["high"], f"needs low < high, got low={p['low']:g}, high={p['high']:g}")),
+    lambda p: min(max(p["mean"], p["low"]), p["high"]),
     _truncnormal,
 ))
 
@@ -245,8 +286,47 @@ _register("truncnormal", ("mean", "sd", "low", "high"))((
 _register("lognormal", ("median", "gsd"))((
     lambda p: (_need(p["median"] > 0, f"needs median > 0, got median={p['median']:g}"),
                _need(p["gsd"] > 1, f"needs gsd > 1, got gsd={p['gsd']:g}")),
-    lambda p: (stats.lognorm(s=math.log(p["gsd"]), scale=p["median"]), p["median"]),
+    lambda p: p["median"],
+    lambda p: _stats().lognorm(s=math.log(p["gsd"]), scale=p["median"]),
 ))
+
+
+# --- scipy's summary of a distribution, kept in the cache folder ---------------------------------------------
+#: Version of the layout of a distribution's summary entry (part of the cache key).
+SUMMARY_FORMAT = 1
+#: The numbers of a summary: scipy's mean, standard deviation, median and the bounds of the support.
+SUMMARY_NAMES = ("mean", "std", "median", "low", "high")
+
+
+def _versions() -> dict[str, str]:
+    """The versions a cache entry depends on (the package's and scipy's)."""
+    import scipy
+
+    from .. import __version__
+
+    return {"package": __version__, "scipy": scipy.__version__}
+
+
+def _scipy_summary(family: str, params: Mapping[str, float]) -> dict[str, float]:
+    """scipy's mean, standard deviation, median and support of the family's frozen distribution."""
+    frozen = FAMILIES[family].build(params)
+    lo, hi = frozen.support()
+    return {"mean": float(frozen.mean()), "std": float(frozen.std()), "median": float(frozen.median()),
+            "low": float(lo), "high": float(hi)}
+
+
+@lru_cache(maxsize=1024)
+def _summary_of(family: str, items: tuple[tuple[str, str], ...]) -> dict[str, float]:
+    """The :data:`SUMMARY_NAMES` of a (non-fixed) distribution given by its family and parameters (name and
+    ``repr`` of the value, which distinguishes -0.0 from 0.0): scipy's values, read from the cache folder or
+    computed (importing ``scipy.stats``) and stored there. Shared by all distributions of the same spec in a
+    process; treat as read-only."""
+    from .cache import cached_numbers
+
+    params = {k: float(v) for k, v in items}
+    key = {"what": "distribution summary", "format": SUMMARY_FORMAT, "family": family, "params": dict(items),
+           **_versions()}
+    return cached_numbers(key, lambda: _scipy_summary(family, params), lambda n: set(n) == set(SUMMARY_NAMES))
 
 
 # --- fast inverse CDFs ----------------------------------------------------------------------------------------
@@ -273,6 +353,17 @@ TABLE_FORMAT = 2
 UNIT_EDGE = np.finfo(float).eps / 2
 #: Route codes of a table cell.
 _POLY, _EXACT, _LOWER, _UPPER = 0, 1, 2, 3
+#: family -> (a, b) -> support of the standardized shape of a table, as scipy states it (a standard beta on
+#: [0, 1]; a truncated normal of standardized bounds a, b on [a, b]): the tail tables need it, without scipy.
+STANDARD_SUPPORT: dict[str, Callable[[float, float], tuple[float, float]]] = {
+    "pert": lambda a, b: (0.0, 1.0),
+    "truncnormal": lambda a, b: (a, b),
+}
+#: family -> (a, b) -> the standardized scipy distribution of a table (the reference).
+_STANDARD_BUILD: dict[str, Callable[[float, float], Any]] = {
+    "pert": lambda a, b: _stats().beta(a, b),
+    "truncnormal": lambda a, b: _stats().truncnorm(a, b),
+}
 
 
 def _hermite(x0, x1, m0, m1):
@@ -309,6 +400,7 @@ class _InverseTable:
 
     def __init__(self, family: str, a: float, b: float):
         self.family, self.a, self.b = family, float(a), float(b)
+        self.support = STANDARD_SUPPORT[family](self.a, self.b)
         self.arrays: dict[str, np.ndarray] | None = None
         self._frozen = None
 
@@ -317,20 +409,16 @@ class _InverseTable:
 
     @property
     def frozen(self):
-        """The standardized scipy distribution (the reference)."""
+        """The standardized scipy distribution (the reference), built on first use (importing scipy.stats)."""
         if self._frozen is None:
-            self._frozen = stats.beta(self.a, self.b) if self.family == "pert" else stats.truncnorm(self.a, self.b)
+            self._frozen = _STANDARD_BUILD[self.family](self.a, self.b)
         return self._frozen
 
     def key(self) -> dict:
         """What the table depends on: the cache key."""
-        import scipy
-
-        from .. import __version__
-
         return {"what": "inverse-cdf table", "format": TABLE_FORMAT, "family": self.family,
                 "shape": [repr(self.a), repr(self.b)], "cells": TABLE_CELLS, "tail_cells": TAIL_CELLS,
-                "tolerance": repr(TABLE_TOLERANCE), "package": __version__, "scipy": scipy.__version__}
+                "tolerance": repr(TABLE_TOLERANCE), **_versions()}
 
     def _valid(self, arrays) -> bool:
         return (arrays["coef"].shape == (4, TABLE_CELLS) and arrays["route"].shape == (TABLE_CELLS,)
@@ -350,7 +438,7 @@ class _InverseTable:
     def build(self) -> dict[str, np.ndarray]:
         """Build the table: nodes, slopes and midpoint checks from scipy's exact ppf."""
         frozen, cells = self.frozen, TABLE_CELLS
-        lo, hi = frozen.support()
+        lo, hi = self.support
         width = (hi - lo) if np.isfinite(hi - lo) else float(frozen.std())
         tol = TABLE_TOLERANCE * width
         grid = np.linspace(0.0, 1.0, cells + 1)
@@ -411,7 +499,7 @@ class _InverseTable:
         arr = self.arrays
         end = "lower" if lower else "upper"
         s0, s1 = arr["bounds"][0 if lower else 1]
-        lo, hi = self.frozen.support()
+        lo, hi = self.support
         with np.errstate(divide="ignore"):
             s = np.log(u if lower else 1.0 - u)
         scaled = (s - s0) * (TAIL_CELLS / (s1 - s0))
@@ -445,12 +533,12 @@ def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
     return ppf
 
 
-def _pert_fast(p, frozen):
+def _pert_fast(p):
     a, b, width = _pert_shape(p)
     return _scaled_table("pert", a, b, p["low"], width)
 
 
-def _truncnormal_fast(p, frozen):
+def _truncnormal_fast(p):
     return _scaled_table("truncnormal", (p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
                          p["mean"], p["sd"])
 
@@ -479,13 +567,13 @@ def _triangular_ppf(p):
     return ppf
 
 
-#: family -> factory(params, frozen) of a vectorized ppf faster than scipy's generic one.
-FAST_PPF: dict[str, Callable[[Mapping[str, float], Any], Callable[[np.ndarray], np.ndarray]]] = {
-    "uniform": lambda p, f: (lambda u: p["low"] + u * (p["high"] - p["low"])),
-    "loguniform": lambda p, f: (lambda u: np.exp(math.log(p["low"]) + u * math.log(p["high"] / p["low"]))),
-    "normal": lambda p, f: (lambda u: p["mean"] + p["sd"] * special.ndtri(u)),
-    "lognormal": lambda p, f: _lognormal_ppf(p),
-    "triangular": lambda p, f: _triangular_ppf(p),
+#: family -> factory(params) of a vectorized ppf faster than scipy's generic one (without scipy.stats).
+FAST_PPF: dict[str, Callable[[Mapping[str, float]], Callable[[np.ndarray], np.ndarray]]] = {
+    "uniform": lambda p: (lambda u: p["low"] + u * (p["high"] - p["low"])),
+    "loguniform": lambda p: (lambda u: np.exp(math.log(p["low"]) + u * math.log(p["high"] / p["low"]))),
+    "normal": lambda p: (lambda u: p["mean"] + p["sd"] * special.ndtri(u)),
+    "lognormal": _lognormal_ppf,
+    "triangular": _triangular_ppf,
     "pert": _pert_fast,
     "truncnormal": _truncnormal_fast,
 }
@@ -539,6 +627,5 @@ def make_distribution(spec: Mapping[str, Any]) -> Distribution:
         fam.check(params)
     except SpecError as exc:
         raise SpecError(f"{name}: {exc}") from None
-    frozen, central = fam.build(params)
-    fast = FAST_PPF[name](params, frozen) if name in FAST_PPF else None
-    return Distribution(name, params, frozen, float(central), fast)
+    fast = FAST_PPF[name](params) if name in FAST_PPF else None
+    return Distribution(name, params, float(fam.central(params)), fast)
