@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from . import xarray_compat  # noqa: F401  (before any Dataset is built: xarray then imports dask only if used)
+
 __all__ = ["CONVENTIONS", "FOOTPRINT_UNITS", "FOOTPRINT_QUANTITY", "COMPLEVEL", "CHUNK_BYTES", "LONG_NAMES",
            "cf_unit", "footprint_attrs", "annotate", "annotate_tree", "netcdf_encoding", "tree_encoding",
            "inputs_by_parameter"]
