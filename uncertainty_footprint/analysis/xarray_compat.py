@@ -4,8 +4,8 @@ Only the streamed Monte Carlo (:mod:`uncertainty_footprint.analysis.streaming`) 
 imports it in every process, in three places, for checks whose answer is known without dask:
 
 1. The first :class:`xarray.Variable` built from a numpy array asks ``pycompat.array_type("dask")``
-   (``as_compatible_data``: is this a dask array of masked arrays?), which imports ``dask.array`` (and with it
-   scipy.sparse) to get the class for an ``isinstance`` test: 0.35 s on the 2-core EPYC of the session.
+   (``as_compatible_data``: is this a dask array of masked arrays?), which imports ``dask.array`` to get the
+   class for an ``isinstance`` test: about 0.3 s (``python -X importtime``, 2-core EPYC of the session).
 2. ``namedarray.utils.is_dask_collection``, behind ``is_duck_dask_array`` and ``is_chunked_array`` (asked of
    every index built and every variable written), imports ``dask.base`` (and so ``dask``) whenever dask is
    installed: 0.1 s.
