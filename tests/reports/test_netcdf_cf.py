@@ -10,8 +10,10 @@ import xarray as xr
 
 from conftest import IMAGE_CLASSIFICATION, KWS
 from uncertainty_footprint.analysis.run import EngineOptions
-from uncertainty_footprint.analysis.cf import (CONVENTIONS, FOOTPRINT_UNITS, cf_unit, inputs_by_parameter,
-                                               netcdf_encoding)
+from uncertainty_footprint.analysis.cf import (CONVENTIONS, FOOTPRINT_UNITS, annotate, annotate_tree, cf_unit,
+                                               inputs_by_parameter, netcdf_encoding, tree_encoding)
+from uncertainty_footprint.analysis.hotspots import to_datatree
+from uncertainty_footprint.analysis.xarray_compat import write_datatree, write_netcdf
 from uncertainty_footprint.inputs.units import UREG, parse_unit
 from uncertainty_footprint.reports.folder import compare_to_folder, run_to_folder
 
@@ -135,3 +137,61 @@ def test_sobol_s2_csv_carries_the_second_order_indices_of_sobol_nc(run):
     for _, r in pairs[pairs["grouping"] == "parameter"].head(20).iterrows():
         i, j = sorted((names.index(r["a"]), names.index(r["b"])))
         assert r["S2"] == pytest.approx(float(s2.values[i, j]), rel=1e-5, abs=1e-9)
+
+
+# ----------------------------------------------------- the write route without dask equals to_netcdf's files
+def _dump(path) -> list:
+    """Everything of a netCDF file, group by group: format, attributes, dimensions, and per variable its type,
+    dimensions, filters (zlib, shuffle, level), chunk sizes, byte order, attributes and values."""
+    def group(g, prefix, out):
+        out += [("group", prefix, g.data_model, [(k, repr(g.getncattr(k))) for k in g.ncattrs()],
+                 [(d, len(v), v.isunlimited()) for d, v in g.dimensions.items()])]
+        for name, v in g.variables.items():
+            v.set_auto_maskandscale(False)
+            values = np.asarray(v[...])
+            out.append(("variable", prefix + name, str(v.dtype), v.dimensions, v.filters(), v.chunking(),
+                        v.endian(), [(k, repr(v.getncattr(k))) for k in v.ncattrs()],
+                        values.tobytes() if values.dtype.kind != "O" else repr(values.tolist())))
+        for name, sub in g.groups.items():
+            group(sub, prefix + name + "/", out)
+        return out
+
+    with netCDF4.Dataset(path) as nc:
+        return group(nc, "/", [])
+
+
+def test_files_written_without_dask_equal_those_of_to_netcdf(run, tmp_path):
+    result, out = run
+    ds = annotate(result.results.copy())
+    ds.to_netcdf(tmp_path / "reference.nc", encoding=netcdf_encoding(ds))
+    write_netcdf(ds, tmp_path / "results.nc", encoding=netcdf_encoding(ds))
+    reference = _dump(tmp_path / "reference.nc")
+    assert any(e[0] == "variable" and e[4]["zlib"] and e[4]["shuffle"] and e[5] != "contiguous" for e in reference)
+    for written in (tmp_path / "results.nc", out / "results.nc"):
+        assert _dump(written) == reference
+        assert written.read_bytes() == (tmp_path / "reference.nc").read_bytes()
+    for name, indices in (("sobol.nc", result.sobol), ("exact.nc", result.exact)):
+        tree = annotate_tree(to_datatree(indices))
+        tree.to_netcdf(tmp_path / f"reference_{name}", encoding=tree_encoding(tree))
+        write_datatree(tree, tmp_path / name, encoding=tree_encoding(tree))
+        reference = _dump(tmp_path / f"reference_{name}")
+        assert len([e for e in reference if e[0] == "group"]) > 1, name
+        assert _dump(tmp_path / name) == reference == _dump(out / name), name
+        assert (out / name).read_bytes() == (tmp_path / f"reference_{name}").read_bytes(), name
+
+
+def test_writing_without_dask_validates_and_falls_back_as_to_netcdf(tmp_path):
+    bad = xr.Dataset({"x": ("i", np.arange(3.0), {"note": None})})
+    with pytest.raises(TypeError, match="Invalid value for attr 'note'") as ours:
+        write_netcdf(bad, tmp_path / "bad.nc")
+    with pytest.raises(TypeError) as theirs:
+        bad.to_netcdf(tmp_path / "bad.nc")
+    assert str(ours.value) == str(theirs.value) and not (tmp_path / "bad.nc").exists()
+    with pytest.raises(ValueError, match="unexpected encoding group"):
+        write_datatree(xr.DataTree(bad.drop_attrs(deep=True)), tmp_path / "tree.nc", encoding={"/nope": {}})
+    assert not (tmp_path / "tree.nc").exists()
+    da = pytest.importorskip("dask.array")
+    lazy = xr.Dataset({"x": ("i", da.arange(8.0, chunks=4))}, attrs={"Conventions": CONVENTIONS})
+    write_netcdf(lazy, tmp_path / "lazy.nc", encoding=netcdf_encoding(lazy))  # dask arrays: to_netcdf writes it
+    lazy.to_netcdf(tmp_path / "reference.nc", encoding=netcdf_encoding(lazy))
+    assert _dump(tmp_path / "lazy.nc") == _dump(tmp_path / "reference.nc")

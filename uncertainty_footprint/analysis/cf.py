@@ -19,6 +19,9 @@ each column's unit, and :func:`inputs_by_parameter` turns the array into one var
 Compression (:func:`netcdf_encoding`): zlib level :data:`COMPLEVEL` with the shuffle filter on every numeric
 variable, chunked along ``sample`` in chunks of about :data:`CHUNK_BYTES`. Lossless: the numbers read back are
 the numbers computed. The streaming engine creates ``results.nc`` with the same encoding.
+
+Importing this module installs :mod:`uncertainty_footprint.analysis.xarray_compat` (before any Dataset is built),
+so that xarray imports dask only in a run that uses it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from . import xarray_compat  # noqa: F401  (before any Dataset is built: xarray then imports dask only if used)
 
 __all__ = ["CONVENTIONS", "FOOTPRINT_UNITS", "FOOTPRINT_QUANTITY", "COMPLEVEL", "CHUNK_BYTES", "LONG_NAMES",
            "cf_unit", "footprint_attrs", "annotate", "annotate_tree", "netcdf_encoding", "tree_encoding",

@@ -54,6 +54,7 @@ import xarray as xr
 from ..analysis.provenance import package_version
 from ..errors import ConfigError, FootprintError
 from ..analysis.cf import annotate, annotate_tree, netcdf_encoding, released_on_failure, tree_encoding
+from ..analysis.xarray_compat import write_datatree, write_netcdf
 from ..analysis.compare import Comparison, compare_experiments, experiment_labels
 from ..analysis.exact import exact_table
 from ..analysis.hotspots import sobol_table, to_datatree
@@ -652,14 +653,14 @@ def _write_nc(ds: xr.Dataset, path: Path) -> None:
     """A Dataset as CF-1.10 netCDF, compressed (:mod:`uncertainty_footprint.analysis.cf`)."""
     ds = annotate(ds.copy())
     with released_on_failure(path):
-        ds.to_netcdf(path, encoding=netcdf_encoding(ds))
+        write_netcdf(ds, path, encoding=netcdf_encoding(ds))  # as ds.to_netcdf, without importing dask
 
 
 def _write_tree(sobol: dict, path: Path) -> None:
     """Sobol' or exact indices as one CF-1.10 netCDF tree, compressed."""
     tree = annotate_tree(to_datatree(sobol))
     with released_on_failure(path):
-        tree.to_netcdf(path, encoding=tree_encoding(tree))
+        write_datatree(tree, path, encoding=tree_encoding(tree))  # as tree.to_netcdf, without importing dask
 
 
 def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None) -> None:
