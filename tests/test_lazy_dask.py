@@ -38,13 +38,15 @@ def _python(code: str, tmp_path, *args: str) -> list[str]:
 CLI = "import sys; from uncertainty_footprint.cli import main; assert main({}) == 0"
 
 
-@pytest.mark.parametrize("options", [[], ["--no-sobol", "--samples", "1000"]], ids=["kws", "no-sobol-1000"])
+@pytest.mark.parametrize("options", [[], ["--no-sobol", "--samples", "1000"],
+                                     ["--sobol-method", "sampled", "--sobol-samples", "256", "--num-resamples", "10"]],
+                         ids=["kws", "no-sobol-1000", "sampled-sobol"])
 def test_a_run_from_the_command_line_imports_no_dask(options, tmp_path):
     out = tmp_path / "out"
     argv = ["run", "experiments/kws.yaml", "--no-figures", "--quiet", "--out", str(out), *options]
     assert _python(CLI.format(argv), tmp_path) == []
     assert (out / "results.nc").is_file() and (out / "exact.nc").is_file()
-    assert (out / "sobol.nc").is_file() == (not options)
+    assert (out / "sobol.nc").is_file() == ("sampled" in options)
 
 
 def test_a_run_from_the_api_imports_no_dask(tmp_path):
