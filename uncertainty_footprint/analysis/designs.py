@@ -155,8 +155,10 @@ class LatinHypercubeDesign(Design):
         self.name = "lhs"
         self._a = math.isqrt(self.n - 1) + 1
         self._b = -(-self.n // self._a)
-        # integer type of the rounds: int32 while A B fits (every n below 2**31; half the memory traffic of int64)
+        # integer types, the narrowest that hold the values (less memory traffic per round): the strata A B
+        # (int32 below 2**31), and the rounds' halves, whose sums stay below 2 max(A, B) (uint16 up to 2**15)
         self._int = np.dtype(np.int32 if self._a * self._b <= np.iinfo(np.int32).max else np.int64)
+        self._half = np.dtype(np.uint16 if max(self._a, self._b) <= 1 << 15 else self._int)
         self._tables = None
 
     def _round_tables(self) -> list[list[np.ndarray]]:
@@ -168,20 +170,23 @@ class LatinHypercubeDesign(Design):
                 rng = np.random.default_rng(self._column_seed(column))
                 # drawn as int64 (the definition of the tables), held in the rounds' integer type
                 tables.append([rng.integers(0, a if k % 2 == 0 else b, size=b if k % 2 == 0 else a,
-                                            dtype=np.int64).astype(self._int) for k in range(self.ROUNDS)])
+                                            dtype=np.int64).astype(self._half) for k in range(self.ROUNDS)])
             self._tables = tables
         return self._tables
 
     def _feistel(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray],
-                 work: np.ndarray | None = None) -> np.ndarray:
-        """The permutation of ``hi B + lo`` on ``[0, A B)`` (``hi`` in Z_A, ``lo`` in Z_B, not modified).
+                 work: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """The permutation of ``hi B + lo`` on ``[0, A B)`` (``hi`` in Z_A, ``lo`` in Z_B, in the rounds' type;
+        not modified), into ``out`` (the strata's type).
 
-        ``work`` is scratch of shape ``(4, len(lo))`` in the rounds' integer type (new if not given); the result
-        is its last row.
+        ``work`` is scratch of shape ``(4, len(lo))`` in the rounds' type; ``work`` and ``out`` are new if not
+        given.
         """
         radix = (self._a, self._b)
         if work is None:
-            work = np.empty((4, lo.size), dtype=self._int)
+            work = np.empty((4, lo.size), dtype=self._half)
+        if out is None:
+            out = np.empty(lo.size, dtype=self._int)
         unsigned = work.dtype.str.replace("i", "u")
         spare = work[3]
         for k, table in enumerate(tables):
@@ -192,31 +197,32 @@ class LatinHypercubeDesign(Design):
             # (hi + F(lo)) mod radix: as unsigned, s - radix wraps around to a huge number when s < radix
             np.minimum(s.view(unsigned), spare.view(unsigned), out=s.view(unsigned))
             hi, lo = lo, s
-        np.multiply(hi, radix[1], out=spare)
-        spare += lo
-        return spare
+        np.multiply(hi, radix[1], out=out, dtype=self._int)
+        out += lo
+        return out
 
     def _stratum(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray],
-                 work: np.ndarray | None = None) -> np.ndarray:
-        """Strata of the rows ``hi B + lo``: the Feistel permutation, cycle-walked into ``[0, n)`` (a row of
-        ``work``, see :meth:`_feistel`)."""
-        out = self._feistel(hi, lo, tables, work)
+                 work: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Strata of the rows ``hi B + lo``: the Feistel permutation, cycle-walked into ``[0, n)`` (into ``out``,
+        see :meth:`_feistel`)."""
+        out = self._feistel(hi, lo, tables, work, out)
         walk = np.flatnonzero(out >= self.n)
         while walk.size:  # the permutation of [0, A B) restricted to [0, n): re-apply while outside
-            again = out[walk]
-            out[walk] = self._feistel(*np.divmod(again, self._b), tables)
+            again = np.divmod(out[walk], self._b)
+            out[walk] = self._feistel(*(x.astype(self._half) for x in again), tables)
             walk = walk[out[walk] >= self.n]
         return out
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
         _check_out(self, start, stop, out)
         tables = self._round_tables()
-        hi, lo = np.divmod(np.arange(start, stop, dtype=self._int), self._b)  # rows < n fit the type
-        work = np.empty((4, stop - start), dtype=self._int)  # the rounds' scratch, shared by the columns
+        hi, lo = (x.astype(self._half) for x in np.divmod(np.arange(start, stop, dtype=self._int), self._b))
+        work = np.empty((4, stop - start), dtype=self._half)  # the rounds' scratch, shared by the columns
+        strata = np.empty(stop - start, dtype=self._int)
         for j, column in enumerate(self.columns):
             col = out[:, j]
             _block_uniforms(self, column, start, stop, col, 1)
-            col += self._stratum(hi, lo, tables[j], work)  # an integer below 2**53: exact in float64
+            col += self._stratum(hi, lo, tables[j], work, strata)  # an integer below 2**53: exact in float64
             col /= self.n
         return out
 

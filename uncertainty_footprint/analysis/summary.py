@@ -45,7 +45,10 @@ class SummaryLayout:
             out = np.empty((n, len(self.names)), order="F")  # columns contiguous for per-column statistics
         out[:, :k] = footprint
         for j, mask in enumerate(self._masks):
-            out[:, k + j] = footprint[:, mask].sum(axis=1)
+            if self.alias[k + j] != k + j:  # the sum of one component: 0 + x, as numpy's sum (-0 becomes +0)
+                np.add(footprint[:, self.alias[k + j]], 0.0, out=out[:, k + j])
+            else:
+                out[:, k + j] = footprint[:, mask].sum(axis=1)
         out[:, -1] = footprint.sum(axis=1)
         return out
 
