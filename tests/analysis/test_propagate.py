@@ -191,3 +191,51 @@ def test_application_preset_sets_sensing_and_inference_numbers():
     model = build_model(parse_experiment(raw, "inline"), load_catalog())
     assert "imager_die_area" in model.parameters
     assert model.parameters["energy_per_inference"].distribution.params["median"] == 3393.0
+
+
+@pytest.mark.parametrize("rows", [1, 7, 129, 8193, 100_003])
+def test_block_moments_in_place_are_numpys_reductions(rows):
+    """The streaming engine reduces a block where it was written (rows of a column-contiguous buffer), column by
+    column: the same bits as numpy's reductions of the whole block; rows-contiguous input keeps numpy's own."""
+    from uncertainty_footprint.analysis.running_stats import Moments
+
+    rng = np.random.default_rng(rows)
+    buffer = np.empty((rows + 50, 6), order="F")
+    block = buffer[:rows]
+    block[...] = rng.lognormal(0.0, 3.0, (rows, 6))
+    for x in (block, np.ascontiguousarray(block)):
+        m = Moments.of(x)
+        whole = np.array(x, order="K")
+        mean = whole.mean(axis=0)
+        for got, expected in ((m.mean, mean), (m.m2, ((whole - mean) ** 2).sum(axis=0)),
+                              (m.minimum, whole.min(axis=0)), (m.maximum, whole.max(axis=0))):
+            assert got.tobytes() == expected.tobytes()
+        assert m.count == rows
+
+
+def test_evaluation_into_reused_buffers_is_unchanged():
+    """Design rows and footprints written into buffers reused from chunk to chunk give the same bytes as fresh
+    arrays, and the summary columns written into a block are those of a fresh table."""
+    from uncertainty_footprint.analysis.designs import make_design
+    from uncertainty_footprint.analysis.propagate import evaluate_rows, points_buffer
+    from uncertainty_footprint.analysis.summary import SummaryLayout
+
+    model = _model()
+    layout = SummaryLayout(model.component_names, model.stages)
+    design = make_design("lhs", 5000, model.parameters.random_names, 3)
+    points = points_buffer(model, 2000)
+    footprint = np.full((2000, len(model.components)), np.nan)
+    block = np.full((5000, len(layout.names)), np.nan, order="F")
+    for start in range(0, 5000, 2000):
+        stop = min(start + 2000, 5000)
+        fresh, inputs = evaluate_rows(model, design.points(start, stop))
+        fp, iv = evaluate_rows(model, design.fill(start, stop, points[:stop - start]),
+                               out=footprint[:stop - start])
+        assert fp.tobytes() == fresh.tobytes() and iv.tobytes() == inputs.tobytes()
+        layout.columns(fp, out=block[start:stop])
+        assert block[start:stop].tobytes() == layout.columns(fresh).tobytes()
+    stages = [j for j, name in enumerate(layout.names) if name.startswith("stage:")]
+    for j in stages:  # a stage is the sum of its components (one component: that component)
+        mask = np.array([s == layout.names[j][len("stage:"):] for s in layout.stages])
+        np.testing.assert_allclose(block[:, j], block[:, :len(model.components)][:, mask].sum(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(block[:, -1], block[:, :len(model.components)].sum(axis=1), rtol=1e-15)

@@ -99,3 +99,51 @@ def test_mc_design_is_the_documented_generator_stream():
     b0 = np.random.default_rng(np.random.SeedSequence(3, spawn_key=key + (0,))).random(MC_BLOCK)
     b1 = np.random.default_rng(np.random.SeedSequence(3, spawn_key=key + (1,))).random(10)
     np.testing.assert_array_equal(u[:, 0], np.concatenate([b0[-5:], b1]))
+
+
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_fill_writes_the_rows_into_a_reused_buffer(name):
+    d = make_design(name, MC_BLOCK + 500, ["p", "q", "r"], 9)
+    buf = np.full((MC_BLOCK, 3), np.nan, order="F")
+    for start, stop in ((0, MC_BLOCK), (300, MC_BLOCK + 200), (MC_BLOCK, MC_BLOCK + 500)):
+        rows = buf[:stop - start]
+        assert d.fill(start, stop, rows) is rows
+        assert rows.tobytes() == d.points(start, stop).tobytes()
+    with pytest.raises(ValueError, match="shape"):
+        d.fill(0, 10, np.empty((11, 3)))
+    with pytest.raises(ValueError, match="float64"):
+        d.fill(0, 10, np.empty((10, 3), dtype=np.float32))
+    with pytest.raises(IndexError):
+        d.fill(0, d.n + 1, np.empty((d.n + 1, 3)))
+
+
+def _reference_strata(design, rows: np.ndarray, column: int) -> np.ndarray:
+    """The LHS strata as the class docstring defines them, in plain int64 arithmetic with ``%``: the Feistel
+    network on Z_A x Z_B with the column's round tables, cycle-walked into [0, n)."""
+    a, b, n = design._a, design._b, design.n
+    tables = [t.astype(np.int64) for t in design._round_tables()[column]]
+
+    def perm(r):
+        hi, lo = r // b, r % b
+        for k, t in enumerate(tables):
+            hi, lo = lo, (hi + t[lo]) % (a if k % 2 == 0 else b)
+        return hi * b + lo
+
+    out = perm(rows.astype(np.int64))
+    while np.any(out >= n):
+        out = np.where(out >= n, perm(np.where(out >= n, out, 0)), out)
+    return out
+
+
+@pytest.mark.parametrize("n", [7, 1000, 10**7, (1 << 30) - 1, 1 << 30, (1 << 30) + 1, (1 << 31) + 5])
+def test_lhs_strata_are_the_defined_permutation_whatever_the_integer_type(n):
+    """The rounds run in uint16, int32 or int64 by the size of n (narrower types are faster); the strata are
+    those of the definition in int64 on either side of every boundary, and the points lie in them."""
+    d = make_design("lhs", n, ["a", "b"], 17)
+    rows = np.concatenate([np.arange(min(n, 3000)), np.arange(max(min(n, 3000), n - 3000), n)])
+    points = np.vstack([d.points(0, min(n, 3000)), d.points(max(min(n, 3000), n - 3000), n)])
+    for j in range(2):
+        hi, lo = (x.astype(d._half) for x in np.divmod(rows, d._b))
+        strata = d._stratum(hi, lo, d._round_tables()[j])
+        np.testing.assert_array_equal(strata, _reference_strata(d, rows, j))
+        assert np.all((points[:, j] * n >= strata - 1e-6) & (points[:, j] * n < strata + 1 + 1e-6))

@@ -31,6 +31,7 @@ import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -61,12 +62,23 @@ class Design:
         return len(self.columns)
 
     def _column_seed(self, column: str, *extra: int) -> np.random.SeedSequence:
-        digest = hashlib.sha256(column.encode("utf-8")).digest()
-        key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4))
-        return np.random.SeedSequence(self.seed, spawn_key=key + extra)
+        return np.random.SeedSequence(self.seed, spawn_key=_column_key(column) + extra)
 
-    def points(self, start: int, stop: int) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def points(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start..stop-1``, a new ``(stop - start, d)`` array in Fortran order (columns contiguous: they are
+        generated, and mapped through the inverse CDFs, one by one)."""
+        self._check(start, stop)
+        return self.fill(start, stop, np.empty((stop - start, self.d), order="F"))
+
+    def fill(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        """Rows ``start..stop-1`` written into ``out``, a float64 ``(stop - start, d)`` array (e.g. a buffer a
+        caller reuses from chunk to chunk, so that no chunk faults in fresh pages); returns ``out``.
+
+        A subclass implements :meth:`fill` or :meth:`points` (this default copies the rows :meth:`points` makes).
+        """
+        _check_out(self, start, stop, out)
+        out[...] = self.points(start, stop)
+        return out
 
     def chunks(self, chunk_size: int):
         """Yield ``(start, stop, points)`` covering all rows in order."""
@@ -77,6 +89,20 @@ class Design:
     def _check(self, start: int, stop: int) -> None:
         if not 0 <= start <= stop <= self.n:
             raise IndexError(f"rows {start}:{stop} outside the design's {self.n} rows")
+
+
+def _check_out(design: Design, start: int, stop: int, out: np.ndarray) -> None:
+    design._check(start, stop)
+    if out.shape != (stop - start, design.d) or out.dtype != np.float64:
+        raise ValueError(f"out must be a float64 array of shape {(stop - start, design.d)}, got {out.dtype} "
+                         f"{out.shape}")
+
+
+@lru_cache(maxsize=4096)
+def _column_key(column: str) -> tuple[int, int]:
+    """The spawn key of a column: the first two little-endian 32-bit words of the SHA-256 of its name."""
+    digest = hashlib.sha256(column.encode("utf-8")).digest()
+    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4))
 
 
 def _block_uniforms(design: Design, column: str, start: int, stop: int, out: np.ndarray, *extra: int) -> None:
@@ -101,9 +127,8 @@ class MonteCarloDesign(Design):
         super().__post_init__()
         self.name = "mc"
 
-    def points(self, start: int, stop: int) -> np.ndarray:
-        self._check(start, stop)
-        out = np.empty((stop - start, self.d), order="F")  # columns contiguous: generated and mapped one by one
+    def fill(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        _check_out(self, start, stop, out)
         for j, column in enumerate(self.columns):
             _block_uniforms(self, column, start, stop, out[:, j])
         return out
@@ -129,6 +154,10 @@ class LatinHypercubeDesign(Design):
         self.name = "lhs"
         self._a = math.isqrt(self.n - 1) + 1
         self._b = -(-self.n // self._a)
+        # integer types, the narrowest that hold the values (less memory traffic per round): the strata A B
+        # (int32 below 2**31), and the rounds' halves, whose sums stay below 2 max(A, B) (uint16 up to 2**15)
+        self._int = np.dtype(np.int32 if self._a * self._b <= np.iinfo(np.int32).max else np.int64)
+        self._half = np.dtype(np.uint16 if max(self._a, self._b) <= 1 << 15 else self._int)
         self._tables = None
 
     def _round_tables(self) -> list[list[np.ndarray]]:
@@ -138,47 +167,61 @@ class LatinHypercubeDesign(Design):
             tables = []
             for column in self.columns:
                 rng = np.random.default_rng(self._column_seed(column))
+                # drawn as int64 (the definition of the tables), held in the rounds' integer type
                 tables.append([rng.integers(0, a if k % 2 == 0 else b, size=b if k % 2 == 0 else a,
-                                            dtype=np.int64) for k in range(self.ROUNDS)])
+                                            dtype=np.int64).astype(self._half) for k in range(self.ROUNDS)])
             self._tables = tables
         return self._tables
 
-    def _feistel(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
-        """The permutation of ``hi B + lo`` on ``[0, A B)`` (``hi`` in Z_A, ``lo`` in Z_B; int64, not modified)."""
+    def _feistel(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray],
+                 work: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """The permutation of ``hi B + lo`` on ``[0, A B)`` (``hi`` in Z_A, ``lo`` in Z_B, in the rounds' type;
+        not modified), into ``out`` (the strata's type).
+
+        ``work`` is scratch of shape ``(4, len(lo))`` in the rounds' type; ``work`` and ``out`` are new if not
+        given.
+        """
         radix = (self._a, self._b)
-        bufs = [np.empty_like(lo) for _ in range(3)]
-        spare = np.empty_like(lo)
+        if work is None:
+            work = np.empty((4, lo.size), dtype=self._half)
+        if out is None:
+            out = np.empty(lo.size, dtype=self._int)
+        unsigned = work.dtype.str.replace("i", "u")
+        spare = work[3]
         for k, table in enumerate(tables):
-            s = bufs[k % 3]
+            s = work[k % 3]  # three rotating rows: never the current hi or lo
             np.take(table, lo, out=s, mode="clip")  # in range; "clip" lets take write into out directly
             s += hi
             np.subtract(s, radix[k % 2], out=spare)
             # (hi + F(lo)) mod radix: as unsigned, s - radix wraps around to a huge number when s < radix
-            np.minimum(s.view(np.uint64), spare.view(np.uint64), out=s.view(np.uint64))
+            np.minimum(s.view(unsigned), spare.view(unsigned), out=s.view(unsigned))
             hi, lo = lo, s
-        np.multiply(hi, radix[1], out=spare)
-        spare += lo
-        return spare
+        np.multiply(hi, radix[1], out=out, dtype=self._int)
+        out += lo
+        return out
 
-    def _stratum(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
-        """Strata of the rows ``hi B + lo``: the Feistel permutation, cycle-walked into ``[0, n)``."""
-        out = self._feistel(hi, lo, tables)
+    def _stratum(self, hi: np.ndarray, lo: np.ndarray, tables: list[np.ndarray],
+                 work: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Strata of the rows ``hi B + lo``: the Feistel permutation, cycle-walked into ``[0, n)`` (into ``out``,
+        see :meth:`_feistel`)."""
+        out = self._feistel(hi, lo, tables, work, out)
         walk = np.flatnonzero(out >= self.n)
         while walk.size:  # the permutation of [0, A B) restricted to [0, n): re-apply while outside
-            again = out[walk]
-            out[walk] = self._feistel(*np.divmod(again, self._b), tables)
+            again = np.divmod(out[walk], self._b)
+            out[walk] = self._feistel(*(x.astype(self._half) for x in again), tables)
             walk = walk[out[walk] >= self.n]
         return out
 
-    def points(self, start: int, stop: int) -> np.ndarray:
-        self._check(start, stop)
+    def fill(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        _check_out(self, start, stop, out)
         tables = self._round_tables()
-        hi, lo = np.divmod(np.arange(start, stop, dtype=np.int64), self._b)
-        out = np.empty((stop - start, self.d), order="F")
+        hi, lo = (x.astype(self._half) for x in np.divmod(np.arange(start, stop, dtype=self._int), self._b))
+        work = np.empty((4, stop - start), dtype=self._half)  # the rounds' scratch, shared by the columns
+        strata = np.empty(stop - start, dtype=self._int)
         for j, column in enumerate(self.columns):
             col = out[:, j]
             _block_uniforms(self, column, start, stop, col, 1)
-            col += self._stratum(hi, lo, tables[j])
+            col += self._stratum(hi, lo, tables[j], work, strata)  # an integer below 2**53: exact in float64
             col /= self.n
         return out
 

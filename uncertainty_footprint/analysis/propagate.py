@@ -12,6 +12,7 @@ numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -25,7 +26,7 @@ from .designs import make_design
 from .provenance import provenance
 from .sizes import EVAL_CHUNK, EVAL_THREADS
 
-__all__ = ["run_monte_carlo", "results_attrs"]
+__all__ = ["run_monte_carlo", "results_attrs", "evaluate_rows", "points_buffer"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
@@ -106,19 +107,27 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
     return annotate(ds)
 
 
-def evaluate_rows(model: LifecycleModel, points: np.ndarray,
-                  with_inputs: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def evaluate_rows(model: LifecycleModel, points: np.ndarray, with_inputs: bool = True,
+                  out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Design rows through the inverse CDF and the model.
 
-    ``points`` ``(rows, n_random)`` are rows of a design (``design.points(start, stop)``); they are clipped in
-    place (the design's rows are the caller's). Returns the footprint ``(rows, n_components)`` and, with
-    ``with_inputs``, the input values ``(rows, n_parameters)`` in parameter order.
+    ``points`` ``(rows, n_random)`` are rows of a design (``design.points(start, stop)`` or a caller's buffer
+    filled by ``design.fill``); they are clipped in place (the design's rows are the caller's). Returns the
+    footprint ``(rows, n_components)`` (written into ``out`` if given) and, with ``with_inputs``, the input values
+    ``(rows, n_parameters)`` in parameter order.
     """
     ps = model.parameters
     values = ps.ppf(points, in_place=True)
-    footprint = model.evaluate(values)
+    footprint = model.evaluate(values, out=out)
     inputs = np.column_stack([values[n] for n in ps.names]) if with_inputs and len(ps) else None
     return footprint, inputs
+
+
+def points_buffer(model: LifecycleModel, rows: int) -> np.ndarray:
+    """A buffer for ``rows`` design rows of the model's random parameters (columns contiguous, as
+    ``design.points`` makes them), to be filled chunk after chunk by ``design.fill`` so that no chunk faults in
+    fresh pages."""
+    return np.empty((rows, len(model.parameters.random_names)), order="F")
 
 
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
@@ -156,11 +165,14 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     dsgn = make_design(design, n, ps.random_names, seed)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
+    local = threading.local()  # one design buffer per thread, reused from chunk to chunk
 
     def fill(start: int) -> int:
         stop = min(start + chunk_size, n)
-        fp, iv = evaluate_rows(model, dsgn.points(start, stop))
-        footprint[start:stop] = fp
+        if getattr(local, "points", None) is None:
+            local.points = points_buffer(model, min(chunk_size, n))
+        _, iv = evaluate_rows(model, dsgn.fill(start, stop, local.points[:stop - start]),
+                              out=footprint[start:stop])
         inputs[start:stop] = 0.0 if iv is None else iv
         return stop
 

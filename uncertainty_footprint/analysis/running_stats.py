@@ -39,10 +39,12 @@ def relative_resolution() -> float:
     return 2.0 ** -MANTISSA_BITS
 
 
-def _bin_index(x: np.ndarray) -> np.ndarray:
-    """Bin of each non-negative value: its float64 bit pattern shifted right, offset and clipped."""
-    bits = np.ascontiguousarray(x, dtype=np.float64).view(np.int64) >> _SHIFT
-    return np.clip(bits - _OFFSET, 0, N_BINS - 1)
+def _bin_index(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Bin of each non-negative value: its float64 bit pattern shifted right, offset and clipped (into ``out``,
+    an int64 array of the size of ``x``, if given)."""
+    bits = np.right_shift(np.ascontiguousarray(x, dtype=np.float64).view(np.int64), _SHIFT, out=out)
+    bits -= _OFFSET
+    return np.clip(bits, 0, N_BINS - 1, out=bits)
 
 
 def _bin_low(b: int) -> float:
@@ -60,6 +62,7 @@ def histogram(x: np.ndarray, alias=None, constant=None) -> np.ndarray:
         raise ValueError("running statistics need finite, non-negative values")
     rows, k = x.shape
     hist = np.empty((k, N_BINS), dtype=np.int64)
+    work = np.empty(rows, dtype=np.int64)  # the bins of one column at a time
     for j in range(k):
         if alias is not None and alias[j] != j:
             hist[j] = hist[alias[j]]
@@ -67,7 +70,7 @@ def histogram(x: np.ndarray, alias=None, constant=None) -> np.ndarray:
             hist[j] = 0
             hist[j, _bin_index(x[:1, j])[0]] = rows
         else:
-            hist[j] = np.bincount(_bin_index(x[:, j]), minlength=N_BINS)
+            hist[j] = np.bincount(_bin_index(x[:, j], out=work), minlength=N_BINS)
     return hist
 
 
@@ -83,11 +86,26 @@ class Moments:
 
     @classmethod
     def of(cls, x: np.ndarray) -> "Moments":
+        """The moments of the columns of ``x`` (rows, k): numpy's ``x.mean(axis=0)``,
+        ``((x - mean) ** 2).sum(axis=0)``, ``x.min(axis=0)`` and ``x.max(axis=0)``."""
         x = np.asarray(x, dtype=float)
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"expected a non-empty (rows, k) array, got shape {x.shape}")
-        mean = x.mean(axis=0)
-        return cls(x.shape[0], mean, ((x - mean) ** 2).sum(axis=0), x.min(axis=0), x.max(axis=0))
+        if x.strides[0] != x.itemsize:  # rows contiguous: numpy's reductions over the whole array
+            mean = x.mean(axis=0)
+            return cls(x.shape[0], mean, ((x - mean) ** 2).sum(axis=0), x.min(axis=0), x.max(axis=0))
+        # columns contiguous (the streaming engine's blocks): numpy reduces each column on its own (pairwise), so
+        # column by column through one column of scratch gives the same sums, bit for bit, without temporaries
+        # the size of the block
+        k = x.shape[1]
+        mean, m2, lo, hi = (np.empty(k) for _ in range(4))
+        work = np.empty(x.shape[0])
+        for j in range(k):
+            col = x[:, j]
+            mean[j] = col.mean()
+            m2[j] = np.square(np.subtract(col, mean[j], out=work), out=work).sum()
+            lo[j], hi[j] = col.min(), col.max()
+        return cls(x.shape[0], mean, m2, lo, hi)
 
     def merge(self, other: "Moments") -> "Moments":
         n = self.count + other.count

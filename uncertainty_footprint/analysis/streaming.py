@@ -21,7 +21,7 @@ import numpy as np
 
 from .cf import netcdf_encoding, released_on_failure
 from ..model.builder import LifecycleModel
-from .propagate import dataset_skeleton, evaluate_rows
+from .propagate import dataset_skeleton, evaluate_rows, points_buffer
 from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
 from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS  # STATS_BLOCK: rows per block of moments, part of the result
@@ -45,25 +45,32 @@ class StreamResult:
 
 def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int, layout: SummaryLayout,
           keep_footprint: bool, keep_inputs: bool):
-    """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays."""
+    """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays.
+
+    The design rows, footprints and summary columns of every chunk go into buffers allocated once per task (a
+    chunk reuses the pages of the one before); the summary columns of a block are written in place, column by
+    column contiguous, and reduced there.
+    """
     ps = model.parameters
     constant = _constant_columns(model, layout)
     hist = None
     moments = []
     footprint = np.empty((stop - start, len(model.components))) if keep_footprint else None
     inputs = np.empty((stop - start, len(ps))) if keep_inputs else None
+    rows = min(chunk_size, STATS_BLOCK, stop - start)
+    points = points_buffer(model, rows)
+    chunk_fp = np.empty((rows, len(model.components)))
+    block = np.empty((min(STATS_BLOCK, stop - start), len(layout.names)), order="F")
     for block_start in range(start, stop, STATS_BLOCK):
         block_stop = min(block_start + STATS_BLOCK, stop)
-        block_cols = []
+        cols = block[:block_stop - block_start]
         for lo in range(block_start, block_stop, chunk_size):
             hi = min(lo + chunk_size, block_stop)
-            fp, iv = evaluate_rows(model, design.points(lo, hi), keep_inputs)
-            block_cols.append(layout.columns(fp))
-            if keep_footprint:
-                footprint[lo - start:hi - start] = fp
+            fp = footprint[lo - start:hi - start] if keep_footprint else chunk_fp[:hi - lo]
+            _, iv = evaluate_rows(model, design.fill(lo, hi, points[:hi - lo]), keep_inputs, out=fp)
+            layout.columns(fp, out=cols[lo - block_start:hi - block_start])
             if keep_inputs:
                 inputs[lo - start:hi - start] = iv
-        cols = np.concatenate(block_cols) if len(block_cols) > 1 else block_cols[0]
         moments.append(Moments.of(cols))
         h = histogram(cols, layout.alias, constant)
         if hist is None:

@@ -37,13 +37,18 @@ class SummaryLayout:
             if mask.sum() == 1:
                 self.alias[k + j] = int(np.flatnonzero(mask)[0])
 
-    def columns(self, footprint: np.ndarray) -> np.ndarray:
-        """``(n, n_rows)`` values: the components, their stage sums and the total of each sample."""
+    def columns(self, footprint: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``(n, n_rows)`` values: the components, their stage sums and the total of each sample (written into
+        ``out`` if given, e.g. rows of a caller's buffer)."""
         n, k = footprint.shape
-        out = np.empty((n, len(self.names)), order="F")  # columns contiguous for per-column statistics
+        if out is None:
+            out = np.empty((n, len(self.names)), order="F")  # columns contiguous for per-column statistics
         out[:, :k] = footprint
         for j, mask in enumerate(self._masks):
-            out[:, k + j] = footprint[:, mask].sum(axis=1)
+            if self.alias[k + j] != k + j:  # the sum of one component: 0 + x, as numpy's sum (-0 becomes +0)
+                np.add(footprint[:, self.alias[k + j]], 0.0, out=out[:, k + j])
+            else:
+                out[:, k + j] = footprint[:, mask].sum(axis=1)
         out[:, -1] = footprint.sum(axis=1)
         return out
 

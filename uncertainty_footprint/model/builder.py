@@ -176,10 +176,12 @@ class LifecycleModel:
                     results[j] = kind.function(comp, values, embodied)
         return results
 
-    def evaluate(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Footprint of every component [kg CO2-eq], shape ``(n, n_components)`` (see :meth:`component_values`)."""
+    def evaluate(self, values: Mapping[str, np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        """Footprint of every component [kg CO2-eq], shape ``(n, n_components)`` (see :meth:`component_values`);
+        written into ``out`` if given (e.g. a buffer reused from chunk to chunk)."""
         n = len(next(iter(values.values())))
-        out = np.empty((n, len(self.components)))
+        if out is None:
+            out = np.empty((n, len(self.components)))
         for j, res in enumerate(self.component_values(values)):
             out[:, j] = res
         return out
