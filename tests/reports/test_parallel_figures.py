@@ -309,6 +309,12 @@ def test_the_figures_are_drawn_inline_when_forking_is_not_safe_or_not_wanted(mon
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(F.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert F.figure_jobs(2, 6) == 1  # no fork
+    monkeypatch.undo()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(F.sys, "platform", "darwin")
+    assert F.figure_jobs(2, 6) == 1  # fork is not safe there
+    monkeypatch.setattr(F.sys, "platform", "linux")
+    assert F.figure_jobs(2, 6) == 2
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="jobs"):
             F.figure_jobs(bad, 6)

@@ -10,6 +10,15 @@ style and marker, bars by grey level and hatch, never by colour alone.
 that the same figure gives the same file); :func:`write_figures` writes every figure of a run into
 ``folder/figures/``.
 
+Parallel drawing: :func:`figure_plan` lists the figures of a run (name -> function building it) and
+:func:`start_figures` hands them to processes forked from this one (one per usable CPU, at most
+:data:`MAX_FIGURE_JOBS`; they inherit the data and the plan, only names go to them and the PNG and PDF bytes
+come back), costliest first, while the caller goes on (the run's tables are written meanwhile); the caller's
+process writes every file, in the plan's order. The bytes are those of drawing inline, which happens with one
+job, one figure, no safe ``fork`` or another thread alive (:func:`figure_jobs`). A failing figure is drawn again
+inline, so that its exception (and message) is the one of the inline path; a drawing process that is killed
+gives :class:`FigureProcessError`.
+
 Published values of the catalog (Prakash et al. 2023) are marked in the total, component and stacked figures
 and labelled in words (:data:`PUBLISHED_LABEL`); :func:`plot_second_order` draws the second-order indices of a
 run with ``--second-order`` as a heat map.
@@ -24,6 +33,7 @@ into the cache folder): the same glyphs, so the same pixels, at a third of the P
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import io
 import math
@@ -976,6 +986,9 @@ MAX_FIGURE_JOBS = 3
 _FIGURE_COST = {"total_distribution": 0.25, "component_intervals": 0.28, "component_intervals_log": 0.35,
                 "comparison_stacked": 0.48, "sobol_indices": 0.50, "second_order": 0.45, "convergence": 0.50}
 _DEFAULT_COST = 0.4
+#: Platforms where forking a process that has loaded system frameworks is unsafe (CPython's default there is
+#: ``spawn``): figures are drawn inline.
+_FORK_UNSAFE_PLATFORMS = ("darwin",)
 #: Signals a drawing process takes with their default action (it ends at once): it never runs the parent's
 #: handlers (which remove the unfinished outputs and report on the terminal).
 _WORKER_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
@@ -1002,10 +1015,11 @@ def figure_jobs(jobs: int | None, count: int) -> int:
     Returns
     -------
     int
-        1 when ``jobs`` is 1, when there are fewer than two figures or CPUs, when the ``fork`` start method is
-        not available (the drawing processes inherit the data and the plan instead of receiving them pickled) or
-        when other threads run in this process (a thread may hold a lock that a forked child would wait for
-        forever); else ``min(jobs, count)``.
+        1 when ``jobs`` is 1, when there are fewer than two figures, when ``jobs`` is None and fewer than two
+        CPUs are usable, when the ``fork`` start method is not available or not safe (macOS; the drawing
+        processes inherit the data and the plan instead of receiving them pickled) or when other threads run in
+        this process (a thread may hold a lock that a forked child would wait for forever); else
+        ``min(jobs, count)``.
     """
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs must be a positive integer or None, got {jobs!r}")
@@ -1013,7 +1027,7 @@ def figure_jobs(jobs: int | None, count: int) -> int:
         jobs = min(usable_cpus(), MAX_FIGURE_JOBS)
     if jobs < 2 or count < 2 or threading.active_count() > 1:
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform in _FORK_UNSAFE_PLATFORMS:
         return 1
     return min(jobs, count)
 
@@ -1100,6 +1114,9 @@ class PendingFigures:
                 pass
         self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_start_worker, initargs=(self.plan,))
+        # the objects that exist now are left out of the children's garbage collections: a collection would
+        # touch every object, and so copy every page of the parent (about 90 MB per process)
+        gc.freeze()
         try:
             for name in sorted(self.plan, key=lambda n: -_FIGURE_COST.get(n, _DEFAULT_COST)):  # costliest first
                 self._futures[name] = self._executor.submit(_draw_planned, name)  # the first forks the processes
@@ -1107,6 +1124,8 @@ class PendingFigures:
             self.close()
             self._futures, self.jobs = {}, 1
             return
+        finally:
+            gc.unfreeze()
         self._processes = dict(getattr(self._executor, "_processes", None) or {})  # for the message of a kill
 
     def wait(self) -> list[Path]:
@@ -1146,9 +1165,10 @@ class PendingFigures:
             return ""
         if code < 0:
             try:
-                return f" (killed by {signal.Signals(-code).name}, e.g. for want of memory)"
+                name = signal.Signals(-code).name
             except ValueError:
-                return f" (killed by signal {-code})"
+                name = f"signal {-code}"
+            return f" (killed by {name}{', e.g. for want of memory' if -code == signal.SIGKILL else ''})"
         return f" (exit status {code})"
 
     def close(self) -> None:
