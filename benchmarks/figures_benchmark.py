@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -44,6 +45,7 @@ from _measure import machine_info, markdown_table  # noqa: E402
 
 TARGET_RUN_SECONDS = 3.0
 EXPERIMENT = Path("experiments") / "kws.yaml"
+CASES = ("run", "run --no-figures", "documents")
 
 
 def _worker_documents(tree: Path) -> dict:
@@ -147,15 +149,18 @@ def _wait_idle(limit: float, timeout: float = 600.0) -> float:
     return busy
 
 
-def measure(trees: list[Path], repeat: int, idle: float | None = None) -> dict[str, dict[str, dict]]:
+def measure(trees: list[Path], repeat: int, idle: float | None = None, cases: Sequence[str] = ()
+            ) -> dict[str, dict[str, dict]]:
     """tree -> case -> ``wall``, ``cpu`` (lists of seconds) and ``inner`` (the documents worker's timings); with
     ``idle``, each case waits until the machine is busy less than that fraction (other processes on a shared
-    machine take the cores that parallel work needs)."""
+    machine take the cores that parallel work needs); ``cases``: only these (default all)."""
     results = {str(t): {} for t in trees}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(repeat):
             for tree in trees:
                 for name, argv in _cases(tree, Path(tmp)).items():
+                    if cases and name not in cases:
+                        continue
                     if idle is not None:
                         _wait_idle(idle)
                     wall, cpu, stdout = _run(argv, tree)
@@ -180,22 +185,26 @@ def report(results: dict[str, dict], labels: dict[str, str], repeat: int, idle: 
     for name, title in (("run", "`run experiments/kws.yaml` (whole process)"),
                         ("run --no-figures", "`run ... --no-figures` (whole process)"),
                         ("documents", "documents process (whole process)")):
+        if not all(name in r for r in results.values()):
+            continue
         rows.append([title] + [_stat(r[name]["wall"]) for r in results.values()]
                     + [f"{statistics.median(r[name]['cpu']):.2f}" for r in results.values()])
-    for key, title in (("outputs_s", "- tables, figures and reports (`write_run`, in-process)"),
-                       ("outputs_cpu_s", "- the same, CPU time of the process and the processes drawing"),
-                       ("report_s", "- reports alone (`write_report`, in-process)"),
-                       ("before_outputs_s", "- before the outputs (imports, run with convergence data)")):
+    documents = all("documents" in r for r in results.values())
+    inner = (("outputs_s", "- tables, figures and reports (`write_run`, in-process)"),
+             ("outputs_cpu_s", "- the same, CPU time of the process and the processes drawing"),
+             ("report_s", "- reports alone (`write_report`, in-process)"),
+             ("before_outputs_s", "- before the outputs (imports, run with convergence data)"))
+    for key, title in inner if documents else ():
         rows.append([title] + [_stat([d[key] for d in r["documents"]["inner"]]) for r in results.values()]
                     + [""] * len(results))
     figure_rows = []
-    drawn = {t: r for t, r in results.items() if r["documents"]["inner"][0].get("figures")}
+    drawn = {t: r for t, r in results.items() if documents and r["documents"]["inner"][0].get("figures")}
     names = list(dict.fromkeys(n for r in drawn.values() for n in r["documents"]["inner"][0]["figures"]))
     for name in names:
         cells = []
         for r in drawn.values():
             values = [d["figures"].get(name) for d in r["documents"]["inner"] if d["figures"].get(name)]
-            cells += [f"{statistics.median(v[0] for v in values):.3f}", f"{statistics.median(v[1] for v in values):.3f}"]
+            cells += [f"{statistics.median(v[k] for v in values):.3f}" for k in (0, 1)]
         figure_rows.append([f"`{name}`"] + cells)
     figure_header = ["figure"] + [f"{labels[t]}: {what} [s]" for t in drawn for what in ("build", "PNG + PDF")]
     verdicts = []
@@ -225,6 +234,8 @@ def main(argv=None) -> int:
     parser.add_argument("--idle", type=float, default=None, metavar="FRACTION",
                         help="before each case wait until the machine is busy less than FRACTION (e.g. 0.1) for a "
                              "second (at most 10 minutes): a shared machine's load hides what parallel work gains")
+    parser.add_argument("--case", action="append", default=[], choices=CASES,
+                        help="measure only this case (repeatable; default all)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -233,7 +244,7 @@ def main(argv=None) -> int:
     trees = [t.resolve() for t in (args.tree or [ROOT])]
     labels = {str(t): (args.label[i] if i < len(args.label) else t.name) for i, t in enumerate(trees)}
     print("Figures and reports benchmark: " + ", ".join(map(str, trees)), flush=True)
-    results = measure(trees, args.repeat, args.idle)
+    results = measure(trees, args.repeat, args.idle, args.case)
     text = report(results, labels, args.repeat, args.idle)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "figures_benchmark"

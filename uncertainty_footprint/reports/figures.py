@@ -69,7 +69,8 @@ from .terminal import absent_components
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
            "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "write_figures",
            "figure_plan", "start_figures", "PendingFigures", "figure_jobs", "usable_cpus", "FigureProcessError",
-           "published_label", "MAX_FIGURE_JOBS", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
+           "published_label", "MAX_FIGURE_JOBS", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL",
+           "FIGURE_FONT_FAMILY"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
