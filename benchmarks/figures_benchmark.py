@@ -5,15 +5,18 @@ Usage::
     python benchmarks/figures_benchmark.py [--repeat 5] [--tree DIR [--tree DIR2 ...]] [--label NAME ...] [--out DIR]
 
 Every case runs in a fresh process, ``--repeat`` times; the table gives the median and the range of the wall time
-and the median CPU time (user + system) of the process, which the other processes on a shared machine disturb
-less:
+and the median CPU time (user + system) of the process and its children (the processes drawing the figures),
+which the other processes on a shared machine disturb less:
 
 * ``run`` - ``python -m uncertainty_footprint run experiments/kws.yaml`` (the README's command: Monte Carlo,
   Sobol' indices, tables, figures and reports), whole process;
 * ``run --no-figures`` - the same without figures, reports and the convergence data;
-* ``documents`` - a process that runs the experiment (with the convergence data) and then writes the figures
-  and reports (:func:`uncertainty_footprint.reports.folder.write_documents`, timed inside the process), and
-  the reports alone once more (:func:`uncertainty_footprint.reports.document.write_report`).
+* ``documents`` - a process that runs the experiment (with the convergence data) and then writes every output
+  (:func:`uncertainty_footprint.reports.folder.write_run`: tables, figures and reports, timed inside the
+  process, wall and CPU of the process and of the children it waited for), the reports alone once more
+  (:func:`uncertainty_footprint.reports.document.write_report`), and, where the tree has
+  :func:`~uncertainty_footprint.reports.figures.figure_plan`, each figure drawn and encoded in the process
+  (median of three: building the figure, then PNG and PDF bytes).
 
 ``--tree DIR`` measures a source tree (put first on ``PYTHONPATH``; default: this one), e.g. an export of an
 older commit (``git archive COMMIT | tar -x -C DIR``); with several trees the runs alternate between them
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,25 +45,51 @@ from _measure import machine_info, markdown_table  # noqa: E402
 
 TARGET_RUN_SECONDS = 3.0
 EXPERIMENT = Path("experiments") / "kws.yaml"
+CASES = ("run", "run --no-figures", "documents")
 
 
 def _worker_documents(tree: Path) -> dict:
-    """In a fresh process: run the experiment, then time the documents (figures + reports) and the reports."""
+    """In a fresh process: run the experiment, then time every output, the reports, and each figure."""
     t_start = time.perf_counter()
+    import xarray as xr
+
+    from uncertainty_footprint.analysis.convergence import running_statistics
     from uncertainty_footprint.analysis.run import run_experiment
+    from uncertainty_footprint.reports import figures
     from uncertainty_footprint.reports.document import write_report
-    from uncertainty_footprint.reports.folder import write_documents
+    from uncertainty_footprint.reports.folder import write_run
 
     result = run_experiment(tree / EXPERIMENT, convergence=True)
     with tempfile.TemporaryDirectory() as tmp:
-        t0, c0 = time.perf_counter(), time.process_time()
-        write_documents(result, Path(tmp))
-        t1, c1 = time.perf_counter(), time.process_time()
-        figures = sorted((Path(tmp) / "figures").glob("*.p*"))
-        write_report(result, Path(tmp), sobol=result.sobol, figures=figures, catalog=result.catalog)
+        t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+        write_run(result, Path(tmp))
+        t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
+        paths = sorted((Path(tmp) / "figures").glob("*.p*"))
+        write_report(result, Path(tmp), sobol=result.sobol, figures=paths, catalog=result.catalog)
         t2 = time.perf_counter()
-    return {"documents_s": t1 - t0, "documents_cpu_s": c1 - c0, "report_s": t2 - t1, "before_documents_s": t0 - t_start,
-            "n_figure_files": len(figures)}
+    timings = {"outputs_s": t1 - t0, "outputs_cpu_s": (c1 - c0) + (k1 - k0), "report_s": t2 - t1,
+               "before_outputs_s": t0 - t_start, "n_figure_files": len(paths), "figures": {}}
+    if hasattr(figures, "figure_plan"):
+        conv = running_statistics(result.results["total"].values)
+        if result.convergence is not None:
+            conv = xr.merge([conv, result.convergence])
+        plan = figures.figure_plan(result, result.sobol, conv, catalog=result.catalog)
+        for name, plot in plan.items():
+            times = []
+            for _ in range(3):
+                a = time.perf_counter()
+                fig = plot()
+                b = time.perf_counter()
+                figures._figure_files(fig)
+                times.append((b - a, time.perf_counter() - b))
+            timings["figures"][name] = [statistics.median(t[0] for t in times),
+                                        statistics.median(t[1] for t in times)]
+    return timings
+
+
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
 
 
 def _cases(tree: Path, out: Path) -> dict[str, list[str]]:
@@ -93,13 +123,46 @@ def _run(argv: list[str], tree: Path) -> tuple[float, float, str]:
         return wall, usage.ru_utime + usage.ru_stime, out.read()
 
 
-def measure(trees: list[Path], repeat: int) -> dict[str, dict[str, dict]]:
-    """tree -> case -> ``wall``, ``cpu`` (lists of seconds) and ``inner`` (the documents worker's timings)."""
+def _busy_fraction(seconds: float) -> float:
+    """Fraction of the machine's CPU time used during the next ``seconds`` (from ``/proc/stat``; 0 elsewhere)."""
+    def sample():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return sum(values), values[3] + values[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def _wait_idle(limit: float, timeout: float = 600.0) -> float:
+    """Wait (at most ``timeout`` seconds) until the machine has been busy less than ``limit`` for a second; the
+    last busy fraction seen."""
+    deadline = time.monotonic() + timeout
+    busy = _busy_fraction(1.0)
+    while busy > limit and time.monotonic() < deadline:
+        busy = _busy_fraction(1.0)
+    return busy
+
+
+def measure(trees: list[Path], repeat: int, idle: float | None = None, cases: Sequence[str] = ()
+            ) -> dict[str, dict[str, dict]]:
+    """tree -> case -> ``wall``, ``cpu`` (lists of seconds) and ``inner`` (the documents worker's timings); with
+    ``idle``, each case waits until the machine is busy less than that fraction (other processes on a shared
+    machine take the cores that parallel work needs); ``cases``: only these (default all)."""
     results = {str(t): {} for t in trees}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(repeat):
             for tree in trees:
                 for name, argv in _cases(tree, Path(tmp)).items():
+                    if cases and name not in cases:
+                        continue
+                    if idle is not None:
+                        _wait_idle(idle)
                     wall, cpu, stdout = _run(argv, tree)
                     entry = results[str(tree)].setdefault(name, {"wall": [], "cpu": [], "inner": []})
                     entry["wall"].append(wall)
@@ -115,30 +178,48 @@ def _stat(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
-def report(results: dict[str, dict], labels: dict[str, str], repeat: int) -> str:
+def report(results: dict[str, dict], labels: dict[str, str], repeat: int, idle: float | None = None) -> str:
     info = machine_info(("numpy", "pandas", "xarray", "matplotlib", "Jinja2", "fonttools"))
     header = ["case"] + [f"{labels[t]}: wall [s]" for t in results] + [f"{labels[t]}: CPU [s]" for t in results]
     rows = []
     for name, title in (("run", "`run experiments/kws.yaml` (whole process)"),
                         ("run --no-figures", "`run ... --no-figures` (whole process)"),
                         ("documents", "documents process (whole process)")):
+        if not all(name in r for r in results.values()):
+            continue
         rows.append([title] + [_stat(r[name]["wall"]) for r in results.values()]
                     + [f"{statistics.median(r[name]['cpu']):.2f}" for r in results.values()])
-    for key, title in (("documents_s", "- figures + reports (`write_documents`, in-process)"),
-                       ("documents_cpu_s", "- the same, CPU time of the process"),
-                       ("report_s", "- reports alone (`write_report`, in-process)"),
-                       ("before_documents_s", "- before the documents (imports, run with convergence data)")):
+    documents = all("documents" in r for r in results.values())
+    inner = (("outputs_s", "- tables, figures and reports (`write_run`, in-process)"),
+             ("outputs_cpu_s", "- the same, CPU time of the process and the processes drawing"),
+             ("report_s", "- reports alone (`write_report`, in-process)"),
+             ("before_outputs_s", "- before the outputs (imports, run with convergence data)"))
+    for key, title in inner if documents else ():
         rows.append([title] + [_stat([d[key] for d in r["documents"]["inner"]]) for r in results.values()]
                     + [""] * len(results))
+    figure_rows = []
+    drawn = {t: r for t, r in results.items() if documents and r["documents"]["inner"][0].get("figures")}
+    names = list(dict.fromkeys(n for r in drawn.values() for n in r["documents"]["inner"][0]["figures"]))
+    for name in names:
+        cells = []
+        for r in drawn.values():
+            values = [d["figures"].get(name) for d in r["documents"]["inner"] if d["figures"].get(name)]
+            cells += [f"{statistics.median(v[k] for v in values):.3f}" for k in (0, 1)]
+        figure_rows.append([f"`{name}`"] + cells)
+    figure_header = ["figure"] + [f"{labels[t]}: {what} [s]" for t in drawn for what in ("build", "PNG + PDF")]
     verdicts = []
     for tree, r in results.items():
         median = statistics.median(r["run"]["wall"])
         verdicts.append(f"{labels[tree]}: " + ("met" if median <= TARGET_RUN_SECONDS else f"not met ({median:.2f} s)"))
     lines = [f"# Figures and reports benchmark ({', '.join(labels.values())})", "",
              "Source trees: " + "; ".join(f"{labels[t]} = `{t}`" for t in results)
-             + f". {repeat} fresh processes per case and tree, alternating between the trees; median (min-max).", "",
+             + f". {repeat} fresh processes per case and tree, alternating between the trees; median (min-max)"
+             + (f"; each case started once the machine was busy less than {100 * idle:g} % for a second"
+                if idle is not None else "") + ".", "",
              "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
              markdown_table(header, rows), "",
+             *(["Each figure drawn in the documents process (median of three in a process, then of the processes):",
+                "", markdown_table(figure_header, figure_rows), ""] if figure_rows else []),
              f"Target, the default run in at most {TARGET_RUN_SECONDS:g} s wall: " + "; ".join(verdicts) + "."]
     return "\n".join(lines) + "\n"
 
@@ -150,6 +231,11 @@ def main(argv=None) -> int:
                         "this one)")
     parser.add_argument("--label", action="append", default=[], help="name of each tree (default: its folder name)")
     parser.add_argument("--out", type=Path, default=HERE / "output")
+    parser.add_argument("--idle", type=float, default=None, metavar="FRACTION",
+                        help="before each case wait until the machine is busy less than FRACTION (e.g. 0.1) for a "
+                             "second (at most 10 minutes): a shared machine's load hides what parallel work gains")
+    parser.add_argument("--case", action="append", default=[], choices=CASES,
+                        help="measure only this case (repeatable; default all)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -158,12 +244,13 @@ def main(argv=None) -> int:
     trees = [t.resolve() for t in (args.tree or [ROOT])]
     labels = {str(t): (args.label[i] if i < len(args.label) else t.name) for i, t in enumerate(trees)}
     print("Figures and reports benchmark: " + ", ".join(map(str, trees)), flush=True)
-    results = measure(trees, args.repeat)
-    text = report(results, labels, args.repeat)
+    results = measure(trees, args.repeat, args.idle, args.case)
+    text = report(results, labels, args.repeat, args.idle)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "figures_benchmark"
     (args.out / f"{stem}.md").write_text(text)
-    (args.out / f"{stem}.json").write_text(json.dumps({"repeat": args.repeat, "labels": labels, "results": results},
+    (args.out / f"{stem}.json").write_text(json.dumps({"repeat": args.repeat, "idle": args.idle, "labels": labels,
+                                                       "results": results},
                                                       indent=1))
     print(text)
     return 0

@@ -239,7 +239,10 @@ class _ProgressBar:
     def __init__(self, quiet: bool, desc: str, unit: str):
         from tqdm import tqdm
 
-        self._bar = tqdm(desc=desc, unit=unit, unit_scale=True, delay=1.0, leave=False, file=sys.stderr,
+        class Bar(tqdm):
+            monitor_interval = 0  # no monitor thread: with a thread alive the figures are not drawn by forked processes
+
+        self._bar = Bar(desc=desc, unit=unit, unit_scale=True, delay=1.0, leave=False, file=sys.stderr,
                          disable=True if quiet else None)  # None: disabled when stderr is not a terminal
 
     def __call__(self, done: int, total: int) -> None:

@@ -81,6 +81,16 @@ def test_every_figure_file_is_written(run):
         assert name in R.FIGURE_CAPTIONS
 
 
+def test_the_plan_lists_the_figures_written_in_their_order(run):
+    plan = F.figure_plan(run["result"], run["sobol"], run["conv"], catalog=run["catalog"])
+    assert list(plan) == list(FIGURE_NAMES)
+    assert [p.name for p in run["figures"]] == [f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "pdf")]
+    fig = plan["total_distribution"]()
+    png, pdf = F._figure_files(fig)  # the bytes save_figure writes
+    assert png == (run["out"] / "figures" / "total_distribution.png").read_bytes()
+    assert pdf == (run["out"] / "figures" / "total_distribution.pdf").read_bytes()
+
+
 def test_save_figure_returns_png_and_pdf(tmp_path):
     fig = Figure(figsize=(2, 2))
     fig.add_subplot().plot([0, 1], [0, 1])

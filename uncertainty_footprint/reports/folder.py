@@ -632,20 +632,34 @@ def discard_unfinished() -> int:
 
 
 # ------------------------------------------------------------------------------------------------ writers
-def write_documents(result: RunResult, folder: Path) -> None:
-    """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``."""
+def write_documents(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None, *,
+                    meanwhile: Callable[[], None] | None = None, jobs: int | None = None) -> None:
+    """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``.
+
+    The figures are drawn by other processes (:func:`~uncertainty_footprint.reports.figures.start_figures`;
+    ``jobs`` of them, default one per usable CPU) while this one calls ``meanwhile`` (e.g. writes the tables);
+    then ``note`` is told that the figures and reports are being written, the figure files are written and the
+    reports, which embed them, follow. If ``meanwhile`` fails, the drawing is stopped and nothing more is
+    written.
+    """
     from ..analysis.convergence import running_statistics
-    from .figures import write_figures
+    from .figures import figure_plan, start_figures
     from .document import write_report
 
+    note("writing the figures and reports")
     conv = running_statistics(result.results["total"].values)
     if result.convergence is not None:
         conv = xr.merge([conv, result.convergence])
-    paths = write_figures(result, folder, sobol=result.sobol, convergence=conv, catalog=result.catalog)
-    if result.balance is not None:
-        from .balance_figure import write_balance_figure
+    plan = figure_plan(result, sobol=result.sobol, convergence=conv, catalog=result.catalog)
+    if result.balance is not None and result.balance.net_balance is not None:
+        from .balance_figure import BALANCE_FIGURE, plot_balance
 
-        paths += write_balance_figure(result.balance, folder)
+        plan[BALANCE_FIGURE] = lambda: plot_balance(result.balance)
+    with start_figures(plan, folder / "figures", jobs=jobs, data=result.results) as figures:
+        if meanwhile is not None:
+            meanwhile()
+        note("writing the figures and reports")
+        paths = figures.wait()
     write_report(result, folder, sobol=result.sobol, figures=paths, catalog=result.catalog)
 
 
@@ -695,12 +709,13 @@ def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = 
 def write_run(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None,
               documents: bool = True) -> None:
     """Write a run's tables and (with ``documents``, when it kept per-sample data) figures and reports into
-    ``folder`` (a temporary folder of :func:`atomic_output_dir`); sets ``result.documents``."""
-    write_tables(result, folder, note)
+    ``folder`` (a temporary folder of :func:`atomic_output_dir`); sets ``result.documents``. The tables are
+    written while other processes draw the figures (:func:`write_documents`)."""
     result.documents = documents and result.results is not None
     if result.documents:
-        note("writing the figures and reports")
-        write_documents(result, folder)
+        write_documents(result, folder, note, meanwhile=lambda: write_tables(result, folder, note))
+    else:
+        write_tables(result, folder, note)
 
 
 def _suggestion(path: str | os.PathLike) -> str:
