@@ -32,8 +32,8 @@ from uncertainty_footprint.reports import figures as F
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"
-#: A small run with every figure of the default run (the Sobol' indices and their convergence included).
-SMALL = ["--samples", "2000", "--sobol-samples", "64", "--quiet"]
+#: A small run with every figure of the default run (the exact Sobol' indices and the convergence included).
+SMALL = ["--samples", "2000", "--quiet"]
 FIGURES = ("total_distribution", "component_intervals", "component_intervals_log", "comparison_stacked",
            "sobol_indices", "convergence")
 PIDS = "pids.txt"
@@ -218,7 +218,7 @@ def test_parallel_and_inline_give_the_same_files(tmp_path):
     assert names == sorted(p.name for p in (b / "figures").iterdir())
     for name in names:
         assert (a / "figures" / name).read_bytes() == (b / "figures" / name).read_bytes(), name
-    for name in ("report.md", "report.html", "table.tex", "summary.csv", "sobol.csv", "results.nc", "sobol.nc"):
+    for name in ("report.md", "report.html", "table.tex", "summary.csv", "exact.csv", "results.nc", "exact.nc"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert _gone(parallel) == []
 
