@@ -58,18 +58,28 @@ def test_miss_then_hit(cache):
     assert calls == [1, 1] and len(list(cache.iterdir())) == 2
 
 
+def _folder_in_the_way(path, good):
+    path.unlink()
+    path.mkdir()
+
+
+#: Damage any cache file can take, whatever its format: damage name -> ``f(path, good_bytes)``.
+ANY_FILE_DAMAGE = {
+    "garbage": lambda path, good: path.write_bytes(b"not a cache entry" * 10),
+    "truncated": lambda path, good: path.write_bytes(good[: len(good) // 2]),
+    "empty": lambda path, good: path.write_bytes(b""),
+    "directory": _folder_in_the_way,
+}
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "tampered", "directory"])
 def test_corrupt_or_foreign_entry_is_rebuilt_and_replaced(cache, damage):
     calls = []
     cached_arrays(KEY, _counting_builder(calls))
     path = entry_path(KEY)
     good = path.read_bytes()
-    if damage == "garbage":
-        path.write_bytes(b"not a cache entry" * 10)
-    elif damage == "truncated":
-        path.write_bytes(good[: len(good) // 2])
-    elif damage == "empty":
-        path.write_bytes(b"")
+    if damage in ANY_FILE_DAMAGE:
+        ANY_FILE_DAMAGE[damage](path, good)
     elif damage == "foreign":  # a valid entry of another key under this name
         other = {"what": "other"}
         cached_arrays(other, _counting_builder(calls))
@@ -79,37 +89,24 @@ def test_corrupt_or_foreign_entry_is_rebuilt_and_replaced(cache, damage):
         at = raw.find(np.arange(5.0).tobytes()) + 9
         raw[at] ^= 0xFF
         path.write_bytes(bytes(raw))
-    elif damage == "directory":
-        path.unlink()
-        path.mkdir()
-    before = len(calls)
-    arrays = cached_arrays(KEY, _counting_builder(calls))
-    assert len(calls) == before + 1
+    arrays = _rebuilt_once(lambda: cached_arrays(KEY, _counting_builder(calls)), calls, damage, path, good, cache)
     np.testing.assert_array_equal(arrays["x"], np.arange(5.0))
+
+
+def _rebuilt_once(read, calls, damage, path, good, cache):
+    """``read()`` of a damaged entry builds it once and (unless a folder is in the way) stores the good entry
+    again, which the next read takes; no temporary file is left. Returns what the first read gave."""
+    before = len(calls)
+    found = read()
+    assert len(calls) == before + 1
     if damage != "directory":  # a folder in the way cannot be replaced: the entry is just not cached
         assert path.read_bytes() == good
-        cached_arrays(KEY, _counting_builder(calls))
+        read()
         assert len(calls) == before + 1
     assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
+    return found
 
 
-def test_shape_check_refuses_an_entry(cache):
-    calls = []
-    cached_arrays(KEY, _counting_builder(calls))
-    cached_arrays(KEY, _counting_builder(calls), valid=lambda a: a["x"].shape == (6,))
-    assert len(calls) == 2
-
-
-def test_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("a file, not a folder")
-    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
-    calls = []
-    for _ in range(2):
-        arrays = cached_arrays(KEY, _counting_builder(calls))
-        np.testing.assert_array_equal(arrays["x"], np.arange(5.0))
-    assert calls == [1, 1] and blocker.read_text() == "a file, not a folder"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def _concurrent_writer(folder: str, barrier) -> None:
@@ -226,12 +223,8 @@ def test_corrupt_or_foreign_numbers_are_rebuilt_and_replaced(cache, damage):
     path = entry_path(KEY, NUMBERS_SUFFIX)
     good = path.read_bytes()
     entry = json.loads(good)
-    if damage == "garbage":
-        path.write_bytes(b"not a cache entry" * 10)
-    elif damage == "truncated":
-        path.write_bytes(good[: len(good) // 2])
-    elif damage == "empty":
-        path.write_bytes(b"")
+    if damage in ANY_FILE_DAMAGE:
+        ANY_FILE_DAMAGE[damage](path, good)
     elif damage == "foreign":  # a valid entry of another key under this name
         other = {"what": "other"}
         cached_numbers(other, _counting_numbers(calls))
@@ -243,34 +236,38 @@ def test_corrupt_or_foreign_numbers_are_rebuilt_and_replaced(cache, damage):
         entry["numbers"]["mean"] = "0.1"
         entry["sha256"] = hashlib.sha256(json.dumps(entry["numbers"], sort_keys=True).encode()).hexdigest()
         path.write_text(json.dumps(entry))
-    elif damage == "directory":
-        path.unlink()
-        path.mkdir()
-    before = len(calls)
-    assert cached_numbers(KEY, _counting_numbers(calls)) == NUMBERS
-    assert len(calls) == before + 1
-    if damage != "directory":  # a folder in the way cannot be replaced: the entry is just not cached
-        assert path.read_bytes() == good
-        cached_numbers(KEY, _counting_numbers(calls))
-        assert len(calls) == before + 1
-    assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
+    assert _rebuilt_once(lambda: cached_numbers(KEY, _counting_numbers(calls)), calls, damage, path, good,
+                         cache) == NUMBERS
 
 
-def test_names_check_refuses_numbers(cache):
+#: Both kinds of entry: (cached function, counting builder, the built value's check, a check that refuses it).
+ENTRY_KINDS = {
+    "arrays": (cached_arrays, _counting_builder, lambda got: np.array_equal(got["x"], np.arange(5.0)),
+               lambda a: a["x"].shape == (6,)),
+    "numbers": (cached_numbers, _counting_numbers, lambda got: got == NUMBERS, lambda n: "median" in n),
+}
+
+
+@pytest.mark.parametrize("kind", ENTRY_KINDS)
+def test_a_check_of_the_caller_refuses_an_entry(cache, kind):
+    cached, builder, _, refuse = ENTRY_KINDS[kind]
     calls = []
-    cached_numbers(KEY, _counting_numbers(calls))
-    cached_numbers(KEY, _counting_numbers(calls), valid=lambda n: "median" in n)
+    cached(KEY, builder(calls))
+    cached(KEY, builder(calls), valid=refuse)
     assert len(calls) == 2
 
 
-def test_unwritable_cache_folder_means_no_cached_numbers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ENTRY_KINDS)
+def test_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch, kind):
+    cached, builder, built, _ = ENTRY_KINDS[kind]
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
     monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
     calls = []
     for _ in range(2):
-        assert cached_numbers(KEY, _counting_numbers(calls)) == NUMBERS
-    assert calls == [1, 1] and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+        assert built(cached(KEY, builder(calls)))
+    assert calls == [1, 1] and blocker.read_text() == "a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 # ----------------------------------------------------------------------------------- a distribution's moments

@@ -25,7 +25,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Callable, Mapping
+from typing import Any, IO, Callable, Mapping
 
 import numpy as np
 
@@ -130,22 +130,32 @@ def cached_arrays(key: Mapping, build: Callable[[], Mapping[str, np.ndarray]],
     dict of str to numpy.ndarray
         The arrays ``build`` returns (or returned in an earlier process).
     """
+    return _cached(key, ARRAYS_SUFFIX, _read, lambda: {name: np.asarray(a) for name, a in build().items()}, valid,
+                   lambda f, arrays, text: np.savez(f, **arrays, **{_KEY: np.array(text),
+                                                                    _DIGEST: np.array(_checksum(arrays))}))
+
+
+def _cached(key: Mapping, suffix: str, read: Callable[[Path, str], Any], build: Callable[[], Any],
+            valid: Callable[[Any], bool], write: Callable[[Any, Any, str], None]) -> Any:
+    """The entry ``key`` (file suffix ``suffix``): ``read(path, key_text)`` it (None
+    when missing or invalid) and return it if ``valid``; else ``build()`` it, store it with
+    ``write(file, entry, key_text)`` and return it. Without a cache folder, always built."""
     text = _key_text(key)
     try:
-        path = entry_path(key)
+        path = entry_path(key, suffix)
     except (RuntimeError, OSError):  # no home folder to put a cache in: no cache
         path = None
-    arrays = None if path is None else _read(path, text)
-    if arrays is not None:
+    found = None if path is None else read(path, text)
+    if found is not None:
         try:
-            if valid(arrays):
-                return arrays
+            if valid(found):
+                return found
         except (KeyError, ValueError, TypeError, IndexError):
             pass
-    arrays = {name: np.asarray(a) for name, a in build().items()}
+    made = build()
     if path is not None:
-        _write(path, lambda f: np.savez(f, **arrays, **{_KEY: np.array(text), _DIGEST: np.array(_checksum(arrays))}))
-    return arrays
+        _write(path, lambda f: write(f, made, text))
+    return made
 
 
 def _numbers_checksum(numbers: Mapping[str, float]) -> str:
@@ -189,20 +199,9 @@ def cached_numbers(key: Mapping, build: Callable[[], Mapping[str, float]],
     dict of str to float
         The numbers ``build`` returns (or returned in an earlier process).
     """
-    text = _key_text(key)
-    try:
-        path = entry_path(key, NUMBERS_SUFFIX)
-    except (RuntimeError, OSError):  # no home folder to put a cache in: no cache
-        path = None
-    numbers = None if path is None else _read_numbers(path, text)
-    if numbers is not None:
-        try:
-            if valid(numbers):
-                return numbers
-        except (KeyError, ValueError, TypeError):
-            pass
-    numbers = {str(name): float(v) for name, v in build().items()}
-    if path is not None:
+    def write(f, numbers, text):
         entry = {"key": text, "numbers": numbers, "sha256": _numbers_checksum(numbers)}
-        _write(path, lambda f: f.write(json.dumps(entry, sort_keys=True).encode("utf-8")))
-    return numbers
+        f.write(json.dumps(entry, sort_keys=True).encode("utf-8"))
+
+    return _cached(key, NUMBERS_SUFFIX, _read_numbers,
+                   lambda: {str(name): float(v) for name, v in build().items()}, valid, write)
