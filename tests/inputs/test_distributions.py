@@ -8,6 +8,7 @@ array comparison, and a failure lists every record that fails it with the reason
 * ``ref:<name>``: every reference device (distributions/reference_devices.yaml);
 * ``hsl:<block>-<hsl>:<item>:<mode>``: the HSL quantity the model builds from every row of hsl_items.csv, for
   the quantity modes ``pert``, ``triangular`` and ``uniform`` (``model._hsl_quantity``);
+* ``benefit:<name>``: every named benefit record of distributions/benefits.yaml (read by the balance model);
 * ``registry:<family>``: a minimal spec of every registered family (covers families no data file uses yet).
 
 Tolerances (stated once, used below):
@@ -35,13 +36,16 @@ import yaml
 from scipy import stats
 
 from uncertainty_footprint.model import builder as model_mod
-from uncertainty_footprint.inputs.catalog import load_catalog
+from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
 from uncertainty_footprint.inputs.experiment import parse_experiment
 from uncertainty_footprint.inputs.distributions import FAMILIES, Distribution, as_number, make_distribution
 from uncertainty_footprint.errors import SpecError
-from uncertainty_footprint.inputs.parameters import STATUSES, UNIT_EDGE, ParameterSet, open_unit
+from uncertainty_footprint.inputs.parameters import STATUSES, UNIT_EDGE, ParameterSet, open_unit, parse_record
+from uncertainty_footprint.model.balance import load_benefit_library
 
 CAT = load_catalog()
+#: distributions/benefits.yaml: the named benefit records (read by the balance model, beside the catalog).
+BENEFITS = load_benefit_library(default_data_dir())
 HSL_MODES = ("pert", "triangular", "uniform")
 BOUNDED = {"uniform", "loguniform", "triangular", "pert", "truncnormal"}
 N_SAMPLES = 200_000
@@ -83,6 +87,10 @@ def _collect() -> list[Record]:
         for mode in HSL_MODES:
             p = model_mod._hsl_quantity(it, mode, "distributions/hsl_items.csv")
             out.append(Record(f"hsl:{it.block}-{it.hsl}:{it.item}:{mode}", p, p.distribution, "hsl"))
+    known = list(CAT.sources) + list(BENEFITS.sources)
+    for name, raw in BENEFITS.records.items():
+        p = parse_record(name, raw, origin=f"{BENEFITS.path}:records.{name}", known_sources=known)
+        out.append(Record(f"benefit:{name}", p, p.distribution, "benefit"))
     for fam, spec in MINIMAL_SPECS.items():
         out.append(Record(f"registry:{fam}", None, make_distribution(spec), "registry"))
     return out
@@ -123,6 +131,7 @@ def test_collection_covers_everything_shipped():
     assert kinds.count("app") == sum(len(a["parameters"]) for a in CAT.applications.values()) > 0
     assert kinds.count("ref") == len(CAT.reference_devices) > 0
     assert kinds.count("hsl") == len(CAT.items) * len(HSL_MODES) > 0
+    assert kinds.count("benefit") == len(BENEFITS.records) > 0
     ids = [r.id for r in ALL]
     assert len(ids) == len(set(ids)), "record ids must be unique"
     # Every family that a data file uses is exercised by the random battery.
@@ -167,9 +176,11 @@ def _metadata_problems(r: Record) -> list[str]:
         problems.append(f"status {p.status!r} not in {STATUSES}")
     if not len(p.source) > 0:
         problems.append("no source")
-    unknown = [s for s in p.source if s not in CAT.sources]
+    cited = {**CAT.sources, **(BENEFITS.sources if r.kind == "benefit" else {})}  # benefits.yaml cites its own
+    unknown = [s for s in p.source if s not in cited]
     if unknown:
-        problems.append(f"source keys {unknown} not in distributions/sources.yaml")
+        problems.append(f"source keys {unknown} not in distributions/sources.yaml"
+                        + (" or the sources of benefits.yaml" if r.kind == "benefit" else ""))
     if not math.isfinite(p.nominal):
         problems.append(f"nominal {p.nominal!r}")
     return problems
