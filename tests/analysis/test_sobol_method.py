@@ -121,3 +121,22 @@ def test_the_command_line_option(tmp_path):
     out = tmp_path / "auto"
     assert main(["run", str(KWS), "--out", str(out), "--samples", "200", "--no-figures", "--quiet"]) == 0
     assert not (out / "sobol.csv").exists() and (out / "exact.csv").is_file()
+
+
+def test_the_memory_check_counts_the_payback_time_indices(monkeypatch):
+    """An experiment with a benefit samples the payback time's indices (no exact decomposition) even when the
+    footprint's are exact: the memory check counts them, and refuses a run they would not fit."""
+    from uncertainty_footprint.analysis.resources import MEMORY_ENV
+    from uncertainty_footprint.analysis.run import check_resources
+    from conftest import EXPERIMENTS_DIR
+
+    path = EXPERIMENTS_DIR / "smart_building_lighting.yaml"
+    auto = prepare(path, sobol={"method": "auto", "samples": 2**16})  # the base sample of the payback time
+    assert not auto.samples_sobol and auto.samples_balance_sobol and auto.balance.has_benefit
+    without = estimate_memory(auto.model, auto.experiment, streams=False, sobol=False)
+    est = estimate_memory(auto.model, auto.experiment, streams=False, sobol=False, payback=auto.balance)
+    assert without.sobol == 0 < est.monte_carlo < est.sobol
+    monkeypatch.setenv(MEMORY_ENV, str((est.monte_carlo + est.sobol) // 2))
+    with pytest.raises(ConfigError, match=r"sobol\.samples.*Sobol' analysis with 65536 base samples.*--sobol-samples"):
+        check_resources(auto)
+    check_resources(prepare(path, sobol={"method": "exact", "samples": 2**16}))  # nothing sampled: it fits

@@ -242,9 +242,26 @@ def _held_bytes(model: LifecycleModel, n: int) -> int:
     return int(SAFETY * _FLOAT * n * (len(model.parameters) + len(model.components) + 1))
 
 
+def _footprint_sobol(model: LifecycleModel, so, sobol: bool | None) -> bool:
+    """``sobol``, or by default: the footprint's sampled analysis runs when enabled and something is uncertain."""
+    return (so.enabled and bool(model.parameters.random_names)) if sobol is None else sobol
+
+
+def _sobol_peak(model: LifecycleModel, so, chunk_size: int | None, n_base: int, held: int, *, footprint: bool,
+                payback: LifecycleModel | None) -> int:
+    """Peak of the sampled Sobol' analyses that run, one after the other, with base sample ``n_base`` [bytes]: the
+    footprint's (``footprint``) and the payback time's on the balance model ``payback`` (first order only, as
+    :func:`~uncertainty_footprint.analysis.balance.payback_indices` computes it); ``held`` is kept meanwhile."""
+    peaks = [held + sobol_bytes(n_base, **_sobol_sizes(model, so, chunk_size))] if footprint else []
+    if payback is not None and payback.parameters.random_names:
+        peaks.append(held + sobol_bytes(n_base, **{**_sobol_sizes(payback, so, chunk_size), "second_order": False}))
+    return max(peaks, default=0)
+
+
 def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
                     scheduler: str | None = None, task_rows: int = TASK_ROWS,
-                    chunk_size: int | None = None, sobol: bool | None = None) -> MemoryEstimate:
+                    chunk_size: int | None = None, sobol: bool | None = None,
+                    payback: LifecycleModel | None = None) -> MemoryEstimate:
     """Estimated peaks of the run of ``experiment`` (with its overrides) on ``model``.
 
     Parameters
@@ -261,6 +278,9 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
     sobol : bool, optional
         Whether the sampled Sobol' analysis runs (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_sobol`);
         default: when ``sobol.enabled`` and the model has an uncertain parameter.
+    payback : LifecycleModel, optional
+        The balance model, when the sampled indices of the payback time run after the footprint's
+        (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_balance_sobol`); the peak of the two counts.
 
     Returns
     -------
@@ -273,11 +293,8 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
     else:
         mc = monte_carlo_bytes(s.samples, chunk_rows=chunk_size or EVAL_CHUNK, **_sizes(model))
         held = _held_bytes(model, s.samples)
-    sob = 0
-    if sobol is None:
-        sobol = so.enabled and bool(model.parameters.random_names)
-    if sobol:
-        sob = held + sobol_bytes(so.samples, **_sobol_sizes(model, so, chunk_size))
+    sob = _sobol_peak(model, so, chunk_size, so.samples, held, footprint=_footprint_sobol(model, so, sobol),
+                      payback=payback)
     available, source = available_memory()
     return MemoryEstimate(mc, sob, available, source)
 
@@ -302,7 +319,8 @@ def _round_down(n: int) -> int:
 
 def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
                  scheduler: str | None = None, task_rows: int = TASK_ROWS,
-                 chunk_size: int | None = None, sobol: bool | None = None) -> MemoryEstimate:
+                 chunk_size: int | None = None, sobol: bool | None = None,
+                 payback: LifecycleModel | None = None) -> MemoryEstimate:
     """Refuse a run whose estimated memory exceeds what is available, before it starts.
 
     Parameters are those of :func:`estimate_memory`.
@@ -320,7 +338,7 @@ def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool
         ``--no-sobol``); the message gives the estimate and what is available.
     """
     est = estimate_memory(model, experiment, streams=streams, store=store, scheduler=scheduler,
-                          task_rows=task_rows, chunk_size=chunk_size, sobol=sobol)
+                          task_rows=task_rows, chunk_size=chunk_size, sobol=sobol, payback=payback)
     if est.available is None:
         return est
     avail = est.available
@@ -343,8 +361,9 @@ def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool
                           f"use {stream}{smaller}")
     if est.sobol > avail:
         held = 0 if streams else _held_bytes(model, s.samples)
-        sizes = _sobol_sizes(model, so, chunk_size)
-        exponent = _largest_fitting(lambda e: held + sobol_bytes(1 << e, **sizes) <= avail, 1,
+        footprint = _footprint_sobol(model, so, sobol)
+        exponent = _largest_fitting(lambda e: _sobol_peak(model, so, chunk_size, 1 << e, held, footprint=footprint,
+                                                          payback=payback) <= avail, 1,
                                     max(1, so.samples.bit_length() - 1))
         option = f"--sobol-samples {1 << exponent} or less, or --no-sobol" if exponent else "--no-sobol"
         if held and held > avail // 2:

@@ -167,7 +167,9 @@ def check_resources(prepared: Prepared, engine: EngineOptions = EngineOptions(),
     exp = prepared.experiment
     check_memory(prepared.model, exp, streams=engine.streams(exp.spec.sampling.samples), store=engine.store,
                  scheduler=engine.scheduler, task_rows=engine.task_rows, chunk_size=chunk_size,
-                 sobol=prepared.samples_sobol)
+                 sobol=prepared.samples_sobol,
+                 payback=prepared.balance if prepared.balance is not None and prepared.balance.has_benefit
+                 and prepared.samples_balance_sobol else None)
 
 
 def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
