@@ -118,8 +118,28 @@ def distribution_families() -> dict[str, tuple[str, ...]]:
     return {name: tuple(f.required) for name, f in FAMILIES.items()}
 
 
+# ------------------------------------------------------------------------------------------------ display
+class _FactsDisplay:
+    """``repr`` and the notebook's HTML of an object that lists its facts (``_facts()``: (name, text) pairs),
+    under its class name; ``_html_extra()`` may add HTML below the table."""
+
+    def _facts(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _html_extra(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(\n" + "\n".join(f"  {k}: {v}" for k, v in self._facts()) + "\n)"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+                       f"{html.escape(v)}</td></tr>" for k, v in self._facts())
+        return f"<table><caption>{type(self).__name__}</caption>{rows}</table>{self._html_extra()}"
+
+
 # ------------------------------------------------------------------------------------------------ experiment
-class Experiment:
+class Experiment(_FactsDisplay):
     """A validated experiment: what to model (blocks, parameters, components) and how to sample it.
 
     Made by :func:`load_experiment` (from a file, a shipped name, a mapping or YAML text); every ``with_*``
@@ -333,13 +353,6 @@ class Experiment:
             rows.append(("extra components", ", ".join(s.extra_components)))
         return rows
 
-    def __repr__(self) -> str:
-        return "Experiment(\n" + "\n".join(f"  {k}: {v}" for k, v in self._facts()) + "\n)"
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-                       f"{html.escape(v)}</td></tr>" for k, v in self._facts())
-        return f"<table><caption>Experiment</caption>{rows}</table>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Experiment) and self.spec == other.spec
@@ -592,7 +605,7 @@ class _ResultPlots:
         return plot_convergence(conv, **kwargs)
 
 
-class Result:
+class Result(_FactsDisplay):
     """What :func:`run` produced.
 
     Attributes
@@ -794,18 +807,12 @@ class Result:
             rows.append(("folder", str(self.folder)))
         return rows
 
-    def __repr__(self) -> str:
-        return "Result(\n" + "\n".join(f"  {k}: {v}" for k, v in self._facts()) + "\n)"
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-                       f"{html.escape(v)}</td></tr>" for k, v in self._facts())
-        table = self.summary[["median", "p5", "p95", "mean", "share"]].to_html(float_format="{:.3g}".format)
-        return f"<table><caption>Result</caption>{rows}</table>{table}"
+    def _html_extra(self) -> str:
+        return self.summary[["median", "p5", "p95", "mean", "share"]].to_html(float_format="{:.3g}".format)
 
 
 # ------------------------------------------------------------------------------------------------ compare
-class Comparison:
+class Comparison(_FactsDisplay):
     """What :func:`compare` produced.
 
     Attributes
@@ -859,13 +866,6 @@ class Comparison:
                  for (a, b), r in self.differences.iterrows()]
         return rows
 
-    def __repr__(self) -> str:
-        return "Comparison(\n" + "\n".join(f"  {k}: {v}" for k, v in self._facts()) + "\n)"
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-                       f"{html.escape(v)}</td></tr>" for k, v in self._facts())
-        return f"<table><caption>Comparison</caption>{rows}</table>"
 
 
 def compare(*experiments: str | os.PathLike | Mapping[str, Any] | Experiment, samples: int | None = None,

@@ -132,11 +132,13 @@ def test_the_memory_check_counts_the_payback_time_indices(monkeypatch):
 
     path = EXPERIMENTS_DIR / "smart_building_lighting.yaml"
     auto = prepare(path, sobol={"method": "auto", "samples": 2**16})  # the base sample of the payback time
-    assert not auto.samples_sobol and auto.samples_balance_sobol and auto.balance.has_benefit
+    assert not auto.samples_sobol and auto.samples_payback_sobol
     without = estimate_memory(auto.model, auto.experiment, streams=False, sobol=False)
     est = estimate_memory(auto.model, auto.experiment, streams=False, sobol=False, payback=auto.balance)
     assert without.sobol == 0 < est.monte_carlo < est.sobol
     monkeypatch.setenv(MEMORY_ENV, str((est.monte_carlo + est.sobol) // 2))
     with pytest.raises(ConfigError, match=r"sobol\.samples.*Sobol' analysis with 65536 base samples.*--sobol-samples"):
         check_resources(auto)
-    check_resources(prepare(path, sobol={"method": "exact", "samples": 2**16}))  # nothing sampled: it fits
+    exact = prepare(path, sobol={"method": "exact", "samples": 2**16})
+    assert not exact.samples_payback_sobol and not prepare(KWS).samples_payback_sobol  # exact; no benefit
+    check_resources(exact)  # nothing sampled: it fits

@@ -280,7 +280,7 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
         default: when ``sobol.enabled`` and the model has an uncertain parameter.
     payback : LifecycleModel, optional
         The balance model, when the sampled indices of the payback time run after the footprint's
-        (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_balance_sobol`); the peak of the two counts.
+        (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_payback_sobol`); the peak of the two counts.
 
     Returns
     -------

@@ -133,10 +133,12 @@ class Prepared:
                 and SAMPLES_SOBOL[so.method](self.exact is not None))
 
     @property
-    def samples_balance_sobol(self) -> bool:
-        """The sampled indices of the balance outputs run (payback time has no exact decomposition)."""
-        so = self.experiment.spec.sobol
-        return so.enabled and SAMPLES_SOBOL[so.method](False)
+    def samples_payback_sobol(self) -> bool:
+        """The sampled indices of the payback time run: the experiment has a benefit, something is uncertain and
+        ``sobol.method`` asks for it (the payback time has no exact decomposition, so ``auto`` samples it)."""
+        so, balance = self.experiment.spec.sobol, self.balance
+        return (balance is not None and balance.has_benefit and bool(balance.parameters.random_names)
+                and so.enabled and SAMPLES_SOBOL[so.method](False))
 
 
 def prepare(path: str | os.PathLike | Experiment, *, data_dir: str | os.PathLike | None = None,
@@ -168,8 +170,7 @@ def check_resources(prepared: Prepared, engine: EngineOptions = EngineOptions(),
     check_memory(prepared.model, exp, streams=engine.streams(exp.spec.sampling.samples), store=engine.store,
                  scheduler=engine.scheduler, task_rows=engine.task_rows, chunk_size=chunk_size,
                  sobol=prepared.samples_sobol,
-                 payback=prepared.balance if prepared.balance is not None and prepared.balance.has_benefit
-                 and prepared.samples_balance_sobol else None)
+                 payback=prepared.balance if prepared.samples_payback_sobol else None)
 
 
 def _monte_carlo(experiment: Experiment, model: LifecycleModel, engine: EngineOptions, folder: Path | None,
@@ -250,7 +251,7 @@ def run_prepared(prepared: Prepared, *, chunk_size: int | None = None, convergen
     if prepared.balance is not None:  # adds net_balance, payback_years (, fleet_*) to an in-memory results
         result.balance = balance_analysis(
             prepared.balance, None if streamed else ds, n=s.samples, design=s.design, seed=s.seed,
-            groupings=so.groupings, sobol_samples=so.samples if prepared.samples_balance_sobol else None,
+            groupings=so.groupings, sobol_samples=so.samples if prepared.samples_payback_sobol else None,
             sobol_seed=so.seed or s.seed,
             conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=chunk_size or EVAL_CHUNK)
     return result
