@@ -12,7 +12,8 @@ from uncertainty_footprint.inputs.experiment import load_experiment
 from uncertainty_footprint.model.balance import build_balance
 from uncertainty_footprint.model.builder import build_model
 from uncertainty_footprint.reports import balance as rb
-from uncertainty_footprint.reports.balance_figure import write_balance_figure
+from uncertainty_footprint.reports.balance_figure import BALANCE_FIGURE, balance_plan
+from uncertainty_footprint.reports.figures import save_figure
 from uncertainty_footprint.reports.document import _environment
 
 
@@ -31,7 +32,9 @@ def result():
 
 def test_balance_csv_has_the_summary_columns_and_rows(result, tmp_path):
     assert rb.write_balance(result, tmp_path).name == "balance.csv"
-    assert [p.name for p in write_balance_figure(result, tmp_path)] == ["balance.png", "balance.pdf"]
+    (name, plot), = balance_plan(result).items()
+    assert [p.name for p in save_figure(plot(), tmp_path / "figures", name)] == ["balance.png", "balance.pdf"]
+    assert balance_plan(None) == {} and name == BALANCE_FIGURE
     table = pd.read_csv(tmp_path / "balance.csv", index_col="name")
     assert list(table.columns[:len(BALANCE_COLUMNS)]) == list(BALANCE_COLUMNS)
     assert {"net_balance", "payback_years", "p_offset", "fleet_devices", "fleet_footprint",

@@ -650,11 +650,10 @@ def write_documents(result: RunResult, folder: Path, note: Callable[[str], None]
     conv = running_statistics(result.results["total"].values)
     if result.convergence is not None:
         conv = xr.merge([conv, result.convergence])
-    plan = figure_plan(result, sobol=result.sobol, convergence=conv, catalog=result.catalog)
-    if result.balance is not None and result.balance.net_balance is not None:
-        from .balance_figure import BALANCE_FIGURE, plot_balance
+    from .balance_figure import balance_plan
 
-        plan[BALANCE_FIGURE] = lambda: plot_balance(result.balance)
+    plan = {**figure_plan(result, sobol=result.sobol, convergence=conv, catalog=result.catalog),
+            **balance_plan(result.balance)}
     with start_figures(plan, folder / "figures", jobs=jobs, data=result.results) as figures:
         if meanwhile is not None:
             meanwhile()
