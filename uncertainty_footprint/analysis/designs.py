@@ -48,6 +48,9 @@ class Design:
     n: int
     columns: tuple[str, ...]
     seed: int
+    #: Compute rows with the compiled kernels where the design has one (:mod:`~uncertainty_footprint.inputs.kernels`;
+    #: the same rows, bit for bit: speed only).
+    compiled: bool = field(default=False, compare=False)
     name: str = field(default="", init=False)
 
     def __post_init__(self):
@@ -214,6 +217,8 @@ class LatinHypercubeDesign(Design):
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
         _check_out(self, start, stop, out)
+        if self.compiled:
+            return self._fill_compiled(start, stop, out)
         tables = self._round_tables()
         hi, lo = (x.astype(self._half) for x in np.divmod(np.arange(start, stop, dtype=self._int), self._b))
         work = np.empty((4, stop - start), dtype=self._half)  # the rounds' scratch, shared by the columns
@@ -223,6 +228,18 @@ class LatinHypercubeDesign(Design):
             _block_uniforms(self, column, start, stop, col, 1)
             col += self._stratum(hi, lo, tables[j], work, strata)  # an integer below 2**53: exact in float64
             col /= self.n
+        return out
+
+    def _fill_compiled(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        """:meth:`fill` with the strata, jitter and scaling of a column in one compiled pass
+        (:func:`~uncertainty_footprint.inputs.kernels.feistel_kernel`, the same integers and doubles)."""
+        from ..inputs.kernels import feistel_kernel
+
+        kernel = feistel_kernel()
+        for j, (column, tables) in enumerate(zip(self.columns, self._round_tables())):
+            col = out[:, j]
+            _block_uniforms(self, column, start, stop, col, 1)
+            kernel(start, stop, self._a, self._b, self.n, *tables, col)
         return out
 
 
@@ -254,7 +271,7 @@ DESIGNS: dict[str, Callable[..., Design]] = {
 }
 
 
-def make_design(name: str, n: int, columns, seed: int) -> Design:
+def make_design(name: str, n: int, columns, seed: int, *, compiled: bool = False) -> Design:
     """Create a design from the registry.
 
     Parameters
@@ -266,6 +283,8 @@ def make_design(name: str, n: int, columns, seed: int) -> Design:
         Column names (one per random parameter), or a dimension d (columns named ``x0``, ``x1``, ...).
     seed : int
         Seed of the design (>= 0).
+    compiled : bool
+        Use the design's compiled kernel where it has one (numba must be available; the same rows).
     """
     try:
         cls = DESIGNS[name]
@@ -273,4 +292,4 @@ def make_design(name: str, n: int, columns, seed: int) -> Design:
         raise ValueError(f"unknown design {name!r}; allowed: {', '.join(DESIGNS)}") from None
     if isinstance(columns, (int, np.integer)):
         columns = [f"x{j}" for j in range(int(columns))]
-    return cls(n=int(n), columns=tuple(columns), seed=int(seed))
+    return cls(n=int(n), columns=tuple(columns), seed=int(seed), compiled=bool(compiled))

@@ -24,9 +24,9 @@ from ..model.builder import LifecycleModel
 from .cf import annotate, cf_unit, footprint_attrs
 from .designs import make_design
 from .provenance import provenance
-from .sizes import EVAL_CHUNK, EVAL_THREADS
+from .sizes import COMPILED_MIN, EVAL_CHUNK, EVAL_THREADS
 
-__all__ = ["run_monte_carlo", "results_attrs", "evaluate_rows", "points_buffer"]
+__all__ = ["run_monte_carlo", "results_attrs", "evaluate_rows", "points_buffer", "uses_kernels"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
@@ -107,17 +107,37 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
     return annotate(ds)
 
 
+def uses_kernels(n: int, compiled: bool | None = None) -> bool:
+    """Whether a Monte Carlo run of ``n`` samples evaluates with the compiled kernels
+    (:mod:`~uncertainty_footprint.inputs.kernels`; the same numbers either way): ``compiled`` when given, else
+    from :data:`~uncertainty_footprint.analysis.sizes.COMPILED_MIN` samples, where numba is available.
+
+    Raises
+    ------
+    ValueError
+        ``compiled=True`` where numba cannot be imported.
+    """
+    from ..inputs import kernels
+
+    if compiled is None:
+        return n >= COMPILED_MIN and kernels.available()
+    if compiled and not kernels.available():
+        raise ValueError("the compiled kernels need numba, which cannot be imported here")
+    return bool(compiled)
+
+
 def evaluate_rows(model: LifecycleModel, points: np.ndarray, with_inputs: bool = True,
-                  out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                  out: np.ndarray | None = None, compiled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Design rows through the inverse CDF and the model.
 
     ``points`` ``(rows, n_random)`` are rows of a design (``design.points(start, stop)`` or a caller's buffer
     filled by ``design.fill``); they are clipped in place (the design's rows are the caller's). Returns the
     footprint ``(rows, n_components)`` (written into ``out`` if given) and, with ``with_inputs``, the input values
-    ``(rows, n_parameters)`` in parameter order.
+    ``(rows, n_parameters)`` in parameter order. ``compiled``: the inverse-CDF tables run their compiled kernels
+    (the same values).
     """
     ps = model.parameters
-    values = ps.ppf(points, in_place=True)
+    values = ps.ppf(points, in_place=True, compiled=compiled)
     footprint = model.evaluate(values, out=out)
     inputs = np.column_stack([values[n] for n in ps.names]) if with_inputs and len(ps) else None
     return footprint, inputs
@@ -132,8 +152,8 @@ def points_buffer(model: LifecycleModel, rows: int) -> np.ndarray:
 
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
                     chunk_size: int = EVAL_CHUNK, experiment: str = "", config_sha256: str = "",
-                    progress: Callable[[int, int], None] | None = None, threads: int | None = None
-                    ) -> xr.Dataset:
+                    progress: Callable[[int, int], None] | None = None, threads: int | None = None,
+                    compiled: bool | None = None) -> xr.Dataset:
     """Sample the model's parameters and evaluate every component, in memory.
 
     Parameters
@@ -154,6 +174,9 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     threads : int, optional
         Chunks evaluated at once (default :data:`~uncertainty_footprint.analysis.sizes.EVAL_THREADS`, one per
         core); scheduling only, the numbers do not depend on it.
+    compiled : bool, optional
+        Evaluate with the compiled kernels (default: from
+        :data:`~uncertainty_footprint.analysis.sizes.COMPILED_MIN` samples, see :func:`uses_kernels`); speed only.
 
     Returns
     -------
@@ -162,7 +185,8 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         For sample counts that do not fit in memory see :func:`uncertainty_footprint.analysis.streaming.stream_monte_carlo`.
     """
     ps = model.parameters
-    dsgn = make_design(design, n, ps.random_names, seed)
+    compiled = uses_kernels(n, compiled)
+    dsgn = make_design(design, n, ps.random_names, seed, compiled=compiled)
     footprint = np.empty((n, len(model.components)))
     inputs = np.empty((n, len(ps)))
     local = threading.local()  # one design buffer per thread, reused from chunk to chunk
@@ -172,7 +196,7 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         if getattr(local, "points", None) is None:
             local.points = points_buffer(model, min(chunk_size, n))
         _, iv = evaluate_rows(model, dsgn.fill(start, stop, local.points[:stop - start]),
-                              out=footprint[start:stop])
+                              out=footprint[start:stop], compiled=compiled)
         inputs[start:stop] = 0.0 if iv is None else iv
         return stop
 

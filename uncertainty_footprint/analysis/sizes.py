@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX", "EVAL_THREADS"]
+__all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX", "EVAL_THREADS",
+           "COMPILED_MIN"]
 
 #: Rows per independently seeded block of the Monte Carlo design (``analysis.designs``) [rows]. A block.
 MC_BLOCK = 1 << 16
@@ -27,5 +28,9 @@ TASK_ROWS = STATS_BLOCK
 SALTELLI_CHUNK = 1 << 14
 #: Largest sample count run in memory; above it a run streams with bounded memory [samples].
 IN_MEMORY_MAX = 1 << 20
+#: Smallest sample count a Monte Carlo run evaluates with the compiled kernels (``inputs.kernels``: the same
+#: numbers; importing numba and loading the kernels, about 0.5 s, pays back from about this many) [samples].
+#: Speed only.
+COMPILED_MIN = 1 << 20
 #: Threads evaluating chunks of an in-memory Monte Carlo at once (numpy releases the GIL) [threads]. Scheduling.
 EVAL_THREADS = max(1, min(8, os.cpu_count() or 1))

@@ -21,7 +21,7 @@ import numpy as np
 
 from .cf import netcdf_encoding, released_on_failure
 from ..model.builder import LifecycleModel
-from .propagate import dataset_skeleton, evaluate_rows, points_buffer
+from .propagate import dataset_skeleton, evaluate_rows, points_buffer, uses_kernels
 from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
 from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS  # STATS_BLOCK: rows per block of moments, part of the result
@@ -44,7 +44,7 @@ class StreamResult:
 
 
 def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int, layout: SummaryLayout,
-          keep_footprint: bool, keep_inputs: bool):
+          keep_footprint: bool, keep_inputs: bool, compiled: bool = False):
     """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays.
 
     The design rows, footprints and summary columns of every chunk go into buffers allocated once per task (a
@@ -67,7 +67,8 @@ def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int,
         for lo in range(block_start, block_stop, chunk_size):
             hi = min(lo + chunk_size, block_stop)
             fp = footprint[lo - start:hi - start] if keep_footprint else chunk_fp[:hi - lo]
-            _, iv = evaluate_rows(model, design.fill(lo, hi, points[:hi - lo]), keep_inputs, out=fp)
+            _, iv = evaluate_rows(model, design.fill(lo, hi, points[:hi - lo]), keep_inputs, out=fp,
+                                  compiled=compiled)
             layout.columns(fp, out=cols[lo - block_start:hi - block_start])
             if keep_inputs:
                 inputs[lo - start:hi - start] = iv
@@ -117,8 +118,8 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
                        chunk_size: int = EVAL_CHUNK, task_rows: int = TASK_ROWS,
                        scheduler: str | None = "threads",
                        address: str | None = None, store: str = "footprint", path: str | os.PathLike | None = None,
-                       attrs: dict | None = None, progress: Callable[[int, int], None] | None = None
-                       ) -> StreamResult:
+                       attrs: dict | None = None, progress: Callable[[int, int], None] | None = None,
+                       compiled: bool | None = None) -> StreamResult:
     """Monte Carlo of ``model`` with memory independent of ``n``.
 
     Parameters
@@ -147,6 +148,10 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
         Provenance attributes of the file.
     progress : callable, optional
         Called as ``progress(done, n)``.
+    compiled : bool, optional
+        Evaluate with the compiled kernels (default: from
+        :data:`~uncertainty_footprint.analysis.sizes.COMPILED_MIN` samples where numba is available, see
+        :func:`~uncertainty_footprint.analysis.propagate.uses_kernels`); speed only, the same numbers.
 
     Returns
     -------
@@ -159,7 +164,8 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     if store != "none" and path is None:
         raise ValueError("a path for results.nc is needed unless store='none'")
     ps = model.parameters
-    dsgn = make_design(design, n, ps.random_names, seed)
+    compiled = uses_kernels(n, compiled)
+    dsgn = make_design(design, n, ps.random_names, seed, compiled=compiled)
     layout = SummaryLayout(model.component_names, model.stages)
     task_rows = max(STATS_BLOCK, -(-task_rows // STATS_BLOCK) * STATS_BLOCK)
     keep_fp, keep_in = store in ("footprint", "all"), store == "all"
@@ -184,7 +190,7 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
             delayed_design = dask.delayed(dsgn, pure=True)
             for b in range(0, len(starts), in_flight):
                 batch = [dask.delayed(_task, pure=True)(delayed_model, delayed_design, s, min(s + task_rows, n),
-                                                        chunk_size, layout, keep_fp, keep_in)
+                                                        chunk_size, layout, keep_fp, keep_in, compiled)
                          for s in starts[b:b + in_flight]]
                 for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
                     if hist is None:

@@ -105,17 +105,20 @@ class Distribution:
         """scipy's mean, standard deviation, median and support bounds (see :func:`_summary_of`)."""
         return _summary_of(self.family, tuple((k, repr(v)) for k, v in self.params.items()))
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
+    def ppf(self, u: np.ndarray, *, compiled: bool = False) -> np.ndarray:
         """Inverse CDF: map probabilities ``u`` in (0, 1) to values (vectorized).
 
         Uses the family's fast path (closed form, or a verified interpolation table; see :data:`FAST_PPF`)
-        where there is one; ``frozen.ppf`` is the reference.
+        where there is one; ``frozen.ppf`` is the reference. ``compiled`` evaluates a table with its compiled
+        kernel (:mod:`~uncertainty_footprint.inputs.kernels`; numba must be available): the same values, faster
+        on large arrays once numba is loaded.
         """
         u = np.asarray(u, dtype=float)
         if self.is_fixed:
             return np.full(u.shape, self.central)
         if self._fast_ppf is not None:
-            return self._fast_ppf(u)
+            fast = getattr(self._fast_ppf, "compiled", None) if compiled else None
+            return (fast or self._fast_ppf)(u)
         return self.frozen.ppf(u)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
@@ -488,10 +491,16 @@ class _InverseTable:
         route = np.take(arr["route"], i)
         special = np.flatnonzero(route)
         if special.size:
-            kinds = route[special]
-            for kind in np.unique(kinds):
-                at = special[kinds == kind]
-                out[at] = self.frozen.ppf(u[at]) if kind == _EXACT else self._tail(u[at], kind == _LOWER)
+            out[special] = self.routed(u[special], route[special])
+        return out
+
+    def routed(self, u: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+        """Values at ``u`` of cells that are not cubic, by their route codes ``kinds``: the tail tables, or
+        scipy's exact ppf."""
+        out = np.empty(u.shape)
+        for kind in np.unique(kinds):
+            at = np.flatnonzero(kinds == kind)
+            out[at] = self.frozen.ppf(u[at]) if kind == _EXACT else self._tail(u[at], kind == _LOWER)
         return out
 
     def _tail(self, u: np.ndarray, lower: bool) -> np.ndarray:
@@ -529,7 +538,27 @@ def _scaled_table(family: str, a: float, b: float, loc: float, scale: float):
         out += loc
         return out
 
+    def compiled(u):  # the same values in one pass (kernels.table_kernel); tails and exact cells as in ppf
+        from .kernels import table_kernel
+
+        arr = table.arrays if table.arrays is not None else table.load()
+        coef = arr["coef"]
+        u = np.ascontiguousarray(u)
+        out = np.empty_like(u)
+        special = np.empty(u.shape, dtype=np.intp)
+        kinds = np.empty(u.shape, dtype=np.int8)
+        count = table_kernel()(u, coef[0], coef[1], coef[2], coef[3], arr["route"], TABLE_CELLS, scale, loc,
+                               out, special, kinds)
+        if count:
+            at = special[:count]
+            values = table.routed(u[at], kinds[:count])
+            values *= scale
+            values += loc
+            out[at] = values
+        return out
+
     ppf.table = table  # the shared table (loaded on first call)
+    ppf.compiled = compiled
     return ppf
 
 

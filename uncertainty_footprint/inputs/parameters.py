@@ -341,7 +341,7 @@ class ParameterSet(Mapping[str, Parameter]):
         """Names of the parameters that take a design column, in order."""
         return [n for n, p in self._params.items() if p.is_random]
 
-    def ppf(self, u: np.ndarray, *, in_place: bool = False) -> dict[str, np.ndarray]:
+    def ppf(self, u: np.ndarray, *, in_place: bool = False, compiled: bool = False) -> dict[str, np.ndarray]:
         """Map a unit-hypercube design to physical values of every parameter.
 
         Parameters
@@ -351,6 +351,9 @@ class ParameterSet(Mapping[str, Parameter]):
             unit interval by :func:`open_unit` (an exact 0 or 1 would map to an infinite bound).
         in_place : bool
             Clip ``u`` in place instead of a copy (for callers that own the design array).
+        compiled : bool
+            Evaluate the inverse-CDF tables with their compiled kernels (the same values; see
+            :meth:`~uncertainty_footprint.inputs.distributions.Distribution.ppf`).
 
         Returns
         -------
@@ -365,7 +368,7 @@ class ParameterSet(Mapping[str, Parameter]):
         for column, name in enumerate(names):
             col = u[:, column]
             col = open_unit(col, out=col if in_place else None)
-            random[name] = self._params[name].distribution.ppf(col)
+            random[name] = self._params[name].distribution.ppf(col, compiled=compiled)
         return self.values(random, u.shape[0])
 
     def values(self, random: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
