@@ -58,3 +58,22 @@ def test_versions_name_every_library_and_match_the_installed_ones():
         "versions": json.dumps(v, sort_keys=True), "created_by": f"uncertainty_footprint {v['uncertainty_footprint']}",
         "note": "n"}
 
+
+
+def test_an_imported_library_states_the_version_its_distribution_records():
+    """A version is read off the imported module where there is one (no metadata files read): the same text
+    as the installed distribution's metadata, for every library of the stamp."""
+    import importlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    from uncertainty_footprint.analysis.provenance import MODULES
+
+    v = versions()
+    for key, distribution in LIBRARIES.items():
+        try:
+            expected = version(distribution)
+        except PackageNotFoundError:
+            assert v[key] == "not installed"
+            continue
+        importlib.import_module(MODULES.get(key, key))
+        assert v[key] == expected, key

@@ -3,15 +3,17 @@
 
 Every stamp carries the experiment(s), the seed, the design, the SHA-256 of the experiment file(s) and of the
 model(s), the versions of Python, this package and the libraries it uses, and ``created_by``. All values are
-text or integers, so they survive ``to_netcdf`` unchanged. Versions come from the installed distributions'
-metadata (:func:`importlib.metadata.version`, this package's own included): stamping a file imports none of the
-libraries it names. Every stamp also carries ``Conventions = "CF-1.10"`` (:mod:`uncertainty_footprint.analysis.cf`).
+text or integers, so they survive ``to_netcdf`` unchanged. A library's version is the ``__version__`` of its
+module where the process has imported it already (the code that ran), else its installed distribution's metadata
+(:func:`importlib.metadata.version`, which reads the files of the distribution; this package's own version too):
+stamping a file imports none of the libraries it names. Every stamp also carries ``Conventions = "CF-1.10"`` (:mod:`uncertainty_footprint.analysis.cf`).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Sequence
@@ -28,6 +30,8 @@ LIBRARIES = {
     "pyyaml": "PyYAML", "salib": "SALib", "dask": "dask", "netcdf4": "netCDF4", "pydantic": "pydantic",
     "pint": "pint", "jinja2": "Jinja2",
 }
+#: Key in the ``versions`` attribute -> the library's top-level module, where it is not the key itself.
+MODULES = {"pyyaml": "yaml", "salib": "SALib", "netcdf4": "netCDF4"}
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +53,10 @@ def package_version() -> str:
 def _versions() -> tuple[tuple[str, str], ...]:
     out = [("python", platform.python_version()), ("uncertainty_footprint", package_version())]
     for key, distribution in LIBRARIES.items():
+        found = getattr(sys.modules.get(MODULES.get(key, key)), "__version__", None)
+        if isinstance(found, str) and found:
+            out.append((key, found))
+            continue
         try:
             out.append((key, version(distribution)))
         except PackageNotFoundError:
