@@ -47,7 +47,7 @@ from ..errors import ConfigError
 from ..inputs.experiment import Experiment
 from ..model.builder import LifecycleModel
 from .hotspots import parameter_groups
-from .sizes import EVAL_CHUNK, EVAL_THREADS, STATS_BLOCK, TASK_ROWS
+from .sizes import EVAL_CHUNK, EVAL_THREADS, TASK_ROWS, task_size, tasks_in_flight
 
 __all__ = ["MEMORY_ENV", "SAFETY", "MemoryEstimate", "available_memory", "parse_size", "format_bytes",
            "monte_carlo_bytes", "streaming_bytes", "sobol_bytes", "estimate_memory", "check_memory"]
@@ -197,11 +197,11 @@ def streaming_bytes(*, n_parameters: int, n_components: int, n_stages: int, n_ra
                     scheduler: str | None, task_rows: int = TASK_ROWS) -> int:
     """Peak of a streaming Monte Carlo [bytes], safety factor included; independent of the sample count.
 
-    Two tasks per core are in flight (one with the synchronous scheduler), as
-    :func:`~uncertainty_footprint.analysis.streaming.get_scheduler` schedules them.
+    The tasks in flight and their rows are those :func:`~uncertainty_footprint.analysis.streaming.stream_monte_carlo`
+    runs (:func:`~uncertainty_footprint.analysis.sizes.tasks_in_flight`, :func:`~.sizes.task_size`).
     """
-    task_rows = max(STATS_BLOCK, -(-task_rows // STATS_BLOCK) * STATS_BLOCK)
-    in_flight = 1 if scheduler == "synchronous" else 2 * max(1, os.cpu_count() or 1)
+    task_rows = task_size(task_rows)
+    in_flight = tasks_in_flight(scheduler)
     per_row = n_random + 2 * n_components + n_stages + 1 + (n_parameters if store == "all" else 0)
     return int(SAFETY * _FLOAT * in_flight * task_rows * per_row)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX", "EVAL_THREADS",
-           "COMPILED_MIN"]
+           "COMPILED_MIN", "task_size", "tasks_in_flight"]
 
 #: Rows per independently seeded block of the Monte Carlo design (``analysis.designs``) [rows]. A block.
 MC_BLOCK = 1 << 16
@@ -34,3 +34,14 @@ IN_MEMORY_MAX = 1 << 20
 COMPILED_MIN = 1 << 20
 #: Threads evaluating chunks of an in-memory Monte Carlo at once (numpy releases the GIL) [threads]. Scheduling.
 EVAL_THREADS = max(1, min(8, os.cpu_count() or 1))
+
+
+def task_size(task_rows: int) -> int:
+    """Rows of a streaming task: ``task_rows`` rounded up to whole statistics blocks, at least one [rows]."""
+    return max(STATS_BLOCK, -(-int(task_rows) // STATS_BLOCK) * STATS_BLOCK)
+
+
+def tasks_in_flight(scheduler: str | None) -> int:
+    """Streaming tasks a local dask scheduler runs at once: two per core keep every core busy while the slowest
+    task of a batch finishes; one with the synchronous scheduler [tasks]."""
+    return 1 if scheduler == "synchronous" else 2 * max(1, os.cpu_count() or 1)

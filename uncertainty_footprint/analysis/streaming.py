@@ -24,7 +24,7 @@ from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows, points_buffer, uses_kernels
 from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
-from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS  # STATS_BLOCK: rows per block of moments, part of the result
+from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS, task_size, tasks_in_flight  # STATS_BLOCK: part of the result
 from .summary import SummaryLayout, summarize_running
 from .choices import SCHEDULERS, STORE_MODES
 
@@ -100,8 +100,7 @@ def get_scheduler(scheduler: str | None, address: str | None):
     scheduler = scheduler or "threads"
     if scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {scheduler!r}; allowed: {', '.join(SCHEDULERS)} or an address")
-    # two tasks per core in flight keep every core busy while the slowest task of a batch finishes
-    return scheduler, (1 if scheduler == "synchronous" else 2 * max(1, os.cpu_count() or 1))
+    return scheduler, tasks_in_flight(scheduler)
 
 
 def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, attrs: dict) -> None:
@@ -167,7 +166,7 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     compiled = uses_kernels(n, compiled)
     dsgn = make_design(design, n, ps.random_names, seed, compiled=compiled)
     layout = SummaryLayout(model.component_names, model.stages)
-    task_rows = max(STATS_BLOCK, -(-task_rows // STATS_BLOCK) * STATS_BLOCK)
+    task_rows = task_size(task_rows)
     keep_fp, keep_in = store in ("footprint", "all"), store == "all"
     target, in_flight = get_scheduler(scheduler, address)
     if path is not None and store != "none":
