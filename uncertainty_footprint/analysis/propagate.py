@@ -127,20 +127,26 @@ def uses_kernels(n: int, compiled: bool | None = None) -> bool:
 
 
 def evaluate_rows(model: LifecycleModel, points: np.ndarray, with_inputs: bool = True,
-                  out: np.ndarray | None = None, compiled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+                  out: np.ndarray | None = None, compiled: bool = False, inputs_out: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
     """Design rows through the inverse CDF and the model.
 
     ``points`` ``(rows, n_random)`` are rows of a design (``design.points(start, stop)`` or a caller's buffer
     filled by ``design.fill``); they are clipped in place (the design's rows are the caller's). Returns the
     footprint ``(rows, n_components)`` (written into ``out`` if given) and, with ``with_inputs``, the input values
-    ``(rows, n_parameters)`` in parameter order. ``compiled``: the inverse-CDF tables run their compiled kernels
-    (the same values).
+    ``(rows, n_parameters)`` in parameter order (written into ``inputs_out`` if given). ``compiled``: the
+    inverse-CDF tables run their compiled kernels (the same values).
     """
     ps = model.parameters
     values = ps.ppf(points, in_place=True, compiled=compiled)
     footprint = model.evaluate(values, out=out)
-    inputs = np.column_stack([values[n] for n in ps.names]) if with_inputs and len(ps) else None
-    return footprint, inputs
+    if not (with_inputs and len(ps)):
+        return footprint, None
+    if inputs_out is None:
+        return footprint, np.column_stack([values[n] for n in ps.names])
+    for j, name in enumerate(ps.names):
+        inputs_out[:, j] = values[name]
+    return footprint, inputs_out
 
 
 def points_buffer(model: LifecycleModel, rows: int) -> np.ndarray:
@@ -196,8 +202,9 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         if getattr(local, "points", None) is None:
             local.points = points_buffer(model, min(chunk_size, n))
         _, iv = evaluate_rows(model, dsgn.fill(start, stop, local.points[:stop - start]),
-                              out=footprint[start:stop], compiled=compiled)
-        inputs[start:stop] = 0.0 if iv is None else iv
+                              out=footprint[start:stop], compiled=compiled, inputs_out=inputs[start:stop])
+        if iv is None:
+            inputs[start:stop] = 0.0
         return stop
 
     starts = range(0, n, chunk_size)
