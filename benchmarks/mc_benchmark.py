@@ -7,7 +7,9 @@ Usage::
 Each case runs in a fresh process (so its peak memory is its own): the model is built and warmed up (inverse-CDF
 tables), the resident set size is read (baseline), then the measured section runs
 :func:`uncertainty_footprint.analysis.streaming.stream_monte_carlo` end to end (design, inverse CDF, model, running
-statistics and the summary table; ``store=footprint`` also writes every sample to ``results.nc``). Targets
+statistics and the summary table; ``store=footprint`` also writes every sample to ``results.nc``); runs of
+``COMPILED_MIN`` samples or more evaluate with the compiled kernels (``inputs/kernels.py``), loaded in the warm-up.
+Targets
 (issue 5): >= 1 million samples per second at 10**7 samples, peak memory independent of the sample count.
 """
 
@@ -33,11 +35,14 @@ TARGET_RATE = 1.0e6
 
 
 def _worker(n: int, scheduler: str, store: str, design: str = "mc") -> dict:
+    from uncertainty_footprint.analysis.propagate import uses_kernels
     from uncertainty_footprint.analysis.streaming import stream_monte_carlo
     from uncertainty_footprint.analysis.run import prepare
 
     model = prepare(ROOT / "experiments" / "kws.yaml").model
-    stream_monte_carlo(model, n=1 << 16, design="mc", seed=1, scheduler="synchronous", store="none")  # warm-up
+    # warm-up: the inverse-CDF tables and, as the measured run will, the compiled kernels (numba and their cache)
+    stream_monte_carlo(model, n=1 << 16, design=design, seed=1, scheduler="synchronous", store="none",
+                       compiled=uses_kernels(n))
     baseline = rss_mib()
     with tempfile.TemporaryDirectory() as tmp:
         path = None if store == "none" else Path(tmp) / "results.nc"
