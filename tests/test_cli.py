@@ -4,6 +4,7 @@ files with the same name, absent components listed once, second-order outputs (i
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pandas as pd
 import pytest
@@ -104,3 +105,21 @@ def test_run_lists_absent_components_once_and_writes_second_order(tmp_path, caps
     summary = pd.read_csv(out / "summary.csv", index_col="name")
     assert summary.loc["actuators", "absent"] and not summary.loc["casing", "absent"]
     assert summary.loc["actuators", "mean"] == 0  # the rows stay, for scripts
+
+
+def test_console_entry_point_returns_the_status_and_freezes_the_collector(monkeypatch, capsys):
+    import gc
+
+    from uncertainty_footprint.cli import console_main
+
+    monkeypatch.setattr(sys, "argv", ["uncertainty-footprint", "example"])
+    before = gc.get_freeze_count()
+    try:
+        assert console_main() == 0
+        assert gc.get_freeze_count() > before  # the exit's collections skip what was alive
+        assert "kws" in capsys.readouterr().out
+        monkeypatch.setattr(sys, "argv", ["uncertainty-footprint", "run", "no-such-file.yaml"])
+        assert console_main() == 2
+        assert "no-such-file.yaml" in capsys.readouterr().err
+    finally:
+        gc.unfreeze()
