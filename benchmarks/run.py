@@ -2,12 +2,13 @@
 
 Usage::
 
-    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup]
+    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup|large]
 
-Writes ``sobol_benchmark.*``, ``mc_benchmark.*``, ``exact_benchmark.*``, ``startup_benchmark.*`` and the scaling
-plots into DIR (default ``benchmarks/output/``) and prints the ratios against the targets of issues 5, 10 and 11
-(``startup``: whole-process times of the default run, ``--no-figures``, 1000 samples and the Monte Carlo rate;
-``--quick`` there means 2 repetitions and no 10^7-sample run). Speed and memory are measured
+Writes ``sobol_benchmark.*``, ``mc_benchmark.*``, ``exact_benchmark.*``, ``startup_benchmark.*``,
+``large_runs_benchmark.*`` and the scaling plots into DIR (default ``benchmarks/output/``) and prints the ratios
+against the targets of issues 5, 10 and 11 (``startup``: whole-process times of the default run, ``--no-figures``,
+1000 samples and the Monte Carlo rate, ``--quick`` there means 2 repetitions and no 10^7-sample run; ``large``:
+every shipped experiment at 10^7 samples, 10^6 with ``--quick``). Speed and memory are measured
 here, never in the test suite.
 """
 
@@ -26,7 +27,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a few minutes)")
     parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
-    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup"), default=None, help="run one benchmark only")
+    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup", "large"), default=None, help="run one benchmark only")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if args.only in (None, "sobol"):
@@ -49,6 +50,11 @@ def main(argv=None) -> int:
 
         print("== Time to first answer: whole-process wall times (issue 11) ==", flush=True)
         startup_benchmark.run(args.quick, args.out, repeat=2 if args.quick else 5)
+    if args.only in (None, "large"):
+        import large_runs_benchmark
+
+        print("== Large runs of every shipped experiment (issue 11) ==", flush=True)
+        large_runs_benchmark.run(10**6 if args.quick else 10**7, out=args.out)
     print(f"Tables and plots in {args.out}/")
     return 0
 
