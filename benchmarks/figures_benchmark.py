@@ -15,7 +15,7 @@ which the other processes on a shared machine disturb less:
   (:func:`uncertainty_footprint.reports.folder.write_run`: tables, figures and reports, timed inside the
   process, wall and CPU of the process and of the children it waited for), the reports alone once more
   (:func:`uncertainty_footprint.reports.document.write_report`), and, where the tree has
-  :func:`~uncertainty_footprint.reports.figures.figure_plan`, each figure drawn and encoded in the process
+  :func:`~uncertainty_footprint.reports.drawing.figure_plan`, each figure drawn and encoded in the process
   (median of three: building the figure, then PNG and PDF bytes).
 
 ``--tree DIR`` measures a source tree (put first on ``PYTHONPATH``; default: this one), e.g. an export of an
@@ -69,11 +69,15 @@ def _worker_documents(tree: Path) -> dict:
         t2 = time.perf_counter()
     timings = {"outputs_s": t1 - t0, "outputs_cpu_s": (c1 - c0) + (k1 - k0), "report_s": t2 - t1,
                "before_outputs_s": t0 - t_start, "n_figure_files": len(paths), "figures": {}}
-    if hasattr(figures, "figure_plan"):
+    try:  # the plan moved to reports/drawing.py; older trees have it in reports/figures.py
+        from uncertainty_footprint.reports import drawing as planner
+    except ImportError:
+        planner = figures
+    if hasattr(planner, "figure_plan"):
         conv = running_statistics(result.results["total"].values)
         if result.convergence is not None:
             conv = xr.merge([conv, result.convergence])
-        plan = figures.figure_plan(result, result.sobol, conv, catalog=result.catalog)
+        plan = planner.figure_plan(result, result.sobol, conv, catalog=result.catalog)
         for name, plot in plan.items():
             times = []
             for _ in range(3):

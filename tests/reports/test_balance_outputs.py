@@ -12,7 +12,7 @@ from uncertainty_footprint.inputs.experiment import load_experiment
 from uncertainty_footprint.model.balance import build_balance
 from uncertainty_footprint.model.builder import build_model
 from uncertainty_footprint.reports import balance as rb
-from uncertainty_footprint.reports.balance_figure import BALANCE_FIGURE, balance_plan
+from uncertainty_footprint.reports.drawing import BALANCE_FIGURE, balance_plan
 from uncertainty_footprint.reports.figures import save_figure
 from uncertainty_footprint.reports.document import _environment
 

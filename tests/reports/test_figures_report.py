@@ -14,6 +14,7 @@ from matplotlib.text import Text
 from conftest import ROOT
 from uncertainty_footprint.reports.terminal import absent_components
 from uncertainty_footprint.inputs.catalog import CORNERS_NOTE
+from uncertainty_footprint.reports import drawing as D
 from uncertainty_footprint.reports import figures as F
 from uncertainty_footprint.reports import document as R
 from uncertainty_footprint.inputs.catalog import load_catalog
@@ -62,7 +63,7 @@ def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     conv = xr.merge([running_statistics(result.results["total"].values),
                      st_convergence(sobol["component"]["group"].values.tolist())])
-    fig_paths = F.write_figures(result, out, sobol=sobol, convergence=conv, catalog=catalog)
+    fig_paths = D.write_figures(result, out, sobol=sobol, convergence=conv, catalog=catalog)
     report_paths = R.write_report(result, out, sobol=sobol, figures=fig_paths, catalog=catalog)
     return {"result": result, "catalog": catalog, "sobol": sobol, "out": out, "figures": fig_paths,
             "report": report_paths, "conv": conv}
@@ -82,7 +83,7 @@ def test_every_figure_file_is_written(run):
 
 
 def test_the_plan_lists_the_figures_written_in_their_order(run):
-    plan = F.figure_plan(run["result"], run["sobol"], run["conv"], catalog=run["catalog"])
+    plan = D.figure_plan(run["result"], run["sobol"], run["conv"], catalog=run["catalog"])
     assert list(plan) == list(FIGURE_NAMES)
     assert [p.name for p in run["figures"]] == [f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "pdf")]
     fig = plan["total_distribution"]()
@@ -164,10 +165,10 @@ def test_figures_leave_rcparams_and_backend_alone(run):
 def test_figures_without_sobol_or_references(run, tmp_path):
     result = run["result"]
     assert result.sobol is None and result.exact  # the default (sobol.method auto): exact indices only
-    paths = F.write_figures(result, tmp_path / "exact", published=2.66)
+    paths = D.write_figures(result, tmp_path / "exact", published=2.66)
     names = {p.stem for p in paths}
     assert {"sobol_indices", "total_distribution", "convergence", "comparison_stacked"} <= names  # exact bars
-    paths = F.write_figures(dataclasses.replace(result, exact=None), tmp_path / "none", published=2.66)
+    paths = D.write_figures(dataclasses.replace(result, exact=None), tmp_path / "none", published=2.66)
     names = {p.stem for p in paths}
     assert "sobol_indices" not in names and {"total_distribution", "convergence", "comparison_stacked"} <= names
     # a results set without reference devices still gives the stacked bar
@@ -580,7 +581,7 @@ def test_second_order_heat_map_content(run, tmp_path):
     # write_figures draws it when the Sobol' results have S2 (by component)
     sobol = dict(run["sobol"])
     sobol["component"] = synthetic_second_order(sobol["component"]["group"].values.tolist())
-    paths = F.write_figures(run["result"], tmp_path, sobol=sobol, convergence=run["conv"], catalog=run["catalog"])
+    paths = D.write_figures(run["result"], tmp_path, sobol=sobol, convergence=run["conv"], catalog=run["catalog"])
     assert {p.name for p in paths} >= {"second_order.png", "second_order.pdf"}
 
 

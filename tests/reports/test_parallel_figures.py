@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from uncertainty_footprint.reports import drawing as D
 from uncertainty_footprint.reports import figures as F
 
 HERE = Path(__file__).resolve().parent
@@ -233,7 +234,7 @@ def test_an_error_in_a_drawing_process_is_reported_as_inline(kind, tmp_path):
     line = _one_line(err)
     assert rc == 1
     if kind == "ValueError":
-        assert "unexpected ValueError at uncertainty_footprint/reports/figures.py:" in line
+        assert "unexpected ValueError at uncertainty_footprint/reports/drawing.py:" in line  # the call of the plot
         assert "a bug in a figure" in line
     else:
         assert line.startswith(f"error: writing the figures and reports at {tmp_path / 'res'}: ")
@@ -296,28 +297,28 @@ def test_ctrl_c_to_the_main_process_alone_leaves_no_drawing_process(tmp_path):
 # ------------------------------------------------------------------------------------------------ the choice
 def test_the_figures_are_drawn_inline_when_forking_is_not_safe_or_not_wanted(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(F, "usable_cpus", lambda: 2)
-    assert F.figure_jobs(None, 6) == 2 and F.figure_jobs(3, 6) == 3 and F.figure_jobs(4, 2) == 2
-    monkeypatch.setattr(F, "usable_cpus", lambda: 8)
-    assert F.figure_jobs(None, 6) == F.MAX_FIGURE_JOBS
-    assert F.figure_jobs(1, 6) == 1  # asked for
-    assert F.figure_jobs(2, 1) == 1  # one figure
-    monkeypatch.setattr(F, "usable_cpus", lambda: 1)
-    assert F.figure_jobs(None, 6) == 1 and F.figure_jobs(2, 6) == 2  # one CPU: inline unless asked for
+    monkeypatch.setattr(D, "usable_cpus", lambda: 2)
+    assert D.figure_jobs(None, 6) == 2 and D.figure_jobs(3, 6) == 3 and D.figure_jobs(4, 2) == 2
+    monkeypatch.setattr(D, "usable_cpus", lambda: 8)
+    assert D.figure_jobs(None, 6) == D.MAX_FIGURE_JOBS
+    assert D.figure_jobs(1, 6) == 1  # asked for
+    assert D.figure_jobs(2, 1) == 1  # one figure
+    monkeypatch.setattr(D, "usable_cpus", lambda: 1)
+    assert D.figure_jobs(None, 6) == 1 and D.figure_jobs(2, 6) == 2  # one CPU: inline unless asked for
     monkeypatch.setattr(threading, "active_count", lambda: 2)
-    assert F.figure_jobs(None, 6) == 1 and F.figure_jobs(2, 6) == 1  # another thread is alive
+    assert D.figure_jobs(None, 6) == 1 and D.figure_jobs(2, 6) == 1  # another thread is alive
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(F.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    assert F.figure_jobs(2, 6) == 1  # no fork
+    monkeypatch.setattr(D.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert D.figure_jobs(2, 6) == 1  # no fork
     monkeypatch.undo()
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(F.sys, "platform", "darwin")
-    assert F.figure_jobs(2, 6) == 1  # fork is not safe there
-    monkeypatch.setattr(F.sys, "platform", "linux")
-    assert F.figure_jobs(2, 6) == 2
+    monkeypatch.setattr(D.sys, "platform", "darwin")
+    assert D.figure_jobs(2, 6) == 1  # fork is not safe there
+    monkeypatch.setattr(D.sys, "platform", "linux")
+    assert D.figure_jobs(2, 6) == 2
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="jobs"):
-            F.figure_jobs(bad, 6)
+            D.figure_jobs(bad, 6)
 
 
 def test_inline_drawing_forks_nothing(tmp_path, monkeypatch):
@@ -329,14 +330,34 @@ def test_inline_drawing_forks_nothing(tmp_path, monkeypatch):
         fig.add_subplot().plot([0, 1], [0, 1])
         return fig
 
-    monkeypatch.setattr(F.multiprocessing, "get_context", lambda *a: pytest.fail("forked with one job"))
+    monkeypatch.setattr(D.multiprocessing, "get_context", lambda *a: pytest.fail("forked with one job"))
     plan = {"a": line_figure, "b": line_figure}
-    with F.start_figures(plan, tmp_path / "figures", jobs=1) as pending:
+    with D.start_figures(plan, tmp_path / "figures", jobs=1) as pending:
         assert pending.jobs == 1
         paths = pending.wait()
     assert [p.name for p in paths] == ["a.png", "a.pdf", "b.png", "b.pdf"]
     with _thread_alive():
-        with F.start_figures(plan, tmp_path / "again", jobs=2) as pending:
+        with D.start_figures(plan, tmp_path / "again", jobs=2) as pending:
             assert pending.jobs == 1
             again = pending.wait()
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
+
+
+def test_the_caller_of_parallel_drawing_never_imports_matplotlib(tmp_path):
+    """The plan and the drawing processes live in a module without plotting imports: when other processes draw
+    the figures, the run's own process imports neither matplotlib nor the font and image libraries (they are
+    imported by the drawing processes, while the tables are written), and every figure is still written."""
+    code = ("import sys; from uncertainty_footprint.cli import main; from uncertainty_footprint.reports import drawing; "
+            "jobs = drawing.figure_jobs(None, 6); "
+            f"rc = main(['run', {str(KWS)!r}, '--out', {str(tmp_path / 'res')!r}, '--samples', '2000', '--quiet']); "
+            "print(rc, jobs, *(m in sys.modules for m in ('matplotlib', 'PIL', 'fontTools')))")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rc, jobs, *imported = proc.stdout.split()
+    assert rc == "0"
+    if int(jobs) < 2:
+        pytest.skip("one usable CPU: the figures are drawn in the run's own process")
+    assert imported == ["False", "False", "False"]
+    names = sorted(p.name for p in (tmp_path / "res" / "figures").iterdir())
+    assert names == sorted(f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf"))

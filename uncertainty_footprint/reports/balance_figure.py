@@ -1,8 +1,8 @@
 """The balance figure: the net-balance distribution with P(offset) marked and the payback-time CDF.
 
 Drawn in the style of :mod:`uncertainty_footprint.reports.figures` (its style helpers: paper widths, fonts >= 7 pt,
-grey-scale with line styles and hatching, plain-text log labels); :func:`balance_plan` adds it to a run's figure
-plan, which writes it with the other figures.
+grey-scale with line styles and hatching, plain-text log labels); :func:`~uncertainty_footprint.reports.drawing.balance_plan`
+adds it to a run's figure plan, which writes it with the other figures.
 """
 
 from __future__ import annotations
@@ -13,20 +13,7 @@ from ..analysis.balance import PAYBACK_QUANTILE, BalanceResult
 from ..model.builder import KG
 from .figures import DOUBLE_COLUMN, FONT, FONT_SMALL, _figure, _log_axis, _styled
 
-__all__ = ["BALANCE_FIGURE", "plot_balance", "balance_plan"]
-
-#: Name of the figure (``figures/balance.png`` and ``.pdf``).
-BALANCE_FIGURE = "balance"
-
-
-def balance_plan(result: BalanceResult | None) -> dict:
-    """The balance figure of a run as a figure plan entry (:func:`~uncertainty_footprint.reports.figures.
-    figure_plan`): ``{BALANCE_FIGURE: builder}`` when the run has a benefit, else empty (a fleet without benefit,
-    or no balance)."""
-    if result is None or result.net_balance is None:
-        return {}
-    return {BALANCE_FIGURE: lambda: plot_balance(result)}
-
+__all__ = ["plot_balance"]
 
 @_styled
 def plot_balance(result: BalanceResult):

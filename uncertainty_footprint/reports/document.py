@@ -57,6 +57,8 @@ SOBOL_TOP_PARAMETERS = 15
 PUBLISHED_ROUNDING = 0.01
 
 
+#: Legend text of the published values of the catalog (``published_tinyml_2023.csv``), in words.
+PUBLISHED_LABEL = "published, Prakash et al. 2023"
 #: Figure name -> caption, used by the report.
 FIGURE_CAPTIONS = {
     "total_distribution": "Distribution of the total footprint per device, with the median, the 90 % and 95 % "
@@ -129,6 +131,22 @@ def published_column(results: xr.Dataset, published: Any = None, catalog=None) -
             return None
         return published[column].astype(float).rename(column)
     raise TypeError(f"published must be a DataFrame, Series, number or None, got {type(published).__name__}")
+
+
+def published_label(column: pd.Series | None, published: Any = None) -> str:
+    """Legend text of published values: :data:`PUBLISHED_LABEL` for the catalog's published table (``published``
+    None or that table, a DataFrame), else ``published``.
+
+    Parameters
+    ----------
+    column : pandas.Series or None
+        The published column (:func:`~uncertainty_footprint.reports.document.resolve_published`).
+    published : DataFrame, Series, float or None
+        What the caller passed as published values.
+    """
+    if column is not None and (published is None or isinstance(published, pd.DataFrame)):
+        return PUBLISHED_LABEL
+    return "published"
 
 
 def resolve_published(results: xr.Dataset, published: Any = None, catalog=None) -> tuple[pd.Series | None, Any]:
@@ -670,7 +688,7 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
         Sobol' results by grouping (``parameter``, ``component``, ``stage``); without them the hotspot section
         shows the shares only.
     figures : sequence of paths
-        Figure files (e.g. :func:`~uncertainty_footprint.reports.figures.write_figures` output); PNGs are embedded in
+        Figure files (e.g. :func:`~uncertainty_footprint.reports.drawing.write_figures` output); PNGs are embedded in
         the HTML as data URIs and linked from the Markdown, PDFs are linked from the Markdown.
     catalog : Catalog, optional
         For the citations and the published column of the application (default: the default catalog).

@@ -7,17 +7,8 @@ explicit font sizes. Figures stay readable in grey-scale: intervals, medians and
 style and marker, bars by grey level and hatch, never by colour alone.
 
 :func:`save_figure` writes ``name.png`` (:data:`PNG_DPI`) and ``name.pdf`` (TrueType fonts, no creation date, so
-that the same figure gives the same file); :func:`write_figures` writes every figure of a run into
-``folder/figures/``.
-
-Parallel drawing: :func:`figure_plan` lists the figures of a run (name -> function building it) and
-:func:`start_figures` hands them to processes forked from this one (one per usable CPU, at most
-:data:`MAX_FIGURE_JOBS`; they inherit the data and the plan, only names go to them and the PNG and PDF bytes
-come back), costliest first, while the caller goes on (the run's tables are written meanwhile); the caller's
-process writes every file, in the plan's order. The bytes are those of drawing inline, which happens with one
-job, one figure, no safe ``fork`` or another thread alive (:func:`figure_jobs`). A failing figure is drawn again
-inline, so that its exception (and message) is the one of the inline path; a drawing process that is killed
-gives :class:`FigureProcessError`.
+that the same figure gives the same file). A run's figures (which, from which data) are planned and drawn in
+parallel by :mod:`uncertainty_footprint.reports.drawing`, which imports no plotting library.
 
 Published values of the catalog (Prakash et al. 2023) are marked in the total, component and stacked figures
 and labelled in words (:data:`PUBLISHED_LABEL`); :func:`plot_second_order` draws the second-order indices of a
@@ -33,19 +24,14 @@ into the cache folder): the same glyphs, so the same pixels, at a third of the P
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import io
 import math
-import multiprocessing
 import os
-import signal
-import sys
 import tempfile
 import textwrap
-import threading
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import matplotlib
 import numpy as np
@@ -60,17 +46,14 @@ from PIL.PngImagePlugin import PngInfo
 
 from .. import __version__
 from ..inputs.cache import cache_dir, cached_arrays
-from ..analysis.convergence import running_statistics
 from ..analysis.hotspots import indices_table
 from ..model.builder import KG
-from .document import component_titles, resolve_published
+from .document import PUBLISHED_LABEL, component_titles, published_label  # noqa: F401 - published_label: re-exported
 from .terminal import absent_components
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
-           "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "write_figures",
-           "figure_plan", "start_figures", "PendingFigures", "figure_jobs", "usable_cpus", "FigureProcessError",
-           "published_label", "MAX_FIGURE_JOBS", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL",
-           "FIGURE_FONT_FAMILY"]
+           "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "published_label",
+           "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
@@ -80,8 +63,6 @@ PNG_DPI = 200
 #: Font sizes in points (never below 7 pt at the printed size).
 FONT = 8
 FONT_SMALL = 7
-#: Legend text of the published values of the catalog (``published_tinyml_2023.csv``), in words.
-PUBLISHED_LABEL = "published, Prakash et al. 2023"
 #: Font features passed to the text shaper: no ligatures, so that a PDF needs one font subset, not two.
 _FONT_FEATURES = ("-liga",)
 
@@ -882,15 +863,6 @@ def _figure_files(fig: Figure) -> tuple[bytes, bytes]:
     return png, pdf.getvalue()
 
 
-def _write_files(folder: Path, name: str, files: tuple[bytes, bytes]) -> list[Path]:
-    """Write the PNG and PDF bytes of figure ``name`` into ``folder`` (created if missing); both paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    for path, data in zip(paths, files):
-        path.write_bytes(data)
-    return paths
-
-
 def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]:
     """Write ``folder/name.png`` (:data:`PNG_DPI`) and ``folder/name.pdf``; return both paths (png first).
 
@@ -900,298 +872,9 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]
     subsets and carries no creation date, so that the same figure gives the same file. The figure's canvas,
     resolution, face colour and layout engine are restored afterwards.
     """
-    return _write_files(Path(folder), name, _figure_files(fig))
-
-
-def published_label(column: pd.Series | None, published: Any = None) -> str:
-    """Legend text of published values: :data:`PUBLISHED_LABEL` for the catalog's published table (``published``
-    None or that table, a DataFrame), else ``published``.
-
-    Parameters
-    ----------
-    column : pandas.Series or None
-        The published column (:func:`~uncertainty_footprint.reports.document.resolve_published`).
-    published : DataFrame, Series, float or None
-        What the caller passed as published values.
-    """
-    if column is not None and (published is None or isinstance(published, pd.DataFrame)):
-        return PUBLISHED_LABEL
-    return "published"
-
-
-def figure_plan(result, sobol: Mapping[str, xr.Dataset] | None = None, convergence: xr.Dataset | None = None, *,
-                published: Any = None, catalog=None) -> dict[str, Callable[[], Figure]]:
-    """The figures of a run: name -> a function that builds the figure (see :func:`write_figures`), in the order
-    the report shows them."""
-    ds, summary = result.results, result.summary
-    column, _ = resolve_published(ds, published, catalog)
-    pub_total = float(column["total"]) if column is not None and "total" in column.index else None
-    pub_label = published_label(column, published)
-    pub_components = column.drop("total", errors="ignore") if column is not None and len(column) > 1 else None
-    titles = component_titles(ds) or None
-    conv = convergence if convergence is not None else running_statistics(ds["total"].values)
-    indices = sobol or getattr(result, "exact", None)  # the sampled estimates, else the exact indices
-    second = next((g for g in ("component", "parameter", "stage") if g in (indices or {}) and "S2" in indices[g]),
-                  None)
-    pub = {"published": pub_components, "published_label": pub_label}
-    plan = {
-        "total_distribution": lambda: plot_total_distribution(ds, pub_total, published_label=pub_label),
-        "component_intervals": lambda: plot_component_intervals(summary, titles=titles, **pub),
-        "component_intervals_log": lambda: plot_component_intervals(summary, log=True, titles=titles, **pub),
-        "comparison_stacked": lambda: plot_comparison_stacked(summary, ds, published=pub_total,
-                                                              published_label=pub_label),
-        "sobol_indices": (lambda: plot_sobol_indices(indices, titles=titles)) if indices else None,
-        "second_order": (lambda: plot_second_order(indices[second], titles=titles if second == "component"
-                                                   else None)) if second else None,
-        "convergence": lambda: plot_convergence(conv),
-    }
-    return {name: plot for name, plot in plan.items() if plot is not None}
-
-
-def write_figures(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dataset] | None = None,
-                  convergence: xr.Dataset | None = None, *, published: Any = None, catalog=None,
-                  jobs: int | None = None) -> list[Path]:
-    """Write every figure of a run into ``folder/figures/`` (PNG and PDF each), drawing them in parallel.
-
-    Parameters
-    ----------
-    result : RunResult
-        :func:`~uncertainty_footprint.analysis.run.run_experiment` output.
-    folder : path
-        Output folder of the run.
-    sobol : mapping of str to xarray.Dataset, optional
-        Sampled Sobol' results by grouping; without them the Sobol' figure draws ``result.exact`` (the exact
-        indices), and is skipped when the run has neither.
-    convergence : xarray.Dataset, optional
-        See :func:`plot_convergence`; by default the running statistics of ``result.results['total']``.
-    published : DataFrame, Series or float, optional
-        Published values (see :func:`~uncertainty_footprint.reports.document.published_column`); by default the
-        table of ``catalog`` (or of the default catalog) for the run's application.
-    catalog : Catalog, optional
-    jobs : int, optional
-        Processes drawing the figures (see :func:`figure_jobs`); 1 draws them one after the other in this
-        process. The files are the same either way.
-
-    Returns
-    -------
-    list of Path
-        ``name.png`` and ``name.pdf`` of each figure: ``total_distribution``, ``component_intervals`` (with the
-        published per-component values), ``component_intervals_log``, ``comparison_stacked``,
-        ``sobol_indices`` (the sampled ``sobol``, else the exact indices), ``second_order`` (when those hold
-        S2: by component, else by parameter or stage) and ``convergence``.
-    """
-    plan = figure_plan(result, sobol, convergence, published=published, catalog=catalog)
-    with start_figures(plan, Path(folder) / "figures", jobs=jobs, data=result.results) as pending:
-        return pending.wait()
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Drawing in parallel
-# ------------------------------------------------------------------------------------------------------------
-
-#: Most processes that draw the figures of a run at once (the costliest figure takes about a fifth of the time
-#: of all six, so a fourth process would gain little).
-MAX_FIGURE_JOBS = 3
-#: Time to draw and encode each figure (PNG and PDF) [s], measured on a 2-core AMD EPYC for ``kws.yaml``: the
-#: costliest are handed out first, so that the processes finish together. Other figures count as
-#: :data:`_DEFAULT_COST`.
-_FIGURE_COST = {"total_distribution": 0.25, "component_intervals": 0.28, "component_intervals_log": 0.35,
-                "comparison_stacked": 0.48, "sobol_indices": 0.50, "second_order": 0.45, "convergence": 0.50}
-_DEFAULT_COST = 0.4
-#: Platforms where forking a process that has loaded system frameworks is unsafe (CPython's default there is
-#: ``spawn``): figures are drawn inline.
-_FORK_UNSAFE_PLATFORMS = ("darwin",)
-#: Signals a drawing process takes with their default action (it ends at once): it never runs the parent's
-#: handlers (which remove the unfinished outputs and report on the terminal).
-_WORKER_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the system has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def figure_jobs(jobs: int | None, count: int) -> int:
-    """How many processes draw ``count`` figures; 1 means in this process, one after the other.
-
-    Parameters
-    ----------
-    jobs : int or None
-        Processes asked for; None: the usable CPUs (:func:`usable_cpus`), at most :data:`MAX_FIGURE_JOBS`.
-    count : int
-        Number of figures (never more processes than figures).
-
-    Returns
-    -------
-    int
-        1 when ``jobs`` is 1, when there are fewer than two figures, when ``jobs`` is None and fewer than two
-        CPUs are usable, when the ``fork`` start method is not available or not safe (macOS; the drawing
-        processes inherit the data and the plan instead of receiving them pickled) or when other threads run in
-        this process (a thread may hold a lock that a forked child would wait for forever); else
-        ``min(jobs, count)``.
-    """
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ValueError(f"jobs must be a positive integer or None, got {jobs!r}")
-    if jobs is None:
-        jobs = min(usable_cpus(), MAX_FIGURE_JOBS)
-    if jobs < 2 or count < 2 or threading.active_count() > 1:
-        return 1
-    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform in _FORK_UNSAFE_PLATFORMS:
-        return 1
-    return min(jobs, count)
-
-
-class FigureProcessError(OSError):
-    """A process drawing figures ended without its figures (killed, e.g. by the out-of-memory killer): the
-    environment failed (an :class:`OSError`, so the command line reports it on one line with exit status 1).
-    ``filename`` is the figures' folder; the text is the first argument alone."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-_PLAN: Mapping[str, Callable[[], Figure]] = {}  # in a drawing process: the plan it inherited
-
-
-def _start_worker(plan: Mapping[str, Callable[[], Figure]]) -> None:
-    """Set up a drawing process (forked: ``plan`` is inherited, not pickled): default signal actions, and an end
-    when the parent process ends (it may be ended by a signal without unwinding)."""
-    global _PLAN
-    _PLAN = plan
-    for signum in _WORKER_SIGNALS:
-        signal.signal(signum, signal.SIG_DFL)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
-
-
-def _end_with(sentinel: int) -> None:
-    """Wait until the parent process has ended, then end this process at once."""
-    from multiprocessing.connection import wait
-
-    wait([sentinel])
-    os._exit(1)
-
-
-def _draw_planned(name: str) -> tuple[bytes, bytes]:
-    """In a drawing process: the PNG and PDF bytes of figure ``name`` of the inherited plan."""
-    return _figure_files(_PLAN[name]())
-
-
-def start_figures(plan: Mapping[str, Callable[[], Figure]], folder: str | os.PathLike, *, jobs: int | None = None,
-                  data: xr.Dataset | None = None) -> "PendingFigures":
-    """Start drawing the figures of ``plan`` (name -> function building the figure) for ``folder``.
-
-    Use the result as a context manager and call :meth:`PendingFigures.wait` in it: the figures are drawn by
-    :func:`figure_jobs` processes, forked now, while the caller goes on (e.g. writes the tables); ``wait`` writes
-    the files, in the order of ``plan``, and returns their paths. With one job nothing happens until ``wait``,
-    which then draws and writes them one after the other. ``data``: the Dataset the plan reads; one backed by a
-    file (a streaming run) is drawn in this process, since a forked child must not share the open file.
-    """
-    if data is not None and data.chunks:
-        jobs = 1
-    return PendingFigures(plan, Path(folder), figure_jobs(jobs, len(plan)))
-
-
-class PendingFigures:
-    """Figures being drawn (:func:`start_figures`); a context manager: leaving it stops the drawing processes.
-
-    The parent process writes every file: a drawing process only returns the bytes, so it never touches the
-    output folder (an error while writing arises where it does with one job, and nothing is written after the
-    caller has given up). A figure whose process raised is drawn again in this process, which raises the same
-    exception with its own traceback (or writes the figure): the same message and exit status as with one job.
-    A process that ended without its figures (killed) gives a :class:`FigureProcessError`.
-    """
-
-    def __init__(self, plan: Mapping[str, Callable[[], Figure]], folder: Path, jobs: int):
-        self.plan, self.folder, self.jobs = dict(plan), folder, jobs
-        self._futures: dict = {}
-        self._processes: dict = {}
-        self._executor = None
-        if jobs > 1:
-            self._start()
-
-    def _start(self) -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        _rc()  # the figure font is registered once, and inherited
-        import matplotlib.backends.backend_pdf  # noqa: F401 - imported once, not by each process
-        for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text a second time
-            try:
-                stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
-        self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_start_worker, initargs=(self.plan,))
-        # the objects that exist now are left out of the children's garbage collections: a collection would
-        # touch every object, and so copy every page of the parent (about 90 MB per process)
-        gc.freeze()
-        try:
-            for name in sorted(self.plan, key=lambda n: -_FIGURE_COST.get(n, _DEFAULT_COST)):  # costliest first
-                self._futures[name] = self._executor.submit(_draw_planned, name)  # the first forks the processes
-        except OSError:  # no process could be made (e.g. a limit on processes): drawn here, one after the other
-            self.close()
-            self._futures, self.jobs = {}, 1
-            return
-        finally:
-            gc.unfreeze()
-        self._processes = dict(getattr(self._executor, "_processes", None) or {})  # for the message of a kill
-
-    def wait(self) -> list[Path]:
-        """Write every figure into the folder (waiting for the drawing processes); return the paths (``png``,
-        ``pdf`` of each figure, in the order of the plan)."""
-        paths: list[Path] = []
-        for name, plot in self.plan.items():
-            files = self._drawn(name) if self._executor is not None else None
-            if files is None:
-                files = _figure_files(plot())
-            paths += _write_files(self.folder, name, files)
-        self.close()
-        return paths
-
-    def _drawn(self, name: str) -> tuple[bytes, bytes] | None:
-        """The files a process drew, or None when it raised (the figure is then drawn here)."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return self._futures[name].result()
-        except BrokenProcessPool:
-            error = FigureProcessError(f"a process drawing the figures ended unexpectedly{self._how_ended()}")
-            error.filename = str(self.folder)
-            raise error from None
-        except Exception:  # noqa: BLE001 - drawn again here: the same exception, raised where it was raised
-            return None
-
-    def _how_ended(self) -> str:
-        codes = []
-        for process in self._processes.values():
-            process.join(timeout=1.0)
-            if process.exitcode not in (None, 0):
-                codes.append(process.exitcode)
-        # the pool terminates the others (SIGTERM) once one has died: name the first that ended otherwise
-        code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
-        if code is None:
-            return ""
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f" (killed by {name}{', e.g. for want of memory' if -code == signal.SIGKILL else ''})"
-        return f" (exit status {code})"
-
-    def close(self) -> None:
-        """Stop the drawing: figures not started are cancelled, those being drawn are finished (a process is
-        never killed while it sends its result), and the processes end."""
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            executor.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> "PendingFigures":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    for path, data in zip(paths, _figure_files(fig)):
+        path.write_bytes(data)
+    return paths

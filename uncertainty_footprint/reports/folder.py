@@ -636,22 +636,20 @@ def write_documents(result: RunResult, folder: Path, note: Callable[[str], None]
                     meanwhile: Callable[[], None] | None = None, jobs: int | None = None) -> None:
     """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``.
 
-    The figures are drawn by other processes (:func:`~uncertainty_footprint.reports.figures.start_figures`;
+    The figures are drawn by other processes (:func:`~uncertainty_footprint.reports.drawing.start_figures`;
     ``jobs`` of them, default one per usable CPU) while this one calls ``meanwhile`` (e.g. writes the tables);
     then ``note`` is told that the figures and reports are being written, the figure files are written and the
     reports, which embed them, follow. If ``meanwhile`` fails, the drawing is stopped and nothing more is
     written.
     """
     from ..analysis.convergence import running_statistics
-    from .figures import figure_plan, start_figures
+    from .drawing import balance_plan, figure_plan, start_figures
     from .document import write_report
 
     note("writing the figures and reports")
     conv = running_statistics(result.results["total"].values)
     if result.convergence is not None:
         conv = xr.merge([conv, result.convergence])
-    from .balance_figure import balance_plan
-
     plan = {**figure_plan(result, sobol=result.sobol, convergence=conv, catalog=result.catalog),
             **balance_plan(result.balance)}
     with start_figures(plan, folder / "figures", jobs=jobs, data=result.results) as figures:
