@@ -7,8 +7,8 @@ plotting functions (the forked drawing processes inherit the patches). Each chil
 each figure, so that a test knows that the parallel path (or the inline one) was really taken. Checked: parallel
 and inline runs give byte-identical figures and reports; an error raised in a drawing process (``ENOSPC``,
 ``EACCES``, a bug) gives the same line and exit status as inline, and leaves nothing; a drawing process killed
-(SIGKILL, ``os._exit``) gives one line, exit status 1 and nothing half-written; Ctrl-C, to the whole process
-group or to the main process alone, leaves no drawing process behind.
+(SIGKILL, ``os._exit``), or the figure host that forked it, gives one line, exit status 1 and nothing
+half-written; Ctrl-C, to the whole process group or to the main process alone, leaves no drawing process behind.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ def _fault(kind: str, parent: int):
         if kind == "ValueError":
             raise ValueError("a bug in a figure")
         if os.getpid() != parent:
+            if kind == "host-SIGKILL":  # the process that forked the drawing processes (the figure host)
+                os.kill(os.getppid(), signal.SIGKILL)
+                time.sleep(60)
             if kind == "SIGKILL":
                 os.kill(os.getpid(), signal.SIGKILL)
             os._exit(3)
@@ -113,13 +116,13 @@ def _child(argv: list[str]) -> int:
         with _thread_alive():
             report["inline"] = _cli("run", KWS, "--out", work / "inline", *SMALL)
         report["inline_pids"] = _drawn_by(pids)
-    elif scenario in ("ENOSPC", "EACCES", "ValueError", "SIGKILL", "exit"):
+    elif scenario in ("ENOSPC", "EACCES", "ValueError", "SIGKILL", "exit", "host-SIGKILL"):
         F.plot_convergence = _fault(scenario, parent)
         out = work / "res"
         report["parallel"] = _cli("run", KWS, "--out", out, *SMALL)
         report["parallel_pids"] = _drawn_by(pids)
         report["parallel_left"] = sorted(os.listdir(work))
-        if scenario not in ("SIGKILL", "exit"):
+        if scenario not in ("SIGKILL", "exit", "host-SIGKILL"):
             with _thread_alive():
                 report["inline"] = _cli("run", KWS, "--out", out, *SMALL)
             report["inline_pids"] = _drawn_by(pids)
@@ -244,7 +247,8 @@ def test_an_error_in_a_drawing_process_is_reported_as_inline(kind, tmp_path):
     assert _gone(report["parallel_pids"]) == []
 
 
-@pytest.mark.parametrize("kind, how", [("SIGKILL", "killed by SIGKILL"), ("exit", "exit status 3")])
+@pytest.mark.parametrize("kind, how", [("SIGKILL", "killed by SIGKILL"), ("exit", "exit status 3"),
+                                       ("host-SIGKILL", "killed by SIGKILL")])
 def test_a_killed_drawing_process_gives_one_line_and_leaves_nothing(kind, how, tmp_path):
     report = _child_report(kind, tmp_path)
     rc, err = report["parallel"]

@@ -10,8 +10,10 @@ drawing inline, which happens with one job, one figure, no safe ``fork`` or anot
 the inline path; a drawing process that is killed gives :class:`FigureProcessError`.
 
 This module imports no plotting library: matplotlib is imported by whichever process draws (0.3 s), so when
-the figures are drawn by other processes the caller never imports it, and the drawing processes import it
-while the caller writes the tables.
+the figures are drawn by other processes the caller never imports it. A run writing a results folder forks a
+:class:`FigureHost` before it computes (:func:`start_host`): that process imports the plotting code while the
+run goes on, receives the plan (pickled) and forks the drawing processes from itself, so that they inherit the
+imported code, and sends each figure's bytes back. The rules above hold there too.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +35,8 @@ import xarray as xr
 from ..analysis.convergence import running_statistics
 from .document import component_titles, published_label, resolve_published
 
-__all__ = ["figure_plan", "balance_plan", "write_figures", "start_figures", "PendingFigures", "PlannedFigure",
+__all__ = ["figure_plan", "balance_plan", "write_figures", "start_host", "start_figures", "FigureHost",
+           "PendingFigures", "PlannedFigure",
            "figure_jobs", "usable_cpus", "FigureProcessError", "MAX_FIGURE_JOBS", "BALANCE_FIGURE"]
 
 #: Name of the balance figure (``figures/balance.png`` and ``.pdf``).
@@ -75,7 +80,7 @@ def figure_plan(result, sobol: Mapping[str, xr.Dataset] | None = None, convergen
                 published: Any = None, catalog=None) -> dict[str, PlannedFigure]:
     """The figures of a run: name -> a :class:`PlannedFigure` that builds the figure (see :func:`write_figures`),
     in the order the report shows them. Making the plan imports no plotting library."""
-    ds, summary = result.results, result.summary
+    ds, summary = result.results.drop_vars("inputs", errors="ignore"), result.summary  # no figure draws inputs
     column, _ = resolve_published(ds, published, catalog)
     pub_total = float(column["total"]) if column is not None and "total" in column.index else None
     pub_label = published_label(column, published)
@@ -259,18 +264,175 @@ def _draw_planned(name: str) -> tuple[bytes, bytes]:
 
 
 def start_figures(plan: Mapping[str, Callable[[], Any]], folder: str | os.PathLike, *, jobs: int | None = None,
-                  data: xr.Dataset | None = None) -> "PendingFigures":
+                  data: xr.Dataset | None = None, host: "FigureHost | None" = None) -> "PendingFigures":
     """Start drawing the figures of ``plan`` (name -> function building the figure) for ``folder``.
 
     Use the result as a context manager and call :meth:`PendingFigures.wait` in it: the figures are drawn by
-    :func:`figure_jobs` processes, forked now, while the caller goes on (e.g. writes the tables); ``wait`` writes
-    the files, in the order of ``plan``, and returns their paths. With one job nothing happens until ``wait``,
-    which then draws and writes them one after the other. ``data``: the Dataset the plan reads; one backed by a
-    file (a streaming run) is drawn in this process, since a forked child must not share the open file.
+    :func:`figure_jobs` processes, forked now (or by ``host``'s, :func:`start_host`, which receives the plan
+    pickled), while the caller goes on (e.g. writes the tables); ``wait`` writes the files, in the order of
+    ``plan``, and returns their paths. With one job nothing happens until ``wait``, which then draws and writes
+    them one after the other. ``data``: the Dataset the plan reads; one backed by a file (a streaming run) is
+    drawn in this process, since a forked child must not share the open file. ``host`` is closed when the
+    figures are (or at once, when it is not used).
     """
     if data is not None and data.chunks:
         jobs = 1
-    return PendingFigures(plan, Path(folder), figure_jobs(jobs, len(plan)))
+    return PendingFigures(plan, Path(folder), figure_jobs(jobs, len(plan)), host)
+
+
+def _flush_standard_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text a second time
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+class FigureHost:
+    """A process forked before a run has its figures (:func:`start_host`), which imports the plotting code while
+    the run computes. Given the plan (:meth:`send`, pickled: :class:`PlannedFigure` entries are), it draws it
+    with a :class:`PendingFigures` of its own, whose processes it forks and which so inherit the imported code,
+    and sends back each figure's bytes in the plan's order (:meth:`receive`): None for a figure that raised
+    (drawn again by the caller), or the message of a drawing process that ended unexpectedly. Single use."""
+
+    def __init__(self, process, conn, payload):
+        self._process, self._conn, self._payload = process, conn, payload
+
+    def send(self, plan: Mapping[str, Callable[[], Any]], jobs: int) -> bool:
+        """Hand over the plan, to be drawn by ``jobs`` processes; False (and the host closed) when it cannot be
+        sent (an entry that does not pickle, a host that has ended). The pickled plan goes through an anonymous
+        file both processes share, and only its length through the pipe, so that this returns at once even while
+        the host is still importing."""
+        try:
+            data = pickle.dumps((dict(plan), jobs), protocol=pickle.HIGHEST_PROTOCOL)
+            view, offset = memoryview(data), 0
+            while offset < len(data):
+                offset += os.pwrite(self._payload.fileno(), view[offset:], offset)
+            self._conn.send(len(data))
+            return True
+        except Exception:  # noqa: BLE001 - then the caller draws the figures its own way
+            self.close()
+            return False
+
+    def receive(self, name: str, folder: Path) -> tuple[bytes, bytes] | None:
+        """The PNG and PDF bytes of figure ``name`` (the next in the plan's order), or None when drawing it
+        raised. Raises :class:`FigureProcessError` when a drawing process (or the host) ended unexpectedly."""
+        try:
+            got, files = self._conn.recv()
+        except (EOFError, OSError):
+            raise _ended_unexpectedly(folder, _how_ended([self._process])) from None
+        if got is None:  # the host's own FigureProcessError
+            error = FigureProcessError(files)
+            error.filename = str(folder)
+            raise error
+        if got != name:
+            raise _ended_unexpectedly(folder, f" (figure {got!r} arrived for {name!r})")
+        return files
+
+    def close(self) -> None:
+        """End the host: it stops after the figures being drawn (the figures not started are cancelled)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+            self._process.join()
+            self._payload.close()
+
+
+def _read_payload(payload, size: int) -> bytes:
+    parts, offset = [], 0
+    while offset < size:
+        part = os.pread(payload.fileno(), size - offset, offset)
+        if not part:
+            raise EOFError("the plan is shorter than announced")
+        parts.append(part)
+        offset += len(part)
+    return b"".join(parts)
+
+
+def _host_main(conn, other_end, payload) -> None:
+    """The host process (:class:`FigureHost`): import the plotting code, wait for the plan, draw it, send back."""
+    other_end.close()  # the parent's end: when the parent ends, this process sees the end of the pipe
+    for signum in _WORKER_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    try:
+        _figures()._rc()
+        import matplotlib.backends.backend_pdf  # noqa: F401 - the PDF writer every figure uses
+    except Exception:  # noqa: BLE001 - left to the first figure, which raises it again where it is handled
+        pass
+    try:
+        plan, jobs = pickle.loads(_read_payload(payload, conn.recv()))
+    except (EOFError, OSError):
+        return
+    with PendingFigures(plan, Path("."), jobs) as pending:
+        for name in plan:
+            try:
+                files = pending._drawn(name) if pending._executor is not None else None
+            except FigureProcessError as exc:
+                conn.send((None, str(exc)))
+                return
+            if files is None and pending._executor is None:  # no process could be made: drawn here
+                try:
+                    files = _files(plan[name])
+                except Exception:  # noqa: BLE001 - the caller draws it again and raises
+                    files = None
+            try:
+                conn.send((name, files))
+            except OSError:  # the caller has gone (or given up): the drawing stops
+                return
+
+
+def start_host(jobs: int | None = None) -> FigureHost | None:
+    """Fork a :class:`FigureHost` now, before the run has its figures; None when the figures would be drawn in
+    this process (:func:`figure_jobs`: one job, no safe ``fork``, another thread alive) or no process can be
+    made. Pass it to :func:`start_figures` (``host=``), or close it."""
+    if figure_jobs(jobs, MAX_FIGURE_JOBS) < 2:
+        return None
+    context = multiprocessing.get_context("fork")
+    try:
+        payload = tempfile.TemporaryFile(prefix="uncertainty_footprint-figures-")  # no name: nothing left behind
+    except OSError:
+        return None
+    conn, child_end = context.Pipe(duplex=True)
+    process = context.Process(target=_host_main, args=(child_end, conn, payload),
+                              name="uncertainty_footprint figures")
+    _flush_standard_streams()
+    gc.freeze()  # as for the drawing processes: the child's collections do not touch the inherited objects
+    try:
+        process.start()
+    except OSError:
+        conn.close()
+        payload.close()
+        return None
+    finally:
+        gc.unfreeze()
+        child_end.close()
+    return FigureHost(process, conn, payload)
+
+
+def _how_ended(processes) -> str:
+    """How the first of ``processes`` that failed ended, e.g. `` (killed by SIGKILL, ...)``, or ""."""
+    codes = []
+    for process in processes:
+        process.join(timeout=1.0)
+        if process.exitcode not in (None, 0):
+            codes.append(process.exitcode)
+    # the pool terminates the others (SIGTERM) once one has died: name the first that ended otherwise
+    code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f" (killed by {name}{', e.g. for want of memory' if -code == signal.SIGKILL else ''})"
+    return f" (exit status {code})"
+
+
+def _ended_unexpectedly(folder: Path, how: str) -> FigureProcessError:
+    error = FigureProcessError(f"a process drawing the figures ended unexpectedly{how}")
+    error.filename = str(folder)
+    return error
 
 
 class PendingFigures:
@@ -283,22 +445,22 @@ class PendingFigures:
     A process that ended without its figures (killed) gives a :class:`FigureProcessError`.
     """
 
-    def __init__(self, plan: Mapping[str, Callable[[], Any]], folder: Path, jobs: int):
+    def __init__(self, plan: Mapping[str, Callable[[], Any]], folder: Path, jobs: int,
+                 host: FigureHost | None = None):
         self.plan, self.folder, self.jobs = dict(plan), folder, jobs
         self._futures: dict = {}
         self._processes: dict = {}
         self._executor = None
-        if jobs > 1:
+        self._host = host if host is not None and jobs > 1 and host.send(self.plan, jobs) else None
+        if host is not None and self._host is None:
+            host.close()
+        if jobs > 1 and self._host is None:
             self._start()
 
     def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
-        for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text a second time
-            try:
-                stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
+        _flush_standard_streams()
         self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_start_worker, initargs=(self.plan,))
         # the objects that exist now are left out of the children's garbage collections: a collection would
@@ -320,7 +482,10 @@ class PendingFigures:
         ``pdf`` of each figure, in the order of the plan)."""
         paths: list[Path] = []
         for name, plot in self.plan.items():
-            files = self._drawn(name) if self._executor is not None else None
+            if self._host is not None:
+                files = self._host.receive(name, self.folder)
+            else:
+                files = self._drawn(name) if self._executor is not None else None
             if files is None:
                 files = _files(plot)
             paths += _write_files(self.folder, name, files)
@@ -334,33 +499,19 @@ class PendingFigures:
         try:
             return self._futures[name].result()
         except BrokenProcessPool:
-            error = FigureProcessError(f"a process drawing the figures ended unexpectedly{self._how_ended()}")
-            error.filename = str(self.folder)
-            raise error from None
+            raise _ended_unexpectedly(self.folder, self._how_ended()) from None
         except Exception:  # noqa: BLE001 - drawn again here: the same exception, raised where it was raised
             return None
 
     def _how_ended(self) -> str:
-        codes = []
-        for process in self._processes.values():
-            process.join(timeout=1.0)
-            if process.exitcode not in (None, 0):
-                codes.append(process.exitcode)
-        # the pool terminates the others (SIGTERM) once one has died: name the first that ended otherwise
-        code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
-        if code is None:
-            return ""
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f" (killed by {name}{', e.g. for want of memory' if -code == signal.SIGKILL else ''})"
-        return f" (exit status {code})"
+        return _how_ended(self._processes.values())
 
     def close(self) -> None:
         """Stop the drawing: figures not started are cancelled, those being drawn are finished (a process is
         never killed while it sends its result), and the processes end."""
+        if self._host is not None:
+            host, self._host = self._host, None
+            host.close()
         if self._executor is not None:
             executor, self._executor = self._executor, None
             executor.shutdown(wait=True, cancel_futures=True)

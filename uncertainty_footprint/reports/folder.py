@@ -60,6 +60,7 @@ from ..analysis.exact import exact_table
 from ..analysis.hotspots import sobol_table, to_datatree
 from ..analysis.run import EngineOptions, RunResult, check_resources, prepare, run_prepared
 from ..inputs.experiment import Experiment
+from .drawing import start_host
 from .terminal import second_order_table, summary_frame
 
 __all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "COMPARISON_OUTPUTS", "WriteError", "ResultsFolder",
@@ -633,14 +634,15 @@ def discard_unfinished() -> int:
 
 # ------------------------------------------------------------------------------------------------ writers
 def write_documents(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None, *,
-                    meanwhile: Callable[[], None] | None = None, jobs: int | None = None) -> None:
+                    meanwhile: Callable[[], None] | None = None, jobs: int | None = None, host=None) -> None:
     """Figures (``figures/*.png|pdf``), ``report.md``, ``report.html`` and ``table.tex``.
 
     The figures are drawn by other processes (:func:`~uncertainty_footprint.reports.drawing.start_figures`;
     ``jobs`` of them, default one per usable CPU) while this one calls ``meanwhile`` (e.g. writes the tables);
     then ``note`` is told that the figures and reports are being written, the figure files are written and the
     reports, which embed them, follow. If ``meanwhile`` fails, the drawing is stopped and nothing more is
-    written.
+    written. ``host``: a :class:`~uncertainty_footprint.reports.drawing.FigureHost` forked before the run, which
+    draws instead (see :func:`~uncertainty_footprint.reports.drawing.start_figures`).
     """
     from ..analysis.convergence import running_statistics
     from .drawing import balance_plan, figure_plan, start_figures
@@ -652,7 +654,7 @@ def write_documents(result: RunResult, folder: Path, note: Callable[[str], None]
         conv = xr.merge([conv, result.convergence])
     plan = {**figure_plan(result, sobol=result.sobol, convergence=conv, catalog=result.catalog),
             **balance_plan(result.balance)}
-    with start_figures(plan, folder / "figures", jobs=jobs, data=result.results) as figures:
+    with start_figures(plan, folder / "figures", jobs=jobs, data=result.results, host=host) as figures:
         if meanwhile is not None:
             meanwhile()
         note("writing the figures and reports")
@@ -704,13 +706,14 @@ def write_tables(result: RunResult, folder: Path, note: Callable[[str], None] = 
 
 
 def write_run(result: RunResult, folder: Path, note: Callable[[str], None] = lambda what: None,
-              documents: bool = True) -> None:
+              documents: bool = True, host=None) -> None:
     """Write a run's tables and (with ``documents``, when it kept per-sample data) figures and reports into
     ``folder`` (a temporary folder of :func:`atomic_output_dir`); sets ``result.documents``. The tables are
-    written while other processes draw the figures (:func:`write_documents`)."""
+    written while other processes (``host``'s, if forked before the run) draw the figures
+    (:func:`write_documents`)."""
     result.documents = documents and result.results is not None
     if result.documents:
-        write_documents(result, folder, note, meanwhile=lambda: write_tables(result, folder, note))
+        write_documents(result, folder, note, meanwhile=lambda: write_tables(result, folder, note), host=host)
     else:
         write_tables(result, folder, note)
 
@@ -760,13 +763,19 @@ def run_to_folder(path: str | os.PathLike | Experiment, out: str | os.PathLike, 
                               engine=engine, progress=progress)
         holder["result"] = result
         try:
-            write_run(result, folder, note, documents)
+            write_run(result, folder, note, documents, host=host)
         finally:
             if result.results is not None and result.streamed:
                 result.results.close()
 
     record = {"command": "run", "experiments": [source]}
-    written = atomic_output_dir(target, write, record=record)
+    # an in-memory run's figures: a process forked now imports the plotting code while the run computes
+    host = start_host() if documents and not streams else None
+    try:
+        written = atomic_output_dir(target, write, record=record)
+    finally:
+        if host is not None:
+            host.close()
     result = holder["result"]
     if result.streamed and result.results is not None:
         result.results = xr.open_dataset(written / "results.nc", chunks={"sample": engine.task_rows})  # as run_prepared
