@@ -172,5 +172,21 @@ def dump_json(obj, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+def load_averages(info: dict, before: tuple[float, float, float]) -> dict:
+    """``info`` with the load averages before a benchmark (``before``, from :func:`os.getloadavg`) and now."""
+    info["load_average_before"] = " ".join(f"{x:.2f}" for x in before)
+    info["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return info
+
+
+def save_report(out: str | os.PathLike, stem: str, text: str, data: dict) -> None:
+    """Write ``stem.md`` (``text``) and ``stem.json`` (``data``) into ``out`` (created if missing); print ``text``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(text)
+    dump_json(data, out / f"{stem}.json")
+    print(text)
+
+
 if __name__ == "__main__":  # pragma: no cover - manual check
     json.dump(machine_info(), sys.stdout, indent=1)

@@ -22,7 +22,6 @@ Writes ``large_runs_benchmark.json`` and ``large_runs_benchmark.md`` into ``--ou
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import shutil
@@ -38,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE)]
 
-from _measure import machine_info, markdown_table  # noqa: E402
+from _measure import load_averages, machine_info, markdown_table, save_report  # noqa: E402
 
 EXPERIMENTS = ROOT / "experiments"
 STORES = ("footprint", "none", "all")
@@ -115,15 +114,9 @@ def run(samples: int = 10**7, store: str = "footprint", only: list[str] | None =
             rows.append(row)
             print(f"  {f.stem:28s} " + (f"{row['wall_s']:7.1f} s wall {row['peak_rss_mib']:7.0f} MiB peak"
                                          if row["ok"] else f"failed: {row['stderr']}"), flush=True)
-    info = machine_info(("numpy", "scipy", "numba", "xarray", "dask", "netCDF4"))
-    info["load_average_before"] = " ".join(f"{x:.2f}" for x in load_before)
-    info["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    text = report(rows, samples, store, info)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "large_runs_benchmark.md").write_text(text)
-    (out / "large_runs_benchmark.json").write_text(json.dumps({"samples": samples, "store": store, "machine": info,
-                                                               "rows": rows}, indent=1))
-    print(text)
+    info = load_averages(machine_info(("numpy", "scipy", "numba", "xarray", "dask", "netCDF4")), load_before)
+    save_report(out, "large_runs_benchmark", report(rows, samples, store, info),
+                {"samples": samples, "store": store, "machine": info, "rows": rows})
     return rows
 
 

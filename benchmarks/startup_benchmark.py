@@ -27,7 +27,6 @@ other work the wall times are upper bounds. Writes ``startup_benchmark.json`` an
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -41,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE)]
 
-from _measure import machine_info, markdown_table  # noqa: E402
+from _measure import load_averages, machine_info, markdown_table, save_report  # noqa: E402
 
 EXPERIMENT = Path("experiments") / "kws.yaml"
 #: Targets of issue 11 [s], and the Monte Carlo rate [samples/s].
@@ -144,18 +143,13 @@ def run(quick: bool = False, out: Path = HERE / "output", repeat: int = 5, tasks
     """Measure, print and write ``startup_benchmark.{json,md}``; return the summary."""
     load_before = os.getloadavg()
     results = measure(repeat, quick, taskset)
-    info = machine_info(("numpy", "scipy", "pandas", "xarray", "matplotlib", "pint", "dask"))
-    info["load_average_before"] = " ".join(f"{x:.2f}" for x in load_before)
-    info["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info = load_averages(machine_info(("numpy", "scipy", "pandas", "xarray", "matplotlib", "pint", "dask")),
+                         load_before)
     if taskset:
         info["taskset"] = taskset
     summary = verdicts(results)
-    text = report(results, summary, info, repeat)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "startup_benchmark.md").write_text(text)
-    (out / "startup_benchmark.json").write_text(json.dumps({"repeat": repeat, "machine": info, "results": results,
-                                                            "summary": summary}, indent=1))
-    print(text)
+    save_report(out, "startup_benchmark", report(results, summary, info, repeat),
+                {"repeat": repeat, "machine": info, "results": results, "summary": summary})
     return summary
 
 
