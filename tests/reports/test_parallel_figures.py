@@ -365,3 +365,29 @@ def test_the_caller_of_parallel_drawing_never_imports_matplotlib(tmp_path):
     assert imported == ["False", "False", "False"]
     names = sorted(p.name for p in (tmp_path / "res" / "figures").iterdir())
     assert names == sorted(f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf"))
+
+
+def _sleeping_figure():
+    with open("sleepers.txt", "a") as f:  # in the working folder of the test's child
+        f.write(f"{os.getpid()}\n")
+    time.sleep(600)
+
+
+def test_closing_a_stuck_figure_host_ends_it_and_its_drawing_processes(tmp_path):
+    """A host whose figures never finish is ended once closing it has waited its time; its drawing processes end
+    with it (they watch it)."""
+    code = (f"import sys, time; sys.path[:0] = [{str(HERE)!r}]; import test_parallel_figures as t; "
+            "from uncertainty_footprint.reports import drawing as D; D._HOST_END_TIMEOUT = 0.5; "
+            "host = D.start_host(2); assert host is not None; "
+            "assert host.send({'a': t._sleeping_figure, 'b': t._sleeping_figure}, 2); time.sleep(1.0); "
+            "import multiprocessing; pid = host._process.pid; "
+            "t0 = time.monotonic(); host.close(); print(pid, time.monotonic() - t0, host._process.exitcode)")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    pid, waited, code = proc.stdout.split()
+    assert 0.4 < float(waited) < 30 and int(code) == -signal.SIGTERM
+    sleepers = [int(p) for p in (tmp_path / "sleepers.txt").read_text().split()]
+    assert len(sleepers) == 2 and int(pid) not in sleepers  # both figures were being drawn by the host's processes
+    assert _gone([int(pid), *sleepers]) == []

@@ -280,6 +280,10 @@ def start_figures(plan: Mapping[str, Callable[[], Any]], folder: str | os.PathLi
     return PendingFigures(plan, Path(folder), figure_jobs(jobs, len(plan)), host)
 
 
+#: How long closing a figure host waits for it to finish the figures being drawn before ending it [s].
+_HOST_END_TIMEOUT = 60.0
+
+
 def _flush_standard_streams() -> None:
     for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text a second time
         try:
@@ -334,7 +338,10 @@ class FigureHost:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-            self._process.join()
+            self._process.join(timeout=_HOST_END_TIMEOUT)
+            if self._process.is_alive():  # stuck: ended (its drawing processes end with it)
+                self._process.terminate()
+                self._process.join()
             self._payload.close()
 
 
