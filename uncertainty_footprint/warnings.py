@@ -11,3 +11,7 @@ class FootprintWarning(UserWarning):
 
 class ConvergenceWarning(FootprintWarning):
     """A Monte Carlo or Sobol estimate has not converged to the requested precision."""
+
+
+class SubsetWarning(FootprintWarning):
+    """A result comes from fewer samples than the run has (e.g. the balance of a streamed run)."""

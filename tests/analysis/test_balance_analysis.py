@@ -121,6 +121,26 @@ def test_a_streamed_run_gets_its_balance_from_an_in_memory_design_of_its_kind(ca
     pd.testing.assert_frame_equal(in_memory.table, streamed.table)
 
 
+def test_a_streamed_run_larger_than_its_balance_design_says_so(catalog, tmp_path, capsys):
+    from uncertainty_footprint.cli import main
+    from uncertainty_footprint.warnings import SubsetWarning
+
+    exp = load_experiment(EXPERIMENTS_DIR / "predictive_maintenance.yaml")
+    b = build_balance(exp, catalog, build_model(exp, catalog))
+    n = ba.STREAMED_SAMPLES + 1
+    with pytest.warns(SubsetWarning, match=f"streamed run of {n} samples .* design of {ba.STREAMED_SAMPLES} rows"):
+        result = ba.balance_analysis(b, None, n=n, design="mc", seed=5, groupings=["stage"])
+    assert result.net_balance.size == ba.STREAMED_SAMPLES
+    out = tmp_path / "pm"
+    rc = main(["run", str(EXPERIMENTS_DIR / "predictive_maintenance.yaml"), "--samples", str(n), "--stream",
+               "--no-figures", "--no-sobol", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    lines = [line for line in err.splitlines() if "balance of this streamed run" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "results.nc holds no per-sample balance" in lines[0]
+    assert (out / "balance.csv").exists()
+
+
 def test_run_and_compare_carry_the_balance():
     from uncertainty_footprint.analysis.compare import compare_experiments
 

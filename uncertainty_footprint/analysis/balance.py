@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -25,6 +26,7 @@ from ..inputs.experiment import GROUPINGS
 from ..inputs.parameters import ParameterSet
 from ..model.balance import BalanceModel, benefit_term, fleet_total, payback_time
 from ..model.builder import KG
+from ..warnings import SubsetWarning
 from .cf import cf_unit, footprint_attrs
 from .designs import make_design
 from .exact import exact_or_none
@@ -282,7 +284,8 @@ def balance_analysis(balance: BalanceModel, results: xr.Dataset | None, *, n: in
         ``common_year``) and P(offset) and the break-even statement in the Dataset's attrs. None (a streamed run,
         whose samples are not in memory): the balance comes from an in-memory design of ``min(n, STREAMED_SAMPLES)``
         rows of the run's kind and seed (``design``, ``seed``; for ``mc`` these are the run's first rows); the run's
-        file is left alone.
+        file is left alone, and a :class:`~uncertainty_footprint.warnings.SubsetWarning` says so when those rows
+        are fewer than the run's.
     n, design, seed
         The run's sample count, design and seed (used when ``results`` is None).
     groupings : sequence of str
@@ -301,8 +304,12 @@ def balance_analysis(balance: BalanceModel, results: xr.Dataset | None, *, n: in
     if results is None:
         m = min(int(n), STREAMED_SAMPLES)
         results = run_monte_carlo(balance.footprint, n=m, design=design, seed=seed, chunk_size=chunk_size)
-        results.attrs["balance_note"] = (f"balance of a streamed run of {n} samples: from an in-memory {design} "
-                                         f"design of {m} rows with the run's seed")
+        note = (f"the balance of this streamed run of {n} samples (balance.csv, the balance figure and report "
+                f"section) comes from an in-memory {design} design of {m} rows with the run's seed; results.nc "
+                "holds no per-sample balance")
+        results.attrs["balance_note"] = note
+        if m < n:
+            warnings.warn(note, SubsetWarning, stacklevel=2)
     samples = balance_samples(balance, results)
     table = balance_table(samples, balance)
     p = float(table.loc["p_offset", "mean"]) if "p_offset" in table.index else math.nan
