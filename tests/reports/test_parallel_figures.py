@@ -391,3 +391,34 @@ def test_closing_a_stuck_figure_host_ends_it_and_its_drawing_processes(tmp_path)
     sleepers = [int(p) for p in (tmp_path / "sleepers.txt").read_text().split()]
     assert len(sleepers) == 2 and int(pid) not in sleepers  # both figures were being drawn by the host's processes
     assert _gone([int(pid), *sleepers]) == []
+
+
+def _refuse_unpickling():
+    raise RuntimeError("a plan that cannot be read")
+
+
+class _Unreadable:
+    """Pickles, but fails to unpickle (in the figure host)."""
+
+    def __call__(self):
+        return None
+
+    def __reduce__(self):
+        return _refuse_unpickling, ()
+
+
+def test_a_failing_figure_host_ends_quietly_and_is_reported_on_one_line(tmp_path):
+    """Whatever fails in the host (here: reading the plan), it prints no traceback and ends with exit status 1,
+    which the caller reports as a FigureProcessError."""
+    code = (f"import sys; sys.path[:0] = [{str(HERE)!r}]; import test_parallel_figures as t; "
+            "from pathlib import Path; from uncertainty_footprint.reports import drawing as D; "
+            "host = D.start_host(2); assert host is not None; assert host.send({'a': t._Unreadable()}, 2)\n"
+            "try:\n    host.receive('a', Path('figs'))\nexcept D.FigureProcessError as exc:\n    print(exc)\n"
+            "host.close()")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "a process drawing the figures ended unexpectedly (exit status 1)"
+    assert proc.stderr == ""  # no traceback from the host
+    assert os.listdir(tmp_path) == []

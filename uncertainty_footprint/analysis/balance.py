@@ -304,9 +304,9 @@ def balance_analysis(balance: BalanceModel, results: xr.Dataset | None, *, n: in
     if results is None:
         m = min(int(n), STREAMED_SAMPLES)
         results = run_monte_carlo(balance.footprint, n=m, design=design, seed=seed, chunk_size=chunk_size)
-        note = (f"the balance of this streamed run of {n} samples (balance.csv, the balance figure and report "
-                f"section) comes from an in-memory {design} design of {m} rows with the run's seed; results.nc "
-                "holds no per-sample balance")
+        note = (f"the balance of this streamed run of {n} samples (balance.csv and, where they are written, the "
+                f"balance figure and report section) comes from an in-memory {design} design of {m} rows with the "
+                "run's seed; results.nc holds no per-sample balance")
         results.attrs["balance_note"] = note
         if m < n:
             warnings.warn(note, SubsetWarning, stacklevel=2)

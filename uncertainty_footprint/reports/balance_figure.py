@@ -15,6 +15,7 @@ from .figures import DOUBLE_COLUMN, FONT, FONT_SMALL, _figure, _log_axis, _style
 
 __all__ = ["plot_balance"]
 
+
 @_styled
 def plot_balance(result: BalanceResult):
     """The net-balance histogram with P(offset) marked and the payback-time CDF (two panels, two columns wide).

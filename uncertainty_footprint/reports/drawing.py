@@ -26,6 +26,7 @@ import signal
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -284,12 +285,21 @@ def start_figures(plan: Mapping[str, Callable[[], Any]], folder: str | os.PathLi
 _HOST_END_TIMEOUT = 60.0
 
 
-def _flush_standard_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text a second time
+@contextmanager
+def _forking():
+    """Around a ``fork``: the standard streams flushed (a child must not write buffered text a second time), and
+    the objects alive left out of the children's garbage collections (a collection touches every object, and so
+    would copy every page of the parent: about 90 MB per process)."""
+    for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError, AttributeError):
             pass
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class FigureHost:
@@ -357,7 +367,17 @@ def _read_payload(payload, size: int) -> bytes:
 
 
 def _host_main(conn, other_end, payload) -> None:
-    """The host process (:class:`FigureHost`): import the plotting code, wait for the plan, draw it, send back."""
+    """The host process (:class:`FigureHost`); any failure ends it at once, with exit status 1 and nothing on the
+    terminal (the caller reports how it ended, on one line)."""
+    try:
+        _host(conn, other_end, payload)
+    except BaseException:  # noqa: BLE001 - see above: no traceback may reach the user
+        os._exit(1)
+
+
+def _host(conn, other_end, payload) -> None:
+    """Import the plotting code, wait for the plan, draw it and send back each figure (None: to be drawn by the
+    caller, which raises its error where it is handled, or draws it when no process could be made here)."""
     other_end.close()  # the parent's end: when the parent ends, this process sees the end of the pipe
     for signum in _WORKER_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
@@ -371,21 +391,11 @@ def _host_main(conn, other_end, payload) -> None:
     except (EOFError, OSError):
         return
     with PendingFigures(plan, Path("."), jobs) as pending:
-        for name in plan:
-            try:
-                files = pending._drawn(name) if pending._executor is not None else None
-            except FigureProcessError as exc:
-                conn.send((None, str(exc)))
-                return
-            if files is None and pending._executor is None:  # no process could be made: drawn here
-                try:
-                    files = _files(plan[name])
-                except Exception:  # noqa: BLE001 - the caller draws it again and raises
-                    files = None
-            try:
+        try:
+            for name, files in pending.collected():
                 conn.send((name, files))
-            except OSError:  # the caller has gone (or given up): the drawing stops
-                return
+        except FigureProcessError as exc:
+            conn.send((None, str(exc)))
 
 
 def start_host(jobs: int | None = None) -> FigureHost | None:
@@ -402,16 +412,14 @@ def start_host(jobs: int | None = None) -> FigureHost | None:
     conn, child_end = context.Pipe(duplex=True)
     process = context.Process(target=_host_main, args=(child_end, conn, payload),
                               name="uncertainty_footprint figures")
-    _flush_standard_streams()
-    gc.freeze()  # as for the drawing processes: the child's collections do not touch the inherited objects
     try:
-        process.start()
+        with _forking():
+            process.start()
     except OSError:
         conn.close()
         payload.close()
         return None
     finally:
-        gc.unfreeze()
         child_end.close()
     return FigureHost(process, conn, payload)
 
@@ -467,37 +475,36 @@ class PendingFigures:
     def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
-        _flush_standard_streams()
         self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_start_worker, initargs=(self.plan,))
-        # the objects that exist now are left out of the children's garbage collections: a collection would
-        # touch every object, and so copy every page of the parent (about 90 MB per process)
-        gc.freeze()
         try:
-            for name in sorted(self.plan, key=lambda n: -_FIGURE_COST.get(n, _DEFAULT_COST)):  # costliest first
-                self._futures[name] = self._executor.submit(_draw_planned, name)  # the first forks the processes
+            with _forking():
+                for name in sorted(self.plan, key=lambda n: -_FIGURE_COST.get(n, _DEFAULT_COST)):  # costliest first
+                    self._futures[name] = self._executor.submit(_draw_planned, name)  # the first one forks
         except OSError:  # no process could be made (e.g. a limit on processes): drawn here, one after the other
             self.close()
             self._futures, self.jobs = {}, 1
             return
-        finally:
-            gc.unfreeze()
         self._processes = dict(getattr(self._executor, "_processes", None) or {})  # for the message of a kill
 
     def wait(self) -> list[Path]:
         """Write every figure into the folder (waiting for the drawing processes); return the paths (``png``,
         ``pdf`` of each figure, in the order of the plan)."""
         paths: list[Path] = []
-        for name, plot in self.plan.items():
-            if self._host is not None:
-                files = self._host.receive(name, self.folder)
-            else:
-                files = self._drawn(name) if self._executor is not None else None
-            if files is None:
-                files = _files(plot)
-            paths += _write_files(self.folder, name, files)
+        for name, files in self.collected():
+            paths += _write_files(self.folder, name, files if files is not None else _files(self.plan[name]))
         self.close()
         return paths
+
+    def collected(self):
+        """``(name, files)`` for every figure, in the plan's order, as other processes deliver them: the PNG and
+        PDF bytes, or None for a figure to be drawn here (it raised there, or nothing else draws). Raises
+        :class:`FigureProcessError` when a drawing process ended unexpectedly."""
+        for name in self.plan:
+            if self._host is not None:
+                yield name, self._host.receive(name, self.folder)
+            else:
+                yield name, self._drawn(name) if self._executor is not None else None
 
     def _drawn(self, name: str) -> tuple[bytes, bytes] | None:
         """The files a process drew, or None when it raised (the figure is then drawn here)."""

@@ -60,7 +60,6 @@ from ..analysis.exact import exact_table
 from ..analysis.hotspots import sobol_table, to_datatree
 from ..analysis.run import EngineOptions, RunResult, check_resources, prepare, run_prepared
 from ..inputs.experiment import Experiment
-from .drawing import start_host
 from .terminal import second_order_table, summary_frame
 
 __all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "COMPARISON_OUTPUTS", "WriteError", "ResultsFolder",
@@ -770,7 +769,11 @@ def run_to_folder(path: str | os.PathLike | Experiment, out: str | os.PathLike, 
 
     record = {"command": "run", "experiments": [source]}
     # an in-memory run's figures: a process forked now imports the plotting code while the run computes
-    host = start_host() if documents and not streams else None
+    host = None
+    if documents and not streams:
+        from .drawing import start_host
+
+        host = start_host()
     try:
         written = atomic_output_dir(target, write, record=record)
     finally:
