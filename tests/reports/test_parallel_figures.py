@@ -367,6 +367,17 @@ def test_the_caller_of_parallel_drawing_never_imports_matplotlib(tmp_path):
     assert names == sorted(f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf"))
 
 
+def _host_child(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh process (no threads of a test process: a figure host can be forked there) in
+    ``cwd``, with this module as ``t``, the drawing module as ``D``, ``time`` and ``Path``; it must succeed."""
+    head = (f"import sys, time; from pathlib import Path; sys.path[:0] = [{str(HERE)!r}]; "
+            "import test_parallel_figures as t; from uncertainty_footprint.reports import drawing as D\n")
+    proc = subprocess.run([sys.executable, "-c", head + code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, MPLBACKEND="Agg"), cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 def _sleeping_figure():
     with open("sleepers.txt", "a") as f:  # in the working folder of the test's child
         f.write(f"{os.getpid()}\n")
@@ -376,16 +387,10 @@ def _sleeping_figure():
 def test_closing_a_stuck_figure_host_ends_it_and_its_drawing_processes(tmp_path):
     """A host whose figures never finish is ended once closing it has waited its time; its drawing processes end
     with it (they watch it)."""
-    code = (f"import sys, time; sys.path[:0] = [{str(HERE)!r}]; import test_parallel_figures as t; "
-            "from uncertainty_footprint.reports import drawing as D; D._HOST_END_TIMEOUT = 0.5; "
-            "host = D.start_host(2); assert host is not None; "
-            "assert host.send({'a': t._sleeping_figure, 'b': t._sleeping_figure}, 2); time.sleep(1.0); "
-            "import multiprocessing; pid = host._process.pid; "
-            "t0 = time.monotonic(); host.close(); print(pid, time.monotonic() - t0, host._process.exitcode)")
-    env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    proc = _host_child("D._HOST_END_TIMEOUT = 0.5; host = D.start_host(2); assert host is not None; "
+                       "assert host.send({'a': t._sleeping_figure, 'b': t._sleeping_figure}, 2); time.sleep(1.0); "
+                       "pid = host._process.pid; t0 = time.monotonic(); host.close(); "
+                       "print(pid, time.monotonic() - t0, host._process.exitcode)", tmp_path)
     pid, waited, code = proc.stdout.split()
     assert 0.4 < float(waited) < 30 and int(code) == -signal.SIGTERM
     sleepers = [int(p) for p in (tmp_path / "sleepers.txt").read_text().split()]
@@ -410,15 +415,9 @@ class _Unreadable:
 def test_a_failing_figure_host_ends_quietly_and_is_reported_on_one_line(tmp_path):
     """Whatever fails in the host (here: reading the plan), it prints no traceback and ends with exit status 1,
     which the caller reports as a FigureProcessError."""
-    code = (f"import sys; sys.path[:0] = [{str(HERE)!r}]; import test_parallel_figures as t; "
-            "from pathlib import Path; from uncertainty_footprint.reports import drawing as D; "
-            "host = D.start_host(2); assert host is not None; assert host.send({'a': t._Unreadable()}, 2)\n"
-            "try:\n    host.receive('a', Path('figs'))\nexcept D.FigureProcessError as exc:\n    print(exc)\n"
-            "host.close()")
-    env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    proc = _host_child("host = D.start_host(2); assert host is not None; assert host.send({'a': t._Unreadable()}, 2)\n"
+                       "try:\n    host.receive('a', Path('figs'))\nexcept D.FigureProcessError as exc:\n"
+                       "    print(exc)\nhost.close()", tmp_path)
     assert proc.stdout.strip() == "a process drawing the figures ended unexpectedly (exit status 1)"
     assert proc.stderr == ""  # no traceback from the host
     assert os.listdir(tmp_path) == []
