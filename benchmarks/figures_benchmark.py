@@ -54,7 +54,7 @@ def _worker_documents(tree: Path) -> dict:
     import xarray as xr
 
     from uncertainty_footprint.analysis.convergence import running_statistics
-    from uncertainty_footprint.analysis.run import run_experiment
+    from uncertainty_footprint.analysis.engine import run_experiment
     from uncertainty_footprint.reports import figures
     from uncertainty_footprint.reports.document import write_report
     from uncertainty_footprint.reports.folder import write_run

@@ -191,7 +191,7 @@ def _worker(spec: dict) -> None:
     import SALib.sample.sobol  # noqa: F401
 
     from uncertainty_footprint.analysis.hotspots import sobol_problem
-    from uncertainty_footprint.analysis.run import prepare
+    from uncertainty_footprint.analysis.engine import prepare
 
     side = spec["side"]
     if side.startswith("ot"):

@@ -56,7 +56,7 @@ CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from uncertainty_footprint.errors import ConfigError
 from uncertainty_footprint.inputs.catalog import load_catalog
-from uncertainty_footprint.inputs.experiment import load_experiment
+from uncertainty_footprint.inputs.schema import load_experiment
 from uncertainty_footprint.model.builder import build_model
 catalog = load_catalog()
 path = sys.argv[1]

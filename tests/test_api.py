@@ -13,12 +13,12 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 import uncertainty_footprint as uf
-from uncertainty_footprint.analysis.run import run_experiment
+from uncertainty_footprint.analysis.engine import compute
 from uncertainty_footprint.errors import ConfigError
-from uncertainty_footprint.reports.folder import MANIFEST
+from uncertainty_footprint.io.folder import MANIFEST
 from uncertainty_footprint.warnings import ConvergenceWarning
 
-from conftest import KWS, IMAGE_CLASSIFICATION
+from tests.helpers import KWS, IMAGE_CLASSIFICATION
 
 N = 300  # samples: enough for every table, fast on a loaded machine
 
@@ -80,15 +80,40 @@ def test_the_written_yaml_reproduces_the_run(tmp_path):
         exp.to_yaml(path)
     again = uf.run(path, sobol=False)
     np.testing.assert_array_equal(res.results["total"].values, again.results["total"].values)
-    assert res.results.attrs["config_sha256"] == again.results.attrs["config_sha256"] == exp.sha256
+    assert uf.provenance(res)["config_sha256"] == uf.provenance(again)["config_sha256"] == exp.sha256
     assert uf.Experiment.from_yaml(path.read_text()).sha256 == exp.sha256
 
 
-def test_run_equals_the_engine_the_cli_uses(kws_result):
-    raw = run_experiment(KWS, samples=N, seed=7, sobol={"enabled": False})
+def test_run_equals_the_engine(kws_result):
+    """run decides the options and calls the engine once: the engine on the same experiment gives the same."""
+    exp = uf.load_experiment(KWS).with_options("sampling", samples=N, seed=7).with_options("sobol", enabled=False)
+    raw = compute(exp)
     np.testing.assert_array_equal(kws_result.results["total"].values, raw.results["total"].values)
     pd.testing.assert_frame_equal(kws_result.summary, raw.summary)
-    assert kws_result.results.attrs["config_sha256"] == raw.results.attrs["config_sha256"]
+    assert uf.provenance(kws_result)["config_sha256"] == uf.provenance(raw)["config_sha256"]
+
+
+def test_options_are_the_option_objects():
+    exp = uf.load_experiment("kws")
+    a = uf.run(exp, samples=N, seed=7, sobol=uf.SobolOptions(enabled=False),
+               engine=uf.EngineOptions(chunk_size=77))
+    b = uf.run(exp, samples=N, seed=7, sobol={"enabled": False})
+    np.testing.assert_array_equal(a.results["total"].values, b.results["total"].values)  # chunks never matter
+    with pytest.raises(ConfigError, match="run: engine: expected EngineOptions"):
+        uf.run(exp, engine={"stream": True})
+    with pytest.raises(ConfigError, match="command line: sobol.samples: the Sobol base sample size must be a power"):
+        uf.run(exp, sobol={"samples": 1000})
+
+
+def test_the_summary_comes_before_any_file(tmp_path):
+    """on_result sees the numbers before the folder exists (the command line prints the summary then)."""
+    seen = []
+
+    def look(result):
+        seen.append((result.summary.loc["total", "median"], (tmp_path / "out").exists(), result.folder))
+
+    res = uf.run("kws", samples=N, out=tmp_path / "out", figures=False, on_result=look)
+    assert seen == [(res.summary.loc["total", "median"], False, None)] and res.folder == (tmp_path / "out").resolve()
 
 
 def test_result_tables_trees_and_display(kws_result):
@@ -96,9 +121,9 @@ def test_result_tables_trees_and_display(kws_result):
     assert {"median", "p5", "p95", "exact_mean"} <= set(res.summary.columns) and "total" in res.summary.index
     assert isinstance(res.results, xr.Dataset) and res.results.sizes["sample"] == N
     assert "typical" in res.deterministic.columns
-    assert res.sobol is None and isinstance(res.exact, xr.DataTree)
-    assert set(res.exact.children) == {"by_component", "by_stage"}
-    shapley = res.exact["by_component"]["shapley"]
+    assert res.sobol is None and set(res.exact) == {"parameter", "component", "stage"}
+    assert all(isinstance(ds, xr.Dataset) for ds in res.exact.values())
+    shapley = res.exact["component"]["shapley"]
     assert float(shapley.sum()) == pytest.approx(1.0, abs=1e-9)  # Shapley effects share the variance
     top = res.hotspots("component")
     assert top.index[0] == "power_supply" and top["ST"].is_monotonic_decreasing
@@ -111,31 +136,34 @@ def test_result_tables_trees_and_display(kws_result):
         res.hotspots("block")
 
 
-def test_sampled_sobol_is_a_datatree_beside_the_exact_indices():
+def test_sampled_sobol_beside_the_exact_indices():
     with pytest.warns(ConvergenceWarning):  # 128 base samples: wide intervals, said once per grouping
-        res = uf.run("kws", samples=100, sobol_samples=128, groupings="component", num_resamples=10)
-    assert isinstance(res.sobol, xr.DataTree) and set(res.sobol.children) == {"by_component"}
+        res = uf.run("kws", samples=100, sobol={"samples": 128, "groupings": "component", "num_resamples": 10})
+    assert set(res.sobol) == {"component"} and res.indices("component", "sampled") is res.sobol["component"]
     table = res.hotspots("component")
     assert {"ST", "ST_sampled", "ST_sampled_conf"} <= set(table.columns)
 
 
 def test_plots_are_figures(kws_result):
-    for fig in (kws_result.plot.total(), kws_result.plot.components(log=True), kws_result.plot.comparison(),
-                kws_result.plot.convergence()):
+    for fig in (uf.plot_total(kws_result), uf.plot_components(kws_result, log=True), uf.plot_stacked(kws_result),
+                uf.plot_convergence(kws_result)):
         assert isinstance(fig, Figure) and fig.axes
-    exact = kws_result.plot.sobol()  # a run without sampled indices draws the exact ones, without error bars
+    exact = uf.plot_indices(kws_result)  # a run without sampled indices draws the exact ones, without error bars
     assert "exact variance decomposition" in exact.legends[0].get_title().get_text()
     bars = [c for ax in exact.axes for c in ax.containers]
     assert len(bars) == 4 and all(c.errorbar is None for c in bars)
     with pytest.raises(ConfigError, match="no sampled Sobol"):
-        kws_result.plot.sobol(kind="sampled")
+        uf.plot_indices(kws_result, kind="sampled")
     with pytest.raises(ConfigError, match="allowed: sampled, exact"):
-        kws_result.plot.sobol(kind="bootstrap")
+        uf.plot_indices(kws_result, kind="bootstrap")
+    with pytest.raises(ConfigError, match="plot_balance: benefit: this run has no benefit"):
+        uf.plot_balance(kws_result)
 
 
-def test_to_folder_writes_what_the_cli_writes_with_its_safety_rules(kws_result, tmp_path):
+def test_write_results_writes_what_the_cli_writes_with_its_safety_rules(kws_result, tmp_path):
     out = tmp_path / "kws"
-    assert kws_result.to_folder(out, figures=False) == out.resolve()
+    assert uf.write_results(kws_result, out, figures=False).folder == out.resolve()
+    assert kws_result.folder is None  # the result itself is immutable
     manifest = json.loads((out / MANIFEST).read_text())
     assert {"results.nc", "summary.csv", "exact.nc"} <= set(manifest["files"])
     reread = xr.open_dataset(out / "results.nc")
@@ -145,7 +173,7 @@ def test_to_folder_writes_what_the_cli_writes_with_its_safety_rules(kws_result, 
     foreign.mkdir()
     (foreign / "mine.txt").write_text("keep")
     with pytest.raises(ConfigError, match="not empty and has no"):
-        kws_result.to_folder(foreign)
+        uf.write_results(kws_result, foreign)
     assert (foreign / "mine.txt").read_text() == "keep" and len(list(foreign.iterdir())) == 1
 
 
@@ -164,26 +192,28 @@ def test_compare_experiments_in_memory_and_on_disk(tmp_path):
     assert list(comp.table.index) == ["kws", "kws_2", "image_classification"]
     diff = comp.differences.loc[("kws", "kws_2")]
     assert diff["median"] > 0 and diff["p_a_lt_b"] > 0.9  # a medium casing weighs more
-    assert [r.experiment.source for r in comp.raw.runs][0] == kws.source
+    assert [r.experiment.source for r in comp.runs][0] == kws.source
     assert "P(kws < kws_2)" in repr(comp)
-    assert isinstance(comp.plot(), Figure)
-    folder = comp.to_folder(tmp_path / "cmp")
+    assert isinstance(uf.plot_comparison(comp), Figure)
+    folder = uf.write_comparison(comp, tmp_path / "cmp").folder
     assert (folder / "comparison.csv").is_file() and (folder / "differences.csv").is_file()
     with pytest.raises(ConfigError, match="distinct non-empty labels"):
         uf.compare(kws, kws, samples=N, labels=["a", "a"])
 
 
 def test_catalog_tables():
-    cat = uf.catalog(option_samples=512)
-    assert {"block", "hsl", "meaning", "parameter", "low", "typical", "high"} <= set(cat.blocks.columns)
-    assert set(cat.blocks["block"]) >= {"casing", "power_supply", "sensing"}
-    assert {"unit", "distribution", "status", "source"} <= set(cat.parameters.columns)
-    assert set(cat.parameters["status"]) <= {"quoted", "inferred", "assumed"}
-    assert cat.sources["cite"].str.len().min() > 0
-    assert float(cat.reference_devices.loc["macbook_pro_16_m1_pro", "footprint"]) == 349.0
-    assert "keyword_spotting" in cat.applications.index and "parameters" in repr(cat)
-    options = cat.options  # H3b's option_intervals: one row per (block, HSL)
-    assert len(options) == len(cat.blocks.drop_duplicates(["block", "hsl"]))
+    cat = uf.catalog()
+    blocks = cat.blocks_table()
+    assert {"block", "hsl", "meaning", "parameter", "low", "typical", "high"} <= set(blocks.columns)
+    assert set(blocks["block"]) >= {"casing", "power_supply", "sensing"}
+    parameters = cat.parameters_table()
+    assert {"unit", "distribution", "status", "source"} <= set(parameters.columns)
+    assert set(parameters["status"]) <= {"quoted", "inferred", "assumed"}
+    assert cat.sources_table()["cite"].str.len().min() > 0
+    assert float(cat.references_table().loc["macbook_pro_16_m1_pro", "footprint"]) == 349.0
+    assert "keyword_spotting" in cat.applications_table().index
+    options = uf.block_options(samples=512)  # one row per (block, HSL)
+    assert len(options) == len(blocks.drop_duplicates(["block", "hsl"]))
     assert ((options["p5"] <= options["median"]) & (options["median"] <= options["p95"])).all()
 
 
@@ -197,15 +227,15 @@ def test_helpers_for_the_web_calculator():
 
 
 @pytest.mark.parametrize("name", uf.example_names())
-def test_every_shipped_experiment_runs_as_the_engine_runs_its_file(name):
-    """The API prepares in-memory experiments itself: it must build what analysis.run.prepare builds."""
+def test_every_shipped_experiment_runs_as_its_file_and_its_dict(name):
+    """An experiment made in Python from a shipped file's dict runs as the file does."""
     from uncertainty_footprint.inputs.examples import example_path
 
     exp = uf.load_experiment(name)
     assert uf.load_experiment(exp.to_dict()).spec == exp.spec
-    res = uf.run(exp, samples=50, seed=2, sobol=False)
-    raw = run_experiment(example_path(name), samples=50, seed=2, sobol={"enabled": False})
+    res = uf.run(exp.to_dict(), samples=50, seed=2, sobol=False)
+    raw = uf.run(example_path(name), samples=50, seed=2, sobol=False)
     assert set(res.results.variables) == set(raw.results.variables)
     for var in res.results.data_vars:
         np.testing.assert_array_equal(res.results[var].values, raw.results[var].values, err_msg=var)
-    assert (res.raw.balance is None) == (raw.balance is None)
+    assert (res.balance is None) == (raw.balance is None)

@@ -9,11 +9,11 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import KWS
+from tests.helpers import KWS
 from uncertainty_footprint.analysis.blocks import option_intervals
-from uncertainty_footprint.analysis.provenance import package_version
+from uncertainty_footprint.io.provenance import package_version
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.reports.folder import RUN_OUTPUTS
+from uncertainty_footprint.io.folder import RUN_OUTPUTS
 
 
 def test_version(capsys):

@@ -9,17 +9,20 @@ From Python (:mod:`uncertainty_footprint.api`; the names below are imported on f
     import uncertainty_footprint as uf
     exp = uf.load_experiment("kws").with_blocks(casing=2)
     res = uf.run(exp, samples=20_000, seed=1)
-    res.summary, res.hotspots("component"), res.plot.total()
+    res.summary, res.hotspots("component"), uf.plot_total(res)
     uf.compare(exp, "image_classification", samples=20_000)
-    uf.catalog().blocks
+    uf.catalog().blocks_table()
     uf.export.salib_problem(exp)
 """
 
 __version__ = "0.3.0"
 
 #: Public names served by :mod:`uncertainty_footprint.api` (loaded lazily by :func:`__getattr__`).
-_API = ("load_experiment", "run", "compare", "catalog", "Experiment", "Result", "Comparison", "CatalogTables",
-        "parse_yaml", "distribution_families", "example_names", "example_text", "example_title")
+_API = ("load_experiment", "run", "write_results", "compare", "write_comparison", "catalog", "block_options",
+        "Experiment", "Result", "Comparison", "Catalog", "EngineOptions", "Sampling", "SobolOptions", "parse_yaml",
+        "distribution_families", "example_names", "example_text", "example_title", "provenance", "plot_total",
+        "plot_components", "plot_indices", "plot_stacked", "plot_convergence", "plot_balance", "plot_comparison",
+        "ConfigError", "WriteError")
 #: Public submodules loaded on first use.
 _SUBMODULES = ("api", "export")
 

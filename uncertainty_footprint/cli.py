@@ -5,7 +5,7 @@ Exit status (one line on stderr for every failure, never a traceback):
 * 0 success;
 * 2 invalid input: a bad experiment file or option (naming the file, the key path and what is allowed), a
   request that does not fit in memory (with the estimate and the option that would fit) or a refused output
-  folder (see :mod:`uncertainty_footprint.reports.folder`);
+  folder (see :mod:`uncertainty_footprint.io.folder`);
 * 1 a failing environment (``error: <what failed> at <where>: <reason>``: disk full, permission denied,
   read-only file system, ``--out`` below a file, out of memory) or an unexpected failure (set
   ``UNCERTAINTY_FOOTPRINT_DEBUG=1`` to get its traceback);
@@ -15,7 +15,9 @@ Exit status (one line on stderr for every failure, never a traceback):
   milliseconds it takes).
 
 An experiment argument that is not an existing file but the name of a shipped experiment (``kws``) stands for it
-(:mod:`uncertainty_footprint.inputs.examples`).
+(:mod:`uncertainty_footprint.inputs.examples`). This module only parses, calls :mod:`uncertainty_footprint.api`
+and formats: ``run`` prints the summary and the hotspots as soon as they are computed, then writes the files,
+figures and reports (a short progress line says so).
 """
 
 from __future__ import annotations
@@ -29,13 +31,11 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .analysis.choices import CRN_DESIGNS, SCHEDULERS, STORE_MODES
-from .analysis.provenance import package_version
-from .analysis.sizes import IN_MEMORY_MAX
+from . import api
+from .api import (CRN_DESIGNS, DESIGN_NAMES, GROUPINGS, IN_MEMORY_MAX, SCHEDULERS, SOBOL_METHODS, STORE_MODES,
+                  example_names, is_example, package_version, resolve_experiment)
 from .app import DEFAULT_HOST, DEFAULT_PORT
-from .errors import FootprintError
-from .inputs.examples import example_names, is_example, resolve_experiment
-from .inputs.experiment import DESIGN_NAMES, GROUPINGS, SOBOL_METHODS
+from .errors import FootprintError, WriteError
 from .warnings import FootprintWarning
 
 __all__ = ["main", "build_parser", "DEBUG_ENV"]
@@ -206,30 +206,50 @@ def _cmd_serve(args) -> int:
     return 0
 
 
-def _cmd_run(args) -> int:
-    from . import api
-    from .reports import terminal
+def _engine_options(args):
+    return api.EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
+                             store=args.store, chunk_size=args.chunk_size)
 
+
+def _sobol_options(args) -> dict | bool | None:
+    """The ``sobol`` overrides of ``run``'s options (``--no-sobol``: False)."""
+    if args.no_sobol:
+        return False
+    options = {"method": args.sobol_method, "samples": args.sobol_samples, "second_order": args.second_order,
+               "groupings": args.groupings, "conf_level": args.conf_level, "num_resamples": args.num_resamples}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _cmd_run(args) -> int:
     experiment = resolve_experiment(args.experiment)
     bar = _ProgressBar(args.quiet, "Monte Carlo", "samples")
     out = args.out if args.out is not None else Path("results") / experiment.stem
+
+    def show(result) -> None:  # the numbers, as soon as they are computed (the files follow)
+        bar.close()
+        if not args.quiet:
+            print(_safe(api.format_result(result)), flush=True)
+            print(f"Writing the files{'' if args.no_figures else ', figures and reports'} to {_safe(out)}/ ...",
+                  file=sys.stderr, flush=True)
+
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FootprintWarning)
             result = api.run(experiment, out=out, figures=not args.no_figures, data_dir=args.data_dir,
-                             samples=args.samples, seed=args.seed, design=args.design,
-                             sobol=False if args.no_sobol else None, sobol_method=args.sobol_method,
-                             sobol_samples=args.sobol_samples,
-                             second_order=args.second_order, groupings=args.groupings, conf_level=args.conf_level,
-                             num_resamples=args.num_resamples, chunk_size=args.chunk_size,
-                             convergence=not args.no_figures, stream=args.stream, scheduler=args.scheduler,
-                             scheduler_address=args.scheduler_address, store=args.store, progress=bar)
+                             samples=args.samples, seed=args.seed, design=args.design, sobol=_sobol_options(args),
+                             engine=_engine_options(args), progress=bar, on_result=show)
     finally:
         bar.close()
     if not args.quiet:
-        print(terminal.run_report(result.raw, out))
+        print(_safe(api.format_files(out, _written(result.folder))))
     _print_warnings(caught)
     return 0
+
+
+def _written(folder: Path) -> list[str]:
+    """The outputs in a results folder, in the order of :data:`~uncertainty_footprint.api.RUN_OUTPUTS`."""
+    names = list(api.RUN_OUTPUTS) + list(api.COMPARISON_OUTPUTS)
+    return [n for n in names if (Path(folder) / n.rstrip("/")).exists()]
 
 
 class _ProgressBar:
@@ -259,7 +279,7 @@ def _print_warnings(caught) -> None:
     seen = set()
     for w in caught:
         if issubclass(w.category, FootprintWarning):
-            text = str(w.message)
+            text = _safe(str(w.message))
             if text not in seen:
                 seen.add(text)
                 print(f"warning: {text}", file=sys.stderr)
@@ -268,53 +288,41 @@ def _print_warnings(caught) -> None:
 
 
 def _cmd_compare(args) -> int:
-    from . import api
-    from .analysis.compare import experiment_labels
-    from .reports import terminal
-
     paths = [resolve_experiment(p) for p in args.experiments]
-    labels = experiment_labels(paths)
+    labels = api.experiment_labels(paths)
     out = args.out or Path("results") / ("compare_" + "_".join(lab.replace("/", "-") for lab in labels))
     comp = api.compare(*paths, out=out, samples=args.samples, seed=args.seed, design=args.design,
                        data_dir=args.data_dir)
     if not args.quiet:
-        print(terminal.comparison_report(comp.raw, out))
+        print(_safe(api.format_comparison(comp)))
+        print(_safe(api.format_files(out, _written(comp.folder))))
     return 0
 
 
 def _cmd_validate(args) -> int:
-    from . import api
-
     path = resolve_experiment(args.experiment)
-    model = api.load_experiment(path, data_dir=args.data_dir).check()
+    model = api.load_experiment(path, data_dir=args.data_dir).model
     if not args.quiet:
         ps = model.parameters
         shown = f"{args.experiment} ({path})" if is_example(path) and str(path) != args.experiment else path
-        print(f"{shown}: valid. {len(model.components)} components, {len(ps)} parameters "
-              f"({len(ps.random_names)} uncertain, {len(ps.assumed())} assumed placeholders).")
+        print(_safe(f"{shown}: valid. {len(model.components)} components, {len(ps)} parameters "
+                    f"({len(ps.random_names)} uncertain, {len(ps.assumed())} assumed placeholders)."))
     return 0
 
 
 def _cmd_example(args) -> int:
-    from . import api
-    from .reports.terminal import format_table
-
     if args.name is None:
-        rows = [[name, api.example_title(name)] for name in api.example_names()]
-        print(format_table(rows, ["name", "experiment"], align="ll"))
+        for name in api.example_names():
+            print(_safe(f"{name:<28s}{api.example_title(name)}"))
         print("\nPrint one with 'python -m uncertainty_footprint example NAME > my_device.yaml'; run one with "
               "'python -m uncertainty_footprint run NAME'.")
         return 0
-    sys.stdout.write(api.example_text(args.name))
+    sys.stdout.write(api.example_text(args.name))  # the file as shipped: the package's own text
     return 0
 
 
 def _cmd_list(args) -> int:
-    from . import api
-    from .reports import terminal
-
-    tables = api.catalog(args.data_dir, options=args.what in ("all", "blocks"))
-    print(terminal.catalog_listing(tables.catalog, args.what, intervals=tables.options))
+    print(_safe(api.format_catalog(args.what, data_dir=args.data_dir)))
     return 0
 
 
@@ -324,11 +332,9 @@ COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,
 
 def _terminate(signum, frame) -> None:
     """End the process now: remove the unfinished outputs, say so on one line, exit 128 + signal number."""
-    from .reports.folder import discard_unfinished
-
     status, what = TERMINATING_SIGNALS[signum]
     try:
-        discard_unfinished()
+        api.discard_unfinished()
         sys.stderr.write(f"error: {what}; unfinished outputs were removed, earlier results are kept\n")
         sys.stderr.flush()
         sys.stdout.flush()
@@ -348,23 +354,32 @@ def _where(exc: BaseException) -> str:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
+    text = " ".join(_safe(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: Control characters (C0, DEL, C1) other than newline and tab; a terminal would act on them (escape sequences).
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))}
+_CONTROL.update({0x0D: "\\r"})
+
+
+def _safe(text) -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\r``): text from an input file (a name, a
+    description, a key) never reaches the terminal raw. Newlines and tabs of the package's own layout stay."""
+    return str(text).translate(_CONTROL)
 
 
 def _report(exc: BaseException) -> int:
     """Print the one line of a failure and return the exit status."""
-    from .reports.folder import WriteError
-
     if isinstance(exc, KeyboardInterrupt):  # where the handler could not be installed
         print("error: interrupted (Ctrl-C); unfinished outputs were removed, earlier results are kept",
               file=sys.stderr)
         return 130
     if isinstance(exc, WriteError):
-        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        print(f"error: {_safe(exc)}; nothing was changed", file=sys.stderr)
         return 1
     if isinstance(exc, FootprintError):  # ConfigError and the package's other input errors
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_safe(exc)}", file=sys.stderr)
         return 2
     if isinstance(exc, MemoryError):
         print(f"error: out of memory at {_where(exc)}: the request did not fit in memory; use --stream or a "

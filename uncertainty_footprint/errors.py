@@ -109,3 +109,16 @@ def key_path(path: str, exc: Exception) -> str:
     """``path`` extended by the record field a :class:`SpecError` names (``parameters.x`` -> ``parameters.x.unit``)."""
     key = getattr(exc, "key", "")
     return f"{path}.{key}" if key and path else (key or path)
+
+
+class WriteError(FootprintError):
+    """The environment failed while reading or writing a results folder: ``<what> at <where>: <reason>``.
+
+    The command line reports it on one line with exit status 1. Nothing was changed when it is raised: the
+    temporary folder was removed and previous results are as they were
+    (:mod:`uncertainty_footprint.io.folder`).
+    """
+
+    def __init__(self, what: str, where, reason: str):
+        self.what, self.where, self.reason = what, str(where), reason
+        super().__init__(f"{what} at {where}: {reason}")

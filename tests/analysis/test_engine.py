@@ -1,108 +1,170 @@
-"""Streaming Monte Carlo with dask: identical numbers whatever the scheduler, chunking or cluster."""
+"""The engine (:mod:`uncertainty_footprint.analysis.engine`): what a run computes. ``sobol.method``: which outputs
+get sampled Saltelli estimates beside (or instead of) the exact indices.
+
+The default ``auto`` samples only an output without an exact variance decomposition: the footprint of every
+shipped model has one, so the default run samples nothing (its hotspots are exact); ``sampled`` samples every
+output; ``exact`` never samples. Options of the sampled analysis given without a method ask for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
-import xarray as xr
 
-from conftest import KWS
-from uncertainty_footprint.cli import main
-from uncertainty_footprint.analysis.streaming import STATS_BLOCK, stream_monte_carlo
-from uncertainty_footprint.analysis.propagate import run_monte_carlo
-from uncertainty_footprint.analysis.running_stats import Moments, RunningStats, histogram, relative_resolution
-from uncertainty_footprint.analysis.summary import summarize
+import uncertainty_footprint as uf
+from tests.helpers import KWS
+from uncertainty_footprint.analysis.exact import ExactDecompositionWarning
+from uncertainty_footprint.analysis.resources import estimate_memory
+from uncertainty_footprint.analysis.engine import (SAMPLES_SOBOL, EngineOptions, compute, samples_payback_sobol,
+                                                    samples_sobol)
+from uncertainty_footprint.analysis.exact import try_exact
+from uncertainty_footprint.errors import ConfigError
+from uncertainty_footprint.inputs.choices import SOBOL_METHODS
+from uncertainty_footprint.model.builder import COMPONENT_KINDS, ComponentKind
+from uncertainty_footprint.model.experiment import Experiment
 
-N = STATS_BLOCK + 1234  # two statistics blocks, the second ragged: block moments are folded
-
-
-@pytest.fixture(scope="module")
-def model(kws_model):
-    return kws_model
-
-
-@pytest.fixture(scope="module")
-def reference(model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("ref") / "results.nc"
-    res = stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler="synchronous", store="all", path=path,
-                             task_rows=STATS_BLOCK)
-    return res, path
+SMALL = dict(samples=200, seed=3)
+FAST_SOBOL = dict(samples=64, num_resamples=10, groupings=["component"])
 
 
-def test_streaming_equals_in_memory_run(model, reference):
-    res, path = reference
-    ds = run_monte_carlo(model, n=N, design="mc", seed=5)
-    with xr.open_dataset(path) as streamed:
-        for var in ("footprint", "total", "inputs"):
-            np.testing.assert_array_equal(streamed[var].values, ds[var].values)
-        assert list(streamed["sample"].values[:3]) == [0, 1, 2]
-    exact = summarize(ds)
-    np.testing.assert_allclose(res.summary["mean"], exact["mean"], rtol=1e-12)
-    np.testing.assert_allclose(res.summary["sd"], exact["sd"], rtol=1e-9)
-    for col in ("median", "p2_5", "p5", "p95", "p97_5"):
-        np.testing.assert_allclose(res.summary[col], exact[col], rtol=relative_resolution(), atol=1e-12)
+def _with_model(exp, model):
+    """``exp`` with its Monte Carlo model replaced by ``model(exp)``."""
+    return Experiment(exp.spec, exp.source, exp.sha256, models=dataclasses.replace(exp.models, footprint=model(exp)))
 
 
-@pytest.mark.parametrize("scheduler,task_rows,chunk", [("threads", 2 * STATS_BLOCK, 5000),
-                                                        ("processes", STATS_BLOCK, 1 << 16)])
-def test_same_numbers_whatever_the_scheduler_and_chunking(model, reference, tmp_path, scheduler, task_rows,
-                                                          chunk):
-    res, path = reference
-    other = stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler=scheduler, store="footprint",
-                               path=tmp_path / "r.nc", task_rows=task_rows, chunk_size=chunk)
-    pd.testing.assert_frame_equal(other.summary, res.summary, check_exact=True)
-    with xr.open_dataset(path) as a, xr.open_dataset(tmp_path / "r.nc") as b:
-        assert a["footprint"].values.tobytes() == b["footprint"].values.tobytes()
+def _run(exp, model=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # wide intervals at 64 base samples; no exact decomposition
+        exp = exp.with_options("sampling", **SMALL)
+        return compute(exp if model is None else _with_model(exp, model))
 
 
-def test_local_cluster_gives_the_single_process_numbers(model, reference):
-    distributed = pytest.importorskip("dask.distributed")
-    res, _ = reference
-    # in-process workers: the address path; other processes (pickled model and design) are the "processes" case
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        other = stream_monte_carlo(model, n=N, design="mc", seed=5, address=cluster.scheduler_address,
-                                   store="none", task_rows=STATS_BLOCK)
-    pd.testing.assert_frame_equal(other.summary, res.summary, check_exact=True)
+def _not_separable(monkeypatch):
+    """A kws model whose end of life is multiplied by exp(lifetime / 10): not a sum of products, so no exact
+    decomposition (every parameter is still used)."""
+    def strange(c, v):
+        others = [v[n] for n in c.parameter_names() if n != c.inputs["value"]]
+        return np.exp(v[c.inputs["value"]] / 10.0) * np.prod(others, axis=0)
+
+    monkeypatch.setitem(COMPONENT_KINDS, "exp_of_lifetime", ComponentKind(strange))
+
+    def model(exp):
+        comps = tuple(dataclasses.replace(c, kind="exp_of_lifetime", inputs={**c.inputs, "value": "lifetime"})
+                      if c.name == "end_of_life" else c for c in exp.model.components)
+        return dataclasses.replace(exp.model, components=comps)
+    return model
 
 
-def test_running_stats_quantiles_and_merging():
-    rng = np.random.default_rng(3)
-    x = np.column_stack([rng.lognormal(0, 1, 100_000), rng.uniform(0, 5, 100_000), np.zeros(100_000)])
-    blocks = [x[:30_000], x[30_000:70_000], x[70_000:]]
-    hist = sum(histogram(b) for b in blocks)
-    np.testing.assert_array_equal(hist, histogram(x))  # histograms add exactly
-    stats = RunningStats.from_blocks([Moments.of(b) for b in blocks], hist)
-    np.testing.assert_allclose(stats.mean, x.mean(axis=0), rtol=1e-13)
-    np.testing.assert_allclose(stats.std, x.std(axis=0, ddof=1), rtol=1e-12)
-    for q in (0.025, 0.5, 0.975):
-        np.testing.assert_allclose(stats.quantile(q), np.quantile(x, q, axis=0), rtol=relative_resolution())
-    # aliased and constant columns give the counts a full computation gives
-    np.testing.assert_array_equal(histogram(x, alias=[0, 1, 2], constant=[False, False, True]), histogram(x))
-    with pytest.raises(ValueError, match="non-negative"):
-        histogram(-x)
+def test_the_registry_covers_every_method_and_auto_samples_only_without_exact():
+    assert set(SAMPLES_SOBOL) == set(SOBOL_METHODS)
+    assert [SAMPLES_SOBOL["auto"](has) for has in (True, False)] == [False, True]
+    assert [SAMPLES_SOBOL["sampled"](has) for has in (True, False)] == [True, True]
+    assert [SAMPLES_SOBOL["exact"](has) for has in (True, False)] == [False, False]
 
 
-def test_latin_hypercube_streams_with_the_in_memory_numbers(model, tmp_path):
-    n = 3000
-    res = stream_monte_carlo(model, n=n, design="lhs", seed=5, store="footprint", path=tmp_path / "l.nc",
-                             chunk_size=1000)
-    ds = run_monte_carlo(model, n=n, design="lhs", seed=5, chunk_size=777)
-    with xr.open_dataset(tmp_path / "l.nc") as streamed:
-        assert streamed["footprint"].values.tobytes() == ds["footprint"].values.tobytes()
-    np.testing.assert_allclose(res.summary["mean"], summarize(ds)["mean"], rtol=1e-12)
+def test_the_default_run_has_exact_hotspots_and_samples_nothing():
+    exp = uf.load_experiment(KWS).with_options("sampling", **SMALL)
+    assert exp.spec.sobol.method == "auto"
+    assert try_exact(exp.model) is not None and not samples_sobol(exp, has_exact=True)
+    result = compute(exp)
+    assert result.sobol is None and set(result.exact) == {"parameter", "component", "stage"}
+    # the memory check does not count an analysis that will not run
+    big = exp.with_options("sobol", samples=2**20)
+    assert estimate_memory(exp.model, big, streams=False, sobol=False).sobol == 0
+    assert estimate_memory(exp.model, big, streams=False, sobol=True).sobol > 0
 
 
-def test_cli_streaming_run(tmp_path, capsys):
-    out = tmp_path / "big"
-    assert main(["run", str(KWS), "--out", str(out), "--samples", "70000", "--design", "mc", "--stream",
-                 "--scheduler", "threads", "--no-sobol"]) == 0
-    text = capsys.readouterr().out
-    assert "streamed" in text and "TOTAL" in text
-    with xr.open_dataset(out / "results.nc") as ds:
-        assert ds.sizes["sample"] == 70000 and "inputs" not in ds
-        assert "histogram" in ds.attrs["summary_quantiles"]
-    assert (out / "report.html").exists()
-    assert main(["run", str(KWS), "--out", str(tmp_path / "lhs"), "--samples", "1000", "--stream", "--design", "lhs",
-                 "--no-sobol", "--no-figures", "--quiet"]) == 0
-    with xr.open_dataset(tmp_path / "lhs" / "results.nc") as ds:
-        assert ds.attrs["design"] == "lhs" and ds.sizes["sample"] == 1000
+@pytest.mark.parametrize("changes, method", [
+    ({}, "auto"), ({"samples": 64}, "sampled"), ({"conf_level": 0.9}, "sampled"), ({"num_resamples": 10}, "sampled"),
+    ({"seed": 5}, "sampled"), ({"samples": 64, "method": "exact"}, "exact"), ({"second_order": True}, "auto"),
+    ({"groupings": ["stage"]}, "auto"), ({"method": "sampled"}, "sampled")])
+def test_options_of_the_sampled_analysis_ask_for_it(changes, method):
+    assert uf.load_experiment("kws").with_sobol(**changes).spec.sobol.method == method  # as a file's section
+    exp = uf.load_experiment(KWS).with_options("sobol", **changes)  # as command-line overrides
+    assert exp.spec.sobol.method == method
+
+
+def test_a_file_section_gives_the_method(tmp_path):
+    text = KWS.read_text()
+    for section, method in (("sobol: {samples: 64}", "sampled"), ("sobol: {method: exact, samples: 64}", "exact"),
+                            ("sobol: {second_order: true}", "auto")):
+        path = tmp_path / "exp.yaml"
+        path.write_text(text + "\n" + section + "\n")
+        assert uf.load_experiment(path).spec.sobol.method == method
+    path.write_text(text + "\nsobol: {method: bootstrap}\n")
+    with pytest.raises(ConfigError, match=r"sobol\.method.*'auto', 'exact' or 'sampled'|sobol\.method.*auto"):
+        uf.load_experiment(path)
+
+
+def test_sampled_gives_both_and_exact_gives_exact_only():
+    kws = uf.load_experiment("kws")
+    both = _run(kws.with_sobol(method="sampled", **FAST_SOBOL))
+    assert set(both.sobol) == {"component"} and both.exact is not None
+    exact = _run(kws.with_sobol(method="exact", **FAST_SOBOL))
+    assert exact.sobol is None and exact.exact is not None
+
+
+def test_auto_samples_a_model_without_exact_decomposition_and_exact_then_has_no_indices(monkeypatch):
+    model = _not_separable(monkeypatch)
+    kws = uf.load_experiment("kws")
+    with pytest.warns(ExactDecompositionWarning, match="numpy.exp"):
+        assert try_exact(_with_model(kws, model).model) is None
+    auto = _run(kws.with_sobol(method="auto", groupings=["component"]), model)
+    assert auto.exact is None and set(auto.sobol) == {"component"}
+    none = _run(kws.with_sobol(method="exact"), model)
+    assert none.exact is None and none.sobol is None
+
+
+def test_the_command_line_option(tmp_path):
+    from uncertainty_footprint.cli import main
+
+    out = tmp_path / "sampled"
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "200", "--sobol-method", "sampled",
+                 "--sobol-samples", "64", "--num-resamples", "10", "--groupings", "component", "--no-figures",
+                 "--quiet"]) == 0
+    assert (out / "sobol.csv").is_file() and (out / "exact.csv").is_file()
+    out = tmp_path / "auto"
+    assert main(["run", str(KWS), "--out", str(out), "--samples", "200", "--no-figures", "--quiet"]) == 0
+    assert not (out / "sobol.csv").exists() and (out / "exact.csv").is_file()
+
+
+def test_the_memory_check_counts_the_payback_time_indices(monkeypatch):
+    """An experiment with a benefit samples the payback time's indices (no exact decomposition) even when the
+    footprint's are exact: the memory check counts them, and refuses a run they would not fit."""
+    from uncertainty_footprint.analysis.resources import MEMORY_ENV
+    from uncertainty_footprint.analysis.engine import check_resources
+    from tests.helpers import EXPERIMENTS_DIR
+
+    path = EXPERIMENTS_DIR / "smart_building_lighting.yaml"
+    auto = uf.load_experiment(path).with_options("sobol", method="auto", samples=2**16)  # the payback time's base
+    assert not samples_sobol(auto, has_exact=True) and samples_payback_sobol(auto)
+    without = estimate_memory(auto.model, auto, streams=False, sobol=False)
+    est = estimate_memory(auto.model, auto, streams=False, sobol=False, payback=auto.balance_model)
+    assert without.sobol == 0 < est.monte_carlo < est.sobol
+    monkeypatch.setenv(MEMORY_ENV, str((est.monte_carlo + est.sobol) // 2))
+    with pytest.raises(ConfigError, match=r"sobol\.samples.*Sobol' analysis with 65536 base samples.*--sobol-samples"):
+        check_resources(auto)
+    exact = uf.load_experiment(path).with_options("sobol", method="exact", samples=2**16)
+    assert not samples_payback_sobol(exact) and not samples_payback_sobol(uf.load_experiment(KWS))
+    check_resources(exact)  # nothing sampled: it fits
+
+
+def test_engine_options_are_checked():
+    with pytest.raises(ConfigError, match="EngineOptions: store: got 'some'; allowed: all, footprint, none"):
+        EngineOptions(store="some")
+    with pytest.raises(ConfigError, match="EngineOptions: chunk_size: expected a positive integer"):
+        EngineOptions(chunk_size=0)
+    assert EngineOptions(scheduler="threads").streams(10) and not EngineOptions().streams(10)
+
+
+def test_the_result_is_immutable_and_reports_itself():
+    res = uf.run("kws", samples=100, seed=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.summary = None
+    assert "Keyword spotting" in repr(res) and "<table>" in res._repr_html_()
+    assert res.hotspots("stage").index[0] == "manufacturing"
+    with pytest.raises(ConfigError, match="Result.hotspots: by: unknown grouping 'x'"):
+        res.hotspots("x")

@@ -12,7 +12,7 @@ import xarray as xr
 import yaml
 from scipy import integrate
 
-from conftest import EXPERIMENTS, KWS, LOW_CARBON_GRID
+from tests.helpers import EXPERIMENTS, KWS, LOW_CARBON_GRID
 from uncertainty_footprint.analysis.exact import (DistributionMoments, ExactDecompositionWarning,
                                                   InfiniteMomentError, difference_decomposition, difference_shares,
                                                   exact_analysis, exact_indices, exact_table, sampled_coverage,
@@ -21,7 +21,7 @@ from uncertainty_footprint.analysis.hotspots import from_datatree, hotspot_analy
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.inputs.catalog import load_catalog
 from uncertainty_footprint.inputs.distributions import make_distribution
-from uncertainty_footprint.inputs.experiment import parse_experiment
+from uncertainty_footprint.model.experiment import parse_experiment
 from uncertainty_footprint.inputs.parameters import Parameter, ParameterSet
 from uncertainty_footprint.model import lifecycle
 from uncertainty_footprint.model.builder import COMPONENT_KINDS, Component, ComponentKind, LifecycleModel, build_model

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from conftest import KWS
+from tests.helpers import KWS
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.analysis.hotspots import (from_datatree, hotspot_analysis, parameter_groups, sobol_table,
                                             to_datatree)
@@ -35,7 +35,7 @@ def test_shared_parameters_form_joint_groups():
     import yaml
 
     from uncertainty_footprint.inputs.catalog import load_catalog
-    from uncertainty_footprint.inputs.experiment import parse_experiment
+    from uncertainty_footprint.model.experiment import parse_experiment
     from uncertainty_footprint.model.builder import build_model
 
     raw = yaml.safe_load(KWS.read_text())

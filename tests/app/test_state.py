@@ -7,7 +7,7 @@ import csv
 import pytest
 import yaml
 
-from conftest import EXPERIMENTS_DIR, REFERENCE_DIR
+from tests.helpers import EXPERIMENTS_DIR, REFERENCE_DIR
 
 from uncertainty_footprint import api as uf
 from uncertainty_footprint.app import engine, state as st
@@ -59,9 +59,9 @@ def test_cards_cover_every_block_and_hsl():
     cat = engine.catalog()
     cards = {c.name: c for c in st.cards()}
     assert list(cards) == ["ml_training", *cat.blocks, "use_stage", "end_of_life"]
-    for block, (_title, levels) in cat.blocks.items():
+    for block, info in cat.blocks.items():
         ids = {o.id for o in cards[block].options}
-        assert {f"hsl:{h}" for h in levels} <= ids and st.CUSTOM in ids
+        assert {f"hsl:{h}" for h in info["hsl"]} <= ids and st.CUSTOM in ids
     assert {"energy", "densenet", "mobilenet", "custom"} == {o.id for o in cards["ml_training"].options}
     assert {"direct", "inference", "custom"} == {o.id for o in cards["use_stage"].options}
 
@@ -207,8 +207,8 @@ def test_a_loaded_experiment_with_a_benefit_shows_its_balance():
     assert exp["benefit"] == data["benefit"] and exp["fleet"] == data["fleet"]
     view = engine.evaluate(engine.load(exp, st.SOURCE), 400, 5)
     res = uf.run(engine.load(exp, st.SOURCE), samples=400, seed=5, sobol=False)
-    assert view.balance["median"] == res.balance.loc["net_balance", "median"] < 0
-    assert view.balance["p_offset"] == res.balance.loc["p_offset", "mean"]
-    assert view.balance["statement"] == res.break_even and "pays back" in res.break_even.lower()
+    assert view.balance["median"] == res.balance.table.loc["net_balance", "median"] < 0
+    assert view.balance["p_offset"] == res.balance.table.loc["p_offset", "mean"]
+    assert view.balance["statement"] == res.balance.statement and "pays back" in res.balance.statement.lower()
     assert engine.evaluate(engine.load(st.experiment_from_state(st.preset_state("kws"))[0], st.SOURCE),
                            400, 5).balance is None

@@ -37,11 +37,11 @@ from scipy import stats
 
 from uncertainty_footprint.model import builder as model_mod
 from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
-from uncertainty_footprint.inputs.experiment import parse_experiment
+from uncertainty_footprint.model.experiment import parse_experiment
 from uncertainty_footprint.inputs.distributions import FAMILIES, Distribution, as_number, make_distribution
 from uncertainty_footprint.errors import SpecError
 from uncertainty_footprint.inputs.parameters import STATUSES, UNIT_EDGE, ParameterSet, open_unit, parse_record
-from uncertainty_footprint.model.balance import load_benefit_library
+from uncertainty_footprint.model.benefit import load_benefit_library
 
 CAT = load_catalog()
 #: distributions/benefits.yaml: the named benefit records (read by the balance model, beside the catalog).

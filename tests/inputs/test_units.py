@@ -12,12 +12,12 @@ import pytest
 import xarray as xr
 import yaml
 
-from conftest import ROOT, copy_data
+from tests.helpers import ROOT, copy_data
 from uncertainty_footprint.cli import main
 from uncertainty_footprint.errors import ConfigError, SpecError
 from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
 from uncertainty_footprint.inputs.distributions import FAMILIES, make_distribution
-from uncertainty_footprint.inputs.experiment import parse_experiment
+from uncertainty_footprint.model.experiment import parse_experiment
 from uncertainty_footprint.inputs.parameters import UNIT_PARAMETERS
 from uncertainty_footprint.inputs.units import KG_CO2EQ, conversion_factor, parse_unit, per, same_unit
 from uncertainty_footprint.model import lifecycle

@@ -55,9 +55,9 @@ def test_training_and_end_of_life():
 def test_component_kinds_registry_covers_every_kind_used(catalog):
     """Every component of every shipped experiment (and of its balance model) has a registered kind: the model
     evaluates it through COMPONENT_KINDS, the benefit term through YEARLY_BENEFIT."""
-    from conftest import EXPERIMENTS
-    from uncertainty_footprint.inputs.experiment import load_experiment
-    from uncertainty_footprint.model.balance import YEARLY_BENEFIT, build_balance
+    from tests.helpers import EXPERIMENTS
+    from uncertainty_footprint.model.experiment import load_experiment
+    from uncertainty_footprint.model.benefit import YEARLY_BENEFIT, build_balance
     from uncertainty_footprint.model.builder import build_model
 
     used, benefits = set(), set()

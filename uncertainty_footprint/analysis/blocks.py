@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.catalog import Catalog
-from ..inputs.experiment import QUANTITY_MODES, parse_experiment
-from ..model.builder import build_model
+from ..inputs.choices import QUANTITY_MODES
+from ..model.experiment import parse_experiment
 from .designs import make_design
 from .propagate import evaluate_rows
 
@@ -70,9 +70,9 @@ def option_intervals(catalog: Catalog, *, seed: int = OPTION_SEED, n: int = OPTI
                 "sampling": {"samples": int(n), "seed": int(seed), "design": "mc"}}
         if application is not None:
             spec["application"] = application
-        experiment = parse_experiment(spec, "HSL option table")
-        model = build_model(experiment, catalog)
-        published = build_model(experiment, catalog, published_method=True).deterministic()["typical"]
+        experiment = parse_experiment(spec, "HSL option table", data_dir=catalog.root)
+        model = experiment.model
+        published = experiment.published_model.deterministic()["typical"]
         design = make_design("mc", int(n), model.parameters.random_names, int(seed))
         footprint, _ = evaluate_rows(model, design.points(0, int(n)), with_inputs=False)
         names = model.component_names

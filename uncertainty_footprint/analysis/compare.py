@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Sequence
 from itertools import combinations
 from pathlib import Path
 
@@ -17,32 +18,65 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..display import FactsDisplay
 from ..errors import ConfigError
-from ..inputs.experiment import Experiment
-from .cf import annotate, footprint_attrs
-from .choices import CRN_DESIGNS
+from ..inputs.units import footprint_attrs
+from ..model.experiment import Experiment
+from ..inputs.choices import CRN_DESIGNS
+from .engine import EngineOptions, Result, compute
 from .exact import difference_shares
-from .provenance import provenance
-from .run import EngineOptions, RunResult, run_experiment
-from .sizes import EVAL_CHUNK
 from .summary import PERCENTILES
 
 __all__ = ["Comparison", "compare_experiments", "experiment_labels", "paired_differences", "CRN_DESIGNS"]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison(FactsDisplay):
+    """What a comparison produced (:func:`compare_experiments`, :func:`uncertainty_footprint.api.compare`).
 
-@dataclass
-class Comparison:
-    """Results of a comparison: the runs, the totals side by side and the pairwise differences."""
+    Attributes
+    ----------
+    runs : tuple of Result
+        One run per experiment, with common random numbers.
+    labels : tuple of str
+        The experiments' labels in the tables.
+    totals : xarray.Dataset
+        ``total(experiment, sample)`` [kg CO2-eq] (``comparison.nc``).
+    table : pandas.DataFrame
+        Each experiment's total: mean, sd, median, 2.5/5/95/97.5 % quantiles [kg CO2-eq] (``comparison.csv``).
+    differences : pandas.DataFrame
+        Paired differences B - A for every ordered pair, with intervals [kg CO2-eq] and ``p_a_lt_b`` = P(A < B)
+        (``differences.csv``).
+    difference_variance : pandas.DataFrame or None
+        Exact share of every input in the variance of each paired difference B - A (columns ``a, b, parameter,
+        shapley, S1, ST, remaining_sd``; :func:`~uncertainty_footprint.analysis.exact.difference_shares`), or None
+        when a model is not separable (``difference_variance.csv``).
+    folder : Path or None
+        The folder written, when one was.
+    """
 
-    runs: list[RunResult]
+    runs: tuple
+    labels: tuple
     totals: xr.Dataset
     table: pd.DataFrame
     differences: pd.DataFrame
-    #: Exact share of every input in the variance of each paired difference B - A (columns ``a, b, parameter,
-    #: shapley, S1, ST, remaining_sd``; :func:`~uncertainty_footprint.analysis.exact.difference_shares`), or None
-    #: when a model is not separable.
     difference_variance: pd.DataFrame | None = None
+    folder: Path | None = None
+
+    @property
+    def experiments(self) -> list[Experiment]:
+        """The experiments as run."""
+        return [r.experiment for r in self.runs]
+
+    def _facts(self) -> list[tuple[str, str]]:
+        rows = [(str(k), f"median {r['median']:.3g} kg CO2-eq, 90 % interval {r['p5']:.3g} - {r['p95']:.3g}")
+                for k, r in self.table.iterrows()]
+        rows += [(f"{b} - {a}", f"median {r['median']:.3g} kg CO2-eq, 90 % interval {r['p5']:.3g} - "
+                                f"{r['p95']:.3g}, P({a} < {b}) = {r['p_a_lt_b']:.2f}")
+                 for (a, b), r in self.differences.iterrows()]
+        if self.folder is not None:
+            rows.append(("folder", str(self.folder)))
+        return rows
 
 
 def _stats(x: np.ndarray) -> dict[str, float]:
@@ -73,15 +107,6 @@ def paired_differences(totals: xr.DataArray) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["a", "b"])
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""  # reported by the run that reads it
-
-
 def experiment_labels(paths) -> list[str]:
     """Labels of the compared experiments: their file stems, with as many parent folders as it takes to tell
     files of the same name apart (``a/kws``, ``b/kws``).
@@ -102,57 +127,42 @@ def experiment_labels(paths) -> list[str]:
     return labels
 
 
-def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir=None,
-                        chunk_size: int = EVAL_CHUNK, labels=None) -> Comparison:
+def compare_experiments(experiments: Sequence[Experiment], *, labels: Sequence[str],
+                        engine: EngineOptions = EngineOptions(stream=False)) -> Comparison:
     """Run every experiment with common random numbers and compare their totals.
 
-    ``paths`` holds experiment files or in-memory
-    :class:`~uncertainty_footprint.inputs.experiment.Experiment` objects. The first experiment's sampling
-    settings apply to all unless given here. The results are labelled by ``labels`` (default
-    :func:`experiment_labels` of the files, or of the experiments' sources: the stems, with their folders where
-    two files share a name); the same file twice is refused.
+    The experiments (validated, with their ``sampling`` options as the comparison runs them: the same samples,
+    seed and design) are run in memory without sampled Sobol' analysis (a comparison needs the totals only,
+    paired sample by sample); the results are labelled by ``labels`` (distinct, one per experiment). The same
+    experiment twice is refused.
     """
-    paths = [p if isinstance(p, Experiment) else Path(p) for p in paths]
-    if len(paths) < 2:
-        raise ConfigError("command line", "", "compare needs at least two experiment files")
-    sources = [p.source if isinstance(p, Experiment) else p for p in paths]
-    # the same file twice (an in-memory experiment is its file while its content is unchanged)
-    same = [(os.path.realpath(src) if Path(src).is_file() else str(src),
-             p.sha256 if isinstance(p, Experiment) else _file_sha256(p)) for p, src in zip(paths, sources)]
+    exps = list(experiments)
+    if len(exps) < 2:
+        raise ConfigError("compare", "", "compare needs at least two experiments")
+    same = [(os.path.realpath(e.source) if Path(e.source).is_file() else e.source, e.sha256) for e in exps]
     if len(set(same)) != len(same):
-        raise ConfigError("command line", "", "compare needs different experiment files, got "
-                          f"{', '.join(map(str, sources))}")
-    stems = list(labels) if labels is not None else experiment_labels(sources)
-    if len(stems) != len(paths) or len(set(stems)) != len(stems):
-        raise ConfigError("command line", "", f"experiment labels must be distinct, one per file, got "
-                          f"{', '.join(map(str, stems))}")
-    no_sobol = {"enabled": False}  # a comparison needs the totals only, paired sample by sample in memory
-    in_memory = EngineOptions(stream=False)
-    first = run_experiment(paths[0], data_dir=data_dir, samples=samples, seed=seed, design=design,
-                           chunk_size=chunk_size, sobol=no_sobol, engine=in_memory)
-    s = first.results.attrs
-    if s["design"] not in CRN_DESIGNS:
-        raise ConfigError(str(paths[0]), "sampling.design", f"compare needs a design with common random "
-                          f"numbers: {', '.join(CRN_DESIGNS)} (got {s['design']!r})")
-    runs = [first] + [run_experiment(p, data_dir=data_dir, samples=s["n_samples"], seed=s["seed"],
-                                     design=s["design"], chunk_size=chunk_size, sobol=no_sobol, engine=in_memory)
-                      for p in paths[1:]]
+        raise ConfigError("compare", "", "compare needs different experiment files (or experiments), got "
+                          f"{', '.join(e.source for e in exps)}")
+    stems = [str(x) for x in labels]
+    if len(stems) != len(exps) or len(set(stems)) != len(stems) or not all(stems):
+        raise ConfigError("compare", "labels", f"needs {len(exps)} distinct non-empty labels, got {stems!r}")
+    s = exps[0].spec.sampling
+    if s.design not in CRN_DESIGNS:
+        raise ConfigError(exps[0].source, "sampling.design", f"compare needs a design with common random "
+                          f"numbers: {', '.join(CRN_DESIGNS)} (got {s.design!r})")
+    for e in exps:
+        t = e.spec.sampling
+        if (t.samples, t.seed, t.design) != (s.samples, s.seed, s.design):
+            raise ConfigError(e.source, "sampling", "the experiments of a comparison share samples, seed and "
+                              f"design; got {t.samples}/{t.seed}/{t.design} beside {s.samples}/{s.seed}/{s.design}")
+    runs = tuple(compute(e.with_options("sobol", enabled=False), engine) for e in exps)
     totals = xr.concat([r.results["total"] for r in runs], dim=pd.Index(stems, name="experiment"))
-    shared = set.intersection(*(set(r.model.parameters.random_names) for r in runs))
-    ds = xr.Dataset({"total": totals}, coords={"experiment_name": ("experiment", [r.experiment.name
-                                                                                  for r in runs])})
+    ds = xr.Dataset({"total": totals}, coords={"experiment_name": ("experiment", [e.name for e in exps])})
     ds["total"].attrs.update(footprint_attrs("total carbon footprint"))
-    ds.attrs.update(provenance(experiment=[r.experiment.name for r in runs], seed=s["seed"], design=s["design"],
-                               config_sha256=[r.experiment.sha256 for r in runs],
-                               model_sha256=[r.model.fingerprint() for r in runs],
-                               n_samples=int(s["n_samples"]), shared_parameters=",".join(sorted(shared)),
-                               note="shared parameters take common random numbers (same uniforms) in every "
-                                    "experiment"))
-    annotate(ds)
     table = pd.DataFrame([{**_stats(r.results["total"].values), "name": r.experiment.name} for r in runs],
                          index=pd.Index(stems, name="experiment"))
     differences = paired_differences(ds["total"])
-    exact = difference_shares(dict(zip(stems, (r.model for r in runs))))
+    exact = difference_shares(dict(zip(stems, (e.model for e in exps))))
     shares = None
     if exact is not None:  # exact mean and sd of every difference beside the Monte Carlo ones
         shares, moments = exact
@@ -161,4 +171,9 @@ def compare_experiments(paths, *, samples=None, seed=None, design=None, data_dir
     if all(x is not None for x in nets):  # every experiment has a benefit (common random numbers for it too)
         net = dict(zip(stems, nets))
         differences["p_a_saves_more"] = [float(np.mean(net[a] < net[b])) for a, b in differences.index]
-    return Comparison(runs, ds, table, differences, shares)
+    return Comparison(runs, tuple(stems), ds, table, differences, shares)
+
+
+def shared_parameters(comparison: Comparison) -> list[str]:
+    """The random parameters every experiment of ``comparison`` has (they take common random numbers)."""
+    return sorted(set.intersection(*(set(r.model.parameters.random_names) for r in comparison.runs)))

@@ -56,11 +56,11 @@ from scipy import special  # scipy.integrate (0.3 s to import) only where quadra
 
 from ..errors import FootprintError
 from ..inputs.distributions import Distribution
-from ..inputs.experiment import GROUPINGS
+from ..inputs.schema import GROUPINGS
 from ..model.builder import LifecycleModel
 from ..model.expansion import NotSeparableError, Polynomial, expand_components
 from ..warnings import FootprintWarning
-from .cf import footprint_attrs
+from ..inputs.units import footprint_attrs
 from .hotspots import parameter_groups
 from .summary import SummaryLayout
 

@@ -26,14 +26,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..inputs.experiment import GROUPINGS
+from ..inputs.schema import GROUPINGS
 from ..model.builder import LifecycleModel
 from .sizes import EVAL_CHUNK
 from .sobol import sobol_indices
 from ..warnings import ConvergenceWarning
 
 __all__ = ["parameter_groups", "hotspot_analysis", "st_convergence", "sobol_table", "to_datatree",
-           "from_datatree", "indices_table"]
+           "from_datatree", "indices_table", "second_order_table"]
 
 
 def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
@@ -222,3 +222,54 @@ def indices_table(ds: xr.Dataset, output: str = "total") -> pd.DataFrame:
     return pd.DataFrame({key: np.asarray(ds[key].values, dtype=float) if key in ds else nan
                          for key in ("S1", "S1_conf", "ST", "ST_conf")},
                         index=pd.Index([str(v) for v in ds[dim].values], name=dim))
+
+
+def _without_output(ds):
+    if "output" in ds.dims:
+        outputs = [str(o) for o in ds["output"].values]
+        ds = ds.sel(output="total") if "total" in outputs else ds.isel(output=0)
+    return ds
+
+
+def second_order_table(sobol, exact=None) -> pd.DataFrame | None:
+    """Second-order indices of every pair, one row each, largest first (None when none were computed).
+
+    Parameters
+    ----------
+    sobol : mapping of str to xarray.Dataset or None
+        Sampled indices by grouping (``S2``, ``S2_conf`` when computed with second order).
+    exact : mapping of str to xarray.Dataset or None
+        Exact indices by grouping (``S2`` when computed with second order).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``grouping, a, b`` (the pair, a before b in model order), ``S2``, ``S2_conf`` (sampled; NaN
+        without them) and ``exact_S2`` (NaN without it) [-], per grouping ranked by the exact value if known,
+        else by the sampled one.
+    """
+    frames = []
+    for grouping in ("component", "stage", "parameter"):
+        sampled = _without_output(sobol[grouping]) if sobol and grouping in sobol else None
+        known = exact[grouping] if exact and grouping in exact else None
+        sampled = sampled if sampled is not None and "S2" in sampled else None
+        known = known if known is not None and "S2" in known else None
+        if sampled is None and known is None:
+            continue
+        ref = sampled if sampled is not None else known
+        dim = ref["S2"].dims[0]
+        labels = [str(v) for v in ref[dim].values]
+        i, j = np.triu_indices(len(labels), k=1)
+        frame = pd.DataFrame({"grouping": grouping, "a": [labels[k] for k in i], "b": [labels[k] for k in j]})
+        for column, ds, key in (("S2", sampled, "S2"), ("S2_conf", sampled, "S2_conf"), ("exact_S2", known, "S2")):
+            if ds is None:
+                frame[column] = np.nan
+                continue
+            names = [str(v) for v in ds[ds[key].dims[0]].values]
+            position = {n: k for k, n in enumerate(names)}
+            values = ds[key].values
+            frame[column] = [values[min(position[a], position[b]), max(position[a], position[b])]
+                             if a in position and b in position else np.nan for a, b in zip(frame["a"], frame["b"])]
+        rank = frame["exact_S2"] if known is not None else frame["S2"]
+        frames.append(frame.iloc[np.argsort(-rank.abs().fillna(-1).to_numpy(), kind="stable")])
+    return pd.concat(frames, ignore_index=True) if frames else None

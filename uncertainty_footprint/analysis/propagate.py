@@ -1,13 +1,10 @@
 """Propagate a design through a lifecycle model into a labelled :class:`xarray.Dataset`.
 
-The Dataset has dimensions ``sample``, ``component`` and ``parameter``; it follows CF-1.10
-(:mod:`uncertainty_footprint.analysis.cf`): ``footprint(sample, component)`` and ``total(sample)`` are in
-``units = "kg"`` with the CO2-eq basis in ``quantity``; ``inputs(sample, parameter)`` mixes units, given per
-parameter by the coordinates ``unit`` (project notation) and ``units_cf`` (udunits/pint); coordinates say each
-component's stage and each parameter's status and source; the Dataset's ``attrs`` hold the provenance
-(:func:`~uncertainty_footprint.analysis.provenance.provenance`: experiment, seed, design, hashes, package and
-library versions) and the assumed parameters the result depends on. All attrs are netCDF-compatible (text and
-numbers), so the Dataset round-trips through ``to_netcdf`` unchanged.
+The Dataset has dimensions ``sample``, ``component`` and ``parameter``: ``footprint(sample, component)`` and
+``total(sample)`` are in ``units = "kg"`` with the CO2-eq basis in ``quantity``; ``inputs(sample, parameter)``
+mixes units, given per parameter by the coordinates ``unit`` (project notation) and ``units_cf`` (udunits/pint);
+coordinates say each component's stage and each parameter's status and source. The CF attributes of a file and
+the provenance are stamped when it is written (:mod:`uncertainty_footprint.io`).
 """
 
 from __future__ import annotations
@@ -19,14 +16,12 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from ..inputs.catalog import CORNERS_NOTE
+from ..inputs.units import cf_unit, footprint_attrs
 from ..model.builder import LifecycleModel
-from .cf import annotate, cf_unit, footprint_attrs
 from .designs import make_design
-from .provenance import provenance
 from .sizes import COMPILED_MIN, EVAL_CHUNK, EVAL_THREADS
 
-__all__ = ["run_monte_carlo", "results_attrs", "evaluate_rows", "points_buffer", "uses_kernels"]
+__all__ = ["run_monte_carlo", "dataset_skeleton", "parameter_coords", "evaluate_rows", "points_buffer", "uses_kernels"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
@@ -45,22 +40,6 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
         "confidence": ("parameter", [ps[n].confidence or "" for n in names]),
         "converted_from": ("parameter", [ps[n].converted_from or "" for n in names]),
     }
-
-
-def results_attrs(model: LifecycleModel, *, experiment: str, seed: int, design: str, n: int,
-                  config_sha256: str) -> dict:
-    """The attributes of ``results.nc``: the common provenance stamp plus what a Monte Carlo result adds."""
-    assumed = model.parameters.assumed()
-    return provenance(
-        experiment=experiment, seed=seed, design=design, config_sha256=config_sha256,
-        model_sha256=model.fingerprint(),
-        title=f"uncertainty_footprint results: {experiment}",
-        n_samples=int(n),
-        chunk_size_note="results do not depend on the chunk size or the number of workers",
-        assumed_parameters=",".join(assumed),
-        n_assumed_parameters=len(assumed),
-        correlation_note="Inputs are sampled independently. " + CORNERS_NOTE,
-    )
 
 
 def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
@@ -82,7 +61,7 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
         data_vars["inputs"] = (("sample", "parameter"), iv, {
             "long_name": "sampled input values",
             "comment": "each parameter in its own unit: coordinate units_cf (udunits, pint) or unit (project "
-                       "notation); uncertainty_footprint.analysis.cf.inputs_by_parameter gives one variable per "
+                       "notation); uncertainty_footprint.io.netcdf.inputs_by_parameter gives one variable per "
                        "parameter with its units"})
     sample = np.arange(n) if footprint is not None else sample_array((n,)).astype(np.int64)
     ds = xr.Dataset(
@@ -104,7 +83,7 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
                                                                  [model.reference_labels[r] for r in refs]),
                     "reference_source": ("reference", [";".join(refs[r].source) for r in refs])},
             attrs=footprint_attrs("reference device carbon footprint (published point value)"))
-    return annotate(ds)
+    return ds
 
 
 def uses_kernels(n: int, compiled: bool | None = None) -> bool:
@@ -157,8 +136,7 @@ def points_buffer(model: LifecycleModel, rows: int) -> np.ndarray:
 
 
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
-                    chunk_size: int = EVAL_CHUNK, experiment: str = "", config_sha256: str = "",
-                    progress: Callable[[int, int], None] | None = None, threads: int | None = None,
+                    chunk_size: int = EVAL_CHUNK, progress: Callable[[int, int], None] | None = None, threads: int | None = None,
                     compiled: bool | None = None) -> xr.Dataset:
     """Sample the model's parameters and evaluate every component, in memory.
 
@@ -173,8 +151,6 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         The one seed of the run.
     chunk_size : int
         Rows evaluated at once (memory only; the numbers do not depend on it).
-    experiment, config_sha256 : str
-        Provenance recorded in ``attrs``.
     progress : callable, optional
         Called as ``progress(done, n)`` after each chunk, in row order.
     threads : int, optional
@@ -213,7 +189,4 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         for stop in pool.map(fill, starts):  # in row order
             if progress is not None:
                 progress(stop, n)
-    ds = dataset_skeleton(model, n, footprint=footprint, input_values=inputs)
-    ds.attrs.update(results_attrs(model, experiment=experiment, seed=seed, design=design, n=n,
-                                  config_sha256=config_sha256))
-    return ds
+    return dataset_skeleton(model, n, footprint=footprint, input_values=inputs)

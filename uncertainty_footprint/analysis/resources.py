@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import ConfigError
-from ..inputs.experiment import Experiment
 from ..model.builder import LifecycleModel
 from .hotspots import parameter_groups
 from .sizes import EVAL_CHUNK, EVAL_THREADS, TASK_ROWS, task_size, tasks_in_flight
@@ -251,14 +250,14 @@ def _sobol_peak(model: LifecycleModel, so, chunk_size: int | None, n_base: int, 
                 payback: LifecycleModel | None) -> int:
     """Peak of the sampled Sobol' analyses that run, one after the other, with base sample ``n_base`` [bytes]: the
     footprint's (``footprint``) and the payback time's on the balance model ``payback`` (first order only, as
-    :func:`~uncertainty_footprint.analysis.balance.payback_indices` computes it); ``held`` is kept meanwhile."""
+    :func:`~uncertainty_footprint.analysis.payback.payback_indices` computes it); ``held`` is kept meanwhile."""
     peaks = [held + sobol_bytes(n_base, **_sobol_sizes(model, so, chunk_size))] if footprint else []
     if payback is not None and payback.parameters.random_names:
         peaks.append(held + sobol_bytes(n_base, **{**_sobol_sizes(payback, so, chunk_size), "second_order": False}))
     return max(peaks, default=0)
 
 
-def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
+def estimate_memory(model: LifecycleModel, experiment, *, streams: bool, store: str = "footprint",
                     scheduler: str | None = None, task_rows: int = TASK_ROWS,
                     chunk_size: int | None = None, sobol: bool | None = None,
                     payback: LifecycleModel | None = None) -> MemoryEstimate:
@@ -270,17 +269,17 @@ def estimate_memory(model: LifecycleModel, experiment: Experiment, *, streams: b
     experiment : Experiment
         Its ``sampling`` and ``sobol`` sections give the sizes.
     streams : bool
-        Whether the Monte Carlo streams (see :class:`~uncertainty_footprint.analysis.run.EngineOptions`).
+        Whether the Monte Carlo streams (see :class:`~uncertainty_footprint.analysis.engine.EngineOptions`).
     store, scheduler, task_rows
         The streaming options.
     chunk_size : int, optional
         Rows evaluated at once [rows].
     sobol : bool, optional
-        Whether the sampled Sobol' analysis runs (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_sobol`);
+        Whether the sampled Sobol' analysis runs (:attr:`~uncertainty_footprint.analysis.engine.Prepared.samples_sobol`);
         default: when ``sobol.enabled`` and the model has an uncertain parameter.
     payback : LifecycleModel, optional
         The balance model, when the sampled indices of the payback time run after the footprint's
-        (:attr:`~uncertainty_footprint.analysis.run.Prepared.samples_payback_sobol`); the peak of the two counts.
+        (:attr:`~uncertainty_footprint.analysis.engine.Prepared.samples_payback_sobol`); the peak of the two counts.
 
     Returns
     -------
@@ -317,7 +316,7 @@ def _round_down(n: int) -> int:
     return n // scale * scale
 
 
-def check_memory(model: LifecycleModel, experiment: Experiment, *, streams: bool, store: str = "footprint",
+def check_memory(model: LifecycleModel, experiment, *, streams: bool, store: str = "footprint",
                  scheduler: str | None = None, task_rows: int = TASK_ROWS,
                  chunk_size: int | None = None, sobol: bool | None = None,
                  payback: LifecycleModel | None = None) -> MemoryEstimate:

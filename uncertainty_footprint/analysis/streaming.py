@@ -4,29 +4,27 @@ The rows of a design are split into *tasks* of whole statistics blocks (:data:`S
 evaluates its rows chunk by chunk and returns the histogram of its rows (integer counts), the moments of each
 of its statistics blocks and, if asked, its per-sample arrays. Tasks run on a dask scheduler (``synchronous``,
 ``threads``, ``processes``, or a ``dask.distributed`` cluster at ``tcp://host:port``), a few at a time so that
-memory stays bounded; the calling process writes per-sample arrays into ``results.nc`` as tasks finish and folds
-the block moments in block order. Design rows are addressed by index and blocks are fixed, so the numbers do not
+memory stays bounded; the calling process hands per-sample arrays to a *sink* as tasks finish (e.g.
+:class:`uncertainty_footprint.io.netcdf.ResultsFile`, which writes ``results.nc``) and folds the block moments in
+block order. Design rows are addressed by index and blocks are fixed, so the numbers do not
 depend on the chunk size, the task size, the scheduler or the number of workers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .cf import netcdf_encoding, released_on_failure
 from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows, points_buffer, uses_kernels
 from .designs import make_design
 from .running_stats import Moments, RunningStats, histogram
 from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS, task_size, tasks_in_flight  # STATS_BLOCK: part of the result
 from .summary import SummaryLayout, summarize_running
-from .choices import SCHEDULERS, STORE_MODES
+from ..inputs.choices import SCHEDULERS, STORE_MODES
 
 __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]
 
@@ -34,12 +32,11 @@ __all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_m
 
 @dataclass
 class StreamResult:
-    """Summary table, running statistics and (if stored) the path of ``results.nc``."""
+    """Summary table and running statistics of a streamed run."""
 
     summary: "object"
     stats: RunningStats
     layout: SummaryLayout
-    path: Path | None
     n: int
 
 
@@ -103,21 +100,11 @@ def get_scheduler(scheduler: str | None, address: str | None):
     return scheduler, tasks_in_flight(scheduler)
 
 
-def _create_file(path: Path, model: LifecycleModel, n: int, keep_inputs: bool, attrs: dict) -> None:
-    """Create ``results.nc`` with its coordinates, attributes and empty per-sample variables (no data written)."""
-    import dask.array as da
-
-    skeleton = dataset_skeleton(model, n, inputs=keep_inputs,
-                                sample_array=lambda shape: da.zeros(shape, chunks=STATS_BLOCK * 4))
-    skeleton.attrs.update(attrs)
-    skeleton.to_netcdf(path, compute=False, encoding=netcdf_encoding(skeleton))  # compressed as in memory
-
-
 def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", seed: int = 1,
                        chunk_size: int = EVAL_CHUNK, task_rows: int = TASK_ROWS,
                        scheduler: str | None = "threads",
-                       address: str | None = None, store: str = "footprint", path: str | os.PathLike | None = None,
-                       attrs: dict | None = None, progress: Callable[[int, int], None] | None = None,
+                       address: str | None = None, store: str = "footprint", sink=None,
+                       progress: Callable[[int, int], None] | None = None,
                        compiled: bool | None = None) -> StreamResult:
     """Monte Carlo of ``model`` with memory independent of ``n``.
 
@@ -139,12 +126,13 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     address : str, optional
         Address of a ``dask.distributed`` scheduler, e.g. ``tcp://127.0.0.1:8786``.
     store : {'footprint', 'all', 'none'}
-        Per-sample data written to ``path`` (``results.nc``): footprints and totals, also the sampled inputs,
-        or nothing.
-    path : path, optional
-        Where to write ``results.nc`` (required unless ``store='none'``).
-    attrs : dict, optional
-        Provenance attributes of the file.
+        Per-sample data handed to ``sink``: footprints and totals, also the sampled inputs, or nothing.
+    sink : context manager, optional
+        Receives the per-sample arrays (required unless ``store='none'``): entered around the run,
+        ``sink.create(skeleton)`` with the lazy layout of the results (:func:`~uncertainty_footprint.analysis.
+        propagate.dataset_skeleton`), then ``sink.write(start, stop, footprint, inputs)`` per task in the order
+        tasks finish (``inputs`` None unless ``store='all'``); e.g.
+        :class:`uncertainty_footprint.io.netcdf.ResultsFile`.
     progress : callable, optional
         Called as ``progress(done, n)``.
     compiled : bool, optional
@@ -160,8 +148,8 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
 
     if store not in STORE_MODES:
         raise ValueError(f"store must be one of {', '.join(STORE_MODES)}")
-    if store != "none" and path is None:
-        raise ValueError("a path for results.nc is needed unless store='none'")
+    if store != "none" and sink is None:
+        raise ValueError("a sink for the per-sample arrays is needed unless store='none'")
     ps = model.parameters
     compiled = uses_kernels(n, compiled)
     dsgn = make_design(design, n, ps.random_names, seed, compiled=compiled)
@@ -169,22 +157,17 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     task_rows = task_size(task_rows)
     keep_fp, keep_in = store in ("footprint", "all"), store == "all"
     target, in_flight = get_scheduler(scheduler, address)
-    if path is not None and store != "none":
-        path = Path(path)
-    guard = released_on_failure(path) if path is not None and store != "none" else contextlib.nullcontext()
-    with guard:  # a failed write leaves an empty file (removed with its temporary folder), no held disk space
-        if path is not None and store != "none":
-            _create_file(path, model, n, keep_in, attrs or {})
+    writing = sink if store != "none" else contextlib.nullcontext()
+    with writing:  # a failed write leaves an empty file (removed with its temporary folder), no held disk space
+        if store != "none":
+            import dask.array as da
+
+            sink.create(dataset_skeleton(model, n, inputs=keep_in,
+                                         sample_array=lambda shape: da.zeros(shape, chunks=STATS_BLOCK * 4)))
         starts = list(range(0, n, task_rows))
         hist = None
         moments: list[Moments] = []
-        nc = None
         try:
-            if path is not None and store != "none":
-                import netCDF4
-
-                nc = netCDF4.Dataset(path, "a")
-                nc.set_auto_mask(False)
             delayed_model = dask.delayed(model, pure=True)
             delayed_design = dask.delayed(dsgn, pure=True)
             for b in range(0, len(starts), in_flight):
@@ -197,20 +180,12 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
                     else:
                         hist += h
                     moments.extend(ms)
-                    if nc is not None:
-                        nc["sample"][start:stop] = np.arange(start, stop)
-                        nc["footprint"][start:stop, :] = fp
-                        nc["total"][start:stop] = fp.sum(axis=1)
-                        if keep_in:
-                            nc["inputs"][start:stop, :] = inputs
+                    if store != "none":
+                        sink.write(start, stop, fp, inputs if keep_in else None)
                     if progress is not None:
                         progress(stop, n)
         finally:
-            try:
-                if nc is not None:
-                    nc.close()
-            finally:
-                if hasattr(target, "close"):
-                    target.close()
+            if hasattr(target, "close"):
+                target.close()
     stats = RunningStats.from_blocks(moments, hist)
-    return StreamResult(summarize_running(stats, layout), stats, layout, path, n)
+    return StreamResult(summarize_running(stats, layout), stats, layout, n)

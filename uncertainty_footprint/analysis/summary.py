@@ -8,7 +8,8 @@ import xarray as xr
 
 from ..model.builder import STAGES
 
-__all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "PERCENTILES"]
+__all__ = ["summarize", "summarize_running", "SummaryLayout", "deterministic_table", "absent_components", "summary_frame",
+           "PERCENTILES"]
 
 #: Percentiles reported: 95 % (2.5-97.5) and 90 % (5-95) intervals and the median.
 PERCENTILES = (2.5, 5.0, 50.0, 95.0, 97.5)
@@ -105,4 +106,18 @@ def deterministic_table(model, components=None) -> pd.DataFrame:
     names = list(components or model.component_names)
     table = pd.DataFrame({k: v for k, v in values.items()}, index=pd.Index(names, name="component"))
     table.loc["total"] = table.sum(axis=0)
+    return table
+
+
+def absent_components(summary: pd.DataFrame) -> list[str]:
+    """Components that are zero in every sample (mean and standard deviation exactly 0), in table order."""
+    rows = summary[summary["level"] == "component"]
+    return [str(n) for n, r in rows.iterrows() if r["mean"] == 0 and r["sd"] == 0]
+
+
+def summary_frame(result) -> pd.DataFrame:
+    """``summary.csv``: the summary table, every row kept (stable for scripts), with a last column ``absent``
+    (True for a component that is zero in every sample)."""
+    table = result.summary.copy()
+    table["absent"] = table.index.isin(absent_components(table))
     return table

@@ -15,7 +15,7 @@ from .. import api as uf
 from ..errors import ConfigError, shorten
 
 __all__ = ["ConfigError", "shorten", "View", "OptionStats", "parse_yaml", "load", "evaluate", "catalog", "shipped",
-           "experiment_yaml", "option_stats"]
+           "experiment_yaml", "option_stats", "reference_devices"]
 
 #: How many bins the small distribution of the total has.
 HISTOGRAM_BINS = 40
@@ -53,36 +53,10 @@ def shipped(name: str) -> dict:
     return uf.load_experiment(name).to_dict()
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """What the page needs of the data catalog.
-
-    Attributes
-    ----------
-    blocks : dict
-        Block -> ``(title, {hsl: meaning})`` in the published order.
-    applications : dict
-        Application preset -> title.
-    references : dict
-        Reference device -> ``(label, footprint [kg CO2-eq])``.
-    """
-
-    blocks: Mapping[str, tuple[str, Mapping[int, str]]]
-    applications: Mapping[str, str]
-    references: Mapping[str, tuple[str, float]]
-
-
 @lru_cache(maxsize=1)
-def catalog() -> Catalog:
-    """The blocks, applications and reference devices of the data catalog (:func:`uncertainty_footprint.api.catalog`)."""
-    tables = uf.catalog(options=False)  # the option intervals come from option_stats
-    blocks: dict[str, tuple[str, dict[int, str]]] = {}
-    for row in tables.blocks.itertuples():
-        title, levels = blocks.setdefault(row.block, (row.title, {}))
-        levels[int(row.hsl)] = row.meaning
-    apps = {str(k): str(v) for k, v in tables.applications["title"].items()}
-    refs = {str(k): (str(r.device), float(r.footprint)) for k, r in tables.reference_devices.iterrows()}
-    return Catalog(blocks, apps, refs)
+def catalog() -> uf.Catalog:
+    """The data catalog (:func:`uncertainty_footprint.api.catalog`), loaded once."""
+    return uf.catalog()
 
 
 @dataclass(frozen=True)
@@ -169,18 +143,19 @@ def evaluate(exp: uf.Experiment, samples: int, seed: int) -> View:
                 float(det.get("total", np.nan)))
     exact = res.exact
     if exact is not None:
-        by_component = _indices(exact["by_component"].to_dataset())
-        by_parameter = _indices(exact.to_dataset())[:TOP_PARAMETERS]
+        by_component = _indices(exact["component"])
+        by_parameter = _indices(exact["parameter"])[:TOP_PARAMETERS]
     else:
         by_component, by_parameter = [], []
     totals = np.asarray(res.results["total"].values)
     counts, edges = np.histogram(totals, bins=HISTOGRAM_BINS)
-    refs = {n: catalog().references[n] for n in (res.model.reference_labels or {})}
+    refs = {n: reference_devices()[n] for n in (res.model.reference_labels or {})}
     balance = None
-    if res.balance is not None and "net_balance" in res.balance.index:
-        nb = res.balance.loc["net_balance"]
+    if res.balance is not None and "net_balance" in res.balance.table.index:
+        table = res.balance.table
+        nb = table.loc["net_balance"]
         balance = {"median": float(nb["median"]), "p5": float(nb["p5"]), "p95": float(nb["p95"]),
-                   "p_offset": float(res.balance.loc["p_offset", "mean"]), "statement": res.break_even}
+                   "p_offset": float(table.loc["p_offset", "mean"]), "statement": res.balance.statement}
     return View(rows, total, by_component, by_parameter, ([float(e) for e in edges], [int(c) for c in counts]),
                 refs, samples, seed, res.experiment.to_yaml(), balance=balance)
 
@@ -229,8 +204,19 @@ def families() -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=None)
 def effective_blocks(application: str | None) -> dict[str, int]:
-    """The HSL every block takes when an experiment does not name it: the published choice, with the
-    application preset's own choices (``distributions/applications.yaml``)."""
-    cat = uf.catalog(options=False).catalog
-    app = cat.applications.get(application or "", {"blocks": {}})
-    return {b: int(app["blocks"].get(b, cat.default_blocks[b])) for b in cat.blocks}
+    """The HSL every block takes when an experiment does not name it (the published choice, with the
+    application preset's own choices)."""
+    return catalog().effective_blocks(application)
+
+
+@lru_cache(maxsize=1)
+def reference_devices() -> dict[str, tuple[str, float]]:
+    """Reference device -> ``(label, footprint [kg CO2-eq])``."""
+    cat = catalog()
+    return {n: (cat.reference_labels[n], float(p.nominal)) for n, p in cat.reference_devices.items()}
+
+
+@lru_cache(maxsize=1)
+def applications() -> dict[str, str]:
+    """Application preset -> title."""
+    return {n: str(a["title"]) for n, a in catalog().applications.items()}

@@ -17,7 +17,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import Response
 
-from . import engine, figures, state as st
+from . import charts, engine, state as st
 from .engine import ConfigError
 
 __all__ = ["create_app", "TIMINGS", "MAX_REQUEST"]
@@ -109,12 +109,11 @@ def _layout():
     conf = st.settings()
     default = st.default_state()
     stats = _stats(default["application"])
-    cat = engine.catalog()
     presets = [html.Button([html.Div(p["label"], className="preset-label"),
                             html.Div(p["subtitle"], className="preset-sub")],
                            id=f"preset-{name}", className="preset", n_clicks=0)
                for name, p in conf["presets"].items()]
-    apps = [{"label": title, "value": name} for name, title in cat.applications.items()] + \
+    apps = [{"label": title, "value": name} for name, title in engine.applications().items()] + \
         [{"label": "none", "value": ""}]
     lo, hi = conf["limits"]["samples"]
     left = html.Div(className="left", children=[
@@ -281,7 +280,7 @@ def create_app() -> dash.Dash:
     default = st.default_state()
     _stats(default["application"])
     engine.evaluate(engine.load(st.experiment_from_state(default)[0], st.SOURCE), default["samples"], default["seed"])
-    others = [a for a in [*engine.catalog().applications, ""] if a != default["application"]]
+    others = [a for a in [*engine.applications(), ""] if a != default["application"]]
     threading.Thread(target=lambda: [_stats(a) for a in others], name="calculator-warmup", daemon=True).start()
 
     @app.server.errorhandler(413)
@@ -393,7 +392,7 @@ def create_app() -> dash.Dash:
         if view is None:  # keep the last valid view
             return [no_update] * 7 + msgs[0] + [no_update] * k + msgs[1] + selected
         rows = {r.name: r for r in view.components}
-        return ([_total(view), figures.stacked_chart(view, name or "This device"), figures.total_histogram(view),
+        return ([_total(view), charts.stacked_chart(view, name or "This device"), charts.total_histogram(view),
                  _hotspots(view), _sentence(view), st.to_query(state), view.yaml] + msgs[0]
                 + [_now(rows.get(n)) for n in names] + msgs[1] + selected)
 

@@ -96,7 +96,8 @@ def cards() -> tuple[Card, ...]:
         return Card(name, extra[name]["title"], tuple(opts + [Option(CUSTOM, "Custom", None, {})]), False)
 
     out.append(plain("ml_training"))
-    for block, (title, levels) in cat.blocks.items():
+    for block, info in cat.blocks.items():
+        title, levels = info.get("title", block), info["hsl"]
         opts = [Option(f"hsl:{h}", f"HSL-{h}: {meaning}", None, _hsl_fragment(block, f"hsl:{h}"))
                 for h, meaning in levels.items()]
         for sc in conf["scenarios"].get(block, []):

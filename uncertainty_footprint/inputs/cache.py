@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, IO, Callable, Mapping
 
 import numpy as np
+
+from ..atomic import atomic_file
 
 __all__ = ["CACHE_ENV", "cache_dir", "entry_path", "cached_arrays", "cached_numbers"]
 
@@ -91,24 +92,15 @@ def _read(path: Path, key_text: str) -> dict[str, np.ndarray] | None:
 
 
 def _write(path: Path, dump: Callable[[IO[bytes]], None]) -> None:
-    """Write an entry atomically (``dump`` writes a temporary file in the same folder, then :func:`os.replace`
-    moves it into place); errors ignored."""
-    tmp = None
+    """Write an entry atomically (:func:`~uncertainty_footprint.atomic.atomic_file`: ``dump`` writes a temporary
+    file in the same folder, which then replaces ``path``); errors ignored (an unwritable cache folder means no
+    cache)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path) as f:
             dump(f)
-        os.replace(tmp, path)
-        tmp = None
     except (OSError, ValueError):
-        pass  # an unwritable cache folder means no cache
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        pass
 
 
 def cached_arrays(key: Mapping, build: Callable[[], Mapping[str, np.ndarray]],

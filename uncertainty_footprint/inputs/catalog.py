@@ -112,6 +112,76 @@ class Catalog:
 
         return pd.read_csv(self.root / "published_tinyml_2023.csv", comment="#", index_col="component")
 
+    # -- the catalog as tables (pandas DataFrames)
+    def blocks_table(self):
+        """One row per block, HSL and item: ``block, title, stage, hsl, meaning, item, parameter, unit, low,
+        typical, high, factor, source, status``; quantities in ``unit``.
+
+        >>> table = load_catalog().blocks_table()
+        >>> "casing" in set(table["block"])
+        True
+        """
+        import pandas as pd
+
+        rows = []
+        for block, info in self.blocks.items():
+            for level, meaning in info["hsl"].items():
+                base = {"block": block, "title": info.get("title", block), "stage": info.get("stage", ""),
+                        "hsl": int(level), "meaning": meaning}
+                items = self.block_items(block, level)
+                if not items:
+                    rows.append({**base, "item": "", "parameter": "", "unit": "", "low": 0.0, "typical": 0.0,
+                                 "high": 0.0, "factor": "", "source": "", "status": ""})
+                for it in items:
+                    rows.append({**base, "item": it.item, "parameter": it.parameter, "unit": it.unit,
+                                 "low": it.low, "typical": it.typical, "high": it.high, "factor": it.factor,
+                                 "source": it.source, "status": it.status})
+        return pd.DataFrame(rows)
+
+    def parameters_table(self):
+        """Indexed by parameter: ``unit, distribution, family, nominal, mean, sd, status, source, description``
+        (nominal, mean and sd in ``unit``)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"parameter": n, "unit": p.unit, "distribution": p.distribution.describe(),
+                              "family": p.distribution.family, "nominal": p.nominal, "mean": p.distribution.mean(),
+                              "sd": p.distribution.std(), "status": p.status, "source": ",".join(p.source),
+                              "description": p.description} for n, p in self.parameters.items()]
+                            ).set_index("parameter")
+
+    def sources_table(self):
+        """Indexed by source key: ``cite``."""
+        import pandas as pd
+
+        return pd.DataFrame({"cite": pd.Series(dict(self.sources), dtype=object)}).rename_axis("source")
+
+    def references_table(self):
+        """Indexed by name: ``device, footprint, unit, source``.
+
+        >>> float(load_catalog().references_table().loc["apple_watch_series_7", "footprint"])
+        34.0
+        """
+        import pandas as pd
+
+        return pd.DataFrame([{"name": n, "device": self.reference_labels[n], "footprint": p.nominal, "unit": p.unit,
+                              "source": ",".join(p.source)} for n, p in self.reference_devices.items()]
+                            ).set_index("name")
+
+    def applications_table(self):
+        """Indexed by preset: ``title, blocks, parameters``."""
+        import pandas as pd
+
+        return pd.DataFrame([{"application": n, "title": a["title"],
+                              "blocks": ", ".join(f"{b}={h}" for b, h in a["blocks"].items()),
+                              "parameters": ", ".join(a["parameters"])} for n, a in self.applications.items()]
+                            ).set_index("application")
+
+    def effective_blocks(self, application: str | None) -> dict[str, int]:
+        """The HSL every block takes when an experiment does not name it: the published choice, with the
+        application preset's own choices."""
+        app = self.applications.get(application or "", {"blocks": {}})
+        return {b: int(app["blocks"].get(b, self.default_blocks[b])) for b in self.blocks}
+
 
 
 def _mapping(value: Any, source: str, path: str, what: str) -> Mapping:

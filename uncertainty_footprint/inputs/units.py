@@ -22,33 +22,15 @@ import re
 import sys
 from functools import lru_cache
 
-
-def _import_pint():
-    """Import pint without its optional dask integration, unless dask is imported already.
-
-    pint imports ``dask.base`` at import time whenever dask is installed (0.15 s), for Quantities that wrap dask
-    arrays; this package converts units once, into plain float factors, and never needs that, and most commands
-    never use dask. While pint is imported, ``dask`` is hidden (``sys.modules['dask'] = None``, which
-    :func:`importlib.util.find_spec` reports as not installed); the entry is removed right after, so that dask
-    can be imported normally later (by a streaming run). A process that imported dask before this module gets
-    pint's dask support as usual."""
-    hide = "dask" not in sys.modules and "pint" not in sys.modules
-    if hide:
-        sys.modules["dask"] = None  # type: ignore[assignment]
-    try:
-        import pint as module
-    finally:
-        if hide and sys.modules.get("dask", False) is None:
-            del sys.modules["dask"]
-    return module
+import pint
 
 
-pint = _import_pint()
 
-from ..errors import SpecError, shorten  # noqa: E402
-from .cache import cache_dir  # noqa: E402
+from ..errors import SpecError, shorten
+from .cache import cache_dir
 
-__all__ = ["UREG", "KG_CO2EQ", "parse_unit", "conversion_factor", "same_unit", "per", "dimension_name"]
+__all__ = ["UREG", "KG_CO2EQ", "parse_unit", "conversion_factor", "same_unit", "per", "dimension_name", "cf_unit",
+           "footprint_attrs", "FOOTPRINT_UNITS", "FOOTPRINT_QUANTITY"]
 
 
 def _registry() -> pint.UnitRegistry:
@@ -262,3 +244,59 @@ def same_unit(a: str | pint.Unit, b: str | pint.Unit) -> bool:
 def per(numerator: str, denominator: str) -> pint.Unit:
     """The unit ``numerator / denominator``, e.g. the factor unit ``kg CO2-eq`` per an item's ``mm2``."""
     return parse_unit(numerator) / parse_unit(denominator)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Units as xarray and netCDF users read them (udunits and pint both parse them)
+# ------------------------------------------------------------------------------------------------------------
+
+#: ``units`` of a footprint: kilograms (of CO2-equivalent, see :data:`FOOTPRINT_QUANTITY`).
+FOOTPRINT_UNITS = "kg"
+#: ``quantity`` attribute of a footprint: what the kilograms are a mass of.
+FOOTPRINT_QUANTITY = ("carbon footprint in kg CO2-eq: the mass of CO2 with the same global warming effect, on the "
+                      "CO2-equivalent basis of the cited emission factors (their characterisation methods are not "
+                      "harmonised)")
+_CO2EQ = re.compile(r"\s*CO2[-_ ]?eq\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z_\u00b5\u03bc][A-Za-z0-9_\u00b5\u03bc]*")
+#: Project spellings -> udunits/pint names of the same unit (``yr`` is the 365-day year, udunits' common_year).
+_CF_NAMES = {"yr": "common_year", "year": "common_year", "years": "common_year", "count": "1"}
+
+
+def _token(match: re.Match) -> str:
+    name = match.group(0)
+    if name in _CF_NAMES:
+        return _CF_NAMES[name]
+    power = re.fullmatch(r"(.*[A-Za-z_\u00b5\u03bc])([0-9])", name)
+    return f"{power.group(1)}^{power.group(2)}" if power else name
+
+
+def cf_unit(unit: str) -> str:
+    """A project unit string as udunits and pint both parse it, with the CO2-eq basis dropped.
+
+    Parameters
+    ----------
+    unit : str
+        Project notation (:mod:`uncertainty_footprint.inputs.units`), e.g. ``kg CO2-eq/mm2``.
+
+    Returns
+    -------
+    str
+        The same unit without ``CO2-eq``, powers written ``^``, ``yr`` as ``common_year`` (365 days) and
+        ``count`` as ``1``.
+
+    Examples
+    --------
+    >>> cf_unit("kg CO2-eq/mm2"), cf_unit("kg CO2-eq/(t*km)"), cf_unit("yr"), cf_unit("kg CO2-eq/count")
+    ('kg/mm^2', 'kg/(t*km)', 'common_year', 'kg')
+    """
+    text = _TOKEN.sub(_token, _CO2EQ.sub("", unit).strip())
+    text = re.sub(r"\s*/\s*1\b(?!\s*[\^*])", "", text)  # kg/count -> kg
+    return text or "1"
+
+
+def footprint_attrs(long_name: str, *, squared: bool = False) -> dict[str, str]:
+    """Attributes of a footprint variable [kg CO2-eq] (``squared``: of a variance [(kg CO2-eq)^2])."""
+    if squared:
+        return {"long_name": long_name, "units": f"{FOOTPRINT_UNITS}^2",
+                "quantity": "square of a " + FOOTPRINT_QUANTITY}
+    return {"long_name": long_name, "units": FOOTPRINT_UNITS, "quantity": FOOTPRINT_QUANTITY}

@@ -20,7 +20,6 @@ import numpy as np
 
 from . import lifecycle
 from ..inputs.catalog import Catalog
-from ..inputs.experiment import Experiment
 from ..inputs.distributions import make_distribution
 from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
@@ -237,7 +236,7 @@ def _hsl_quantity(item, mode: str, origin: str) -> Parameter:
 class _Builder:
     """Collects parameters and components while checking the experiment against the catalog."""
 
-    def __init__(self, experiment: Experiment, catalog: Catalog):
+    def __init__(self, experiment, catalog: Catalog):
         self.exp = experiment
         self.spec = experiment.spec
         self.cat = catalog
@@ -425,12 +424,13 @@ class _Builder:
                 raise self.error(key_path(path, exc), str(exc)) from None
 
 
-def build_model(experiment: Experiment, catalog: Catalog, *, published_method: bool = False) -> LifecycleModel:
+def build_model(experiment, catalog: Catalog, *, published_method: bool = False) -> LifecycleModel:
     """Build the lifecycle model of an experiment.
 
     Parameters
     ----------
     experiment : Experiment
+        An :class:`~uncertainty_footprint.model.experiment.Experiment` (anything with its ``spec`` and ``source``).
     catalog : Catalog
     published_method : bool
         Use the published point-estimate method for ML training (the fixed ``ml_training_footprint``) and the use

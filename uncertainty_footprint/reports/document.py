@@ -34,10 +34,11 @@ import pandas as pd
 import xarray as xr
 
 from ..inputs.catalog import CORNERS_NOTE
+from ..io.provenance import package_version, result_provenance
 from ..analysis.hotspots import indices_table
-from ..analysis.cf import FOOTPRINT_UNITS
+from ..inputs.units import FOOTPRINT_UNITS
 from ..model.builder import KG
-from .terminal import absent_components
+from ..analysis.summary import absent_components
 
 __all__ = ["write_report", "report_context", "render_markdown", "render_html", "latex_table", "latex_escape",
            "frame_table", "published_column", "resolve_published", "Table", "FIGURE_CAPTIONS",
@@ -95,13 +96,13 @@ _TEMPLATES = "templates"
 # Published values of the run's application
 # ------------------------------------------------------------------------------------------------------------
 
-def published_column(results: xr.Dataset, published: Any = None, catalog=None) -> pd.Series | None:
+def published_column(application: str | None, published: Any = None, catalog=None) -> pd.Series | None:
     """The published per-component values of the run's application, or None.
 
     Parameters
     ----------
-    results : xarray.Dataset
-        Results of a run (``attrs['application']`` names the application).
+    application : str or None
+        The run's application preset (its experiment's ``application``).
     published : pandas.DataFrame, pandas.Series, float or None
         :meth:`~uncertainty_footprint.inputs.catalog.Catalog.published_table` (the column is chosen by
         ``catalog.applications[app]['published_column']``, or the only column), one column already chosen, or
@@ -122,7 +123,7 @@ def published_column(results: xr.Dataset, published: Any = None, catalog=None) -
         return published.astype(float)
     if isinstance(published, pd.DataFrame):
         column = None
-        app = results.attrs.get("application", "")
+        app = application or ""
         if catalog is not None and app and app in catalog.applications:
             column = catalog.applications[app].get("published_column")
         if column is None and published.shape[1] == 1:
@@ -149,7 +150,8 @@ def published_label(column: pd.Series | None, published: Any = None) -> str:
     return "published"
 
 
-def resolve_published(results: xr.Dataset, published: Any = None, catalog=None) -> tuple[pd.Series | None, Any]:
+def resolve_published(application: str | None, published: Any = None, catalog=None
+                      ) -> tuple[pd.Series | None, Any]:
     """The published column of the run (:func:`published_column`) and the catalog it came from.
 
     Without ``catalog`` the default catalog is loaded; without ``published`` the catalog's published table is
@@ -161,7 +163,7 @@ def resolve_published(results: xr.Dataset, published: Any = None, catalog=None) 
         catalog = load_catalog()
     if published is None:
         published = catalog.published_table()
-    return published_column(results, published, catalog), catalog
+    return published_column(application, published, catalog), catalog
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -267,14 +269,14 @@ def _parameter_records(result) -> list[dict[str, Any]]:
     return records
 
 
-def _assumed_names(ds: xr.Dataset, records: list[dict]) -> list[str]:
-    listed = [a for a in str(ds.attrs.get("assumed_parameters", "")).split(",") if a]
+def _assumed_names(stamp: Mapping[str, Any], records: list[dict]) -> list[str]:
+    listed = [a for a in str(stamp.get("assumed_parameters", "")).split(",") if a]
     from_status = [r["name"] for r in records if r["status"] == "assumed"]
     return listed + [n for n in from_status if n not in listed]
 
 
-def _versions(ds: xr.Dataset) -> str:
-    raw = ds.attrs.get("versions", "")
+def _versions(stamp: Mapping[str, Any]) -> str:
+    raw = stamp.get("versions", "")
     try:
         versions = json.loads(raw) if raw else {}
     except (TypeError, ValueError):
@@ -332,7 +334,7 @@ def _dataset_frame(ds: xr.Dataset) -> tuple[pd.DataFrame, dict[str, int]]:
     columns, decimals = {}, {}
     for k, v in ds.data_vars.items():
         unit = str(v.attrs.get("units", "1") or "1")
-        if unit == FOOTPRINT_UNITS and "quantity" in v.attrs:  # CF: kg of CO2-eq (analysis.cf)
+        if unit == FOOTPRINT_UNITS and "quantity" in v.attrs:  # kg of CO2-eq (inputs.units)
             unit = KG
         if v.dims != (dim,) or not np.issubdtype(v.dtype, np.number) or unit not in ("1", KG):
             continue
@@ -480,7 +482,7 @@ def _balance_context(result) -> dict | None:
     """The "Does it pay back?" section (``templates/balance.j2``) of a run with a benefit or fleet, else None."""
     if getattr(result, "balance", None) is None:
         return None
-    from .balance import balance_context
+    from .payback_report import balance_context
 
     return balance_context(result.balance)
 
@@ -494,28 +496,27 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
     per-parameter or per-group indices such as ``S1``, ``ST``, ``shapley``) is shown beside the sampled Sobol'
     indices of the same grouping.
     """
-    from ..analysis.provenance import package_version
-
     folder = Path(folder)
     ds, summary = result.results, result.summary
+    stamp = result_provenance(result)
     exact = getattr(result, "exact", None)
     records = _parameter_records(result)
-    assumed = _assumed_names(ds, records)
+    assumed = _assumed_names(stamp, records)
     by_name = {r["name"]: r for r in records}
     experiment = getattr(result, "experiment", None)
-    name = ds.attrs.get("experiment", "") or getattr(experiment, "name", "") or "experiment"
+    name = stamp.get("experiment", "") or getattr(experiment, "name", "") or "experiment"
     tot = summary.loc["total"]
-    n_samples = ds.attrs.get("n_samples", ds.sizes.get("sample", ""))
+    n_samples = stamp.get("n_samples", "")
     comp = summary[summary["level"] == "component"].sort_values("share", ascending=False, kind="stable")
     contributions: list = []
     for c in [c for c in comp.index if comp.loc[c, "share"] > 0][:5]:
         contributions += ([("text", ", ")] if contributions else []) + \
             [("code", c), ("text", f" {_share(comp.loc[c, 'share'])}")]
-    provenance = [("Experiment", name), ("Experiment file", ds.attrs.get("experiment_file", "")),
-                  ("Application", _code(ds.attrs["application"]) if ds.attrs.get("application") else "none"),
-                  ("Samples", n_samples), ("Design", ds.attrs.get("design", "")), ("Seed", ds.attrs.get("seed", "")),
-                  ("Config SHA-256", _code(ds.attrs.get("config_sha256", ""))),
-                  ("Model SHA-256", _code(ds.attrs.get("model_sha256", ""))), ("Versions", _versions(ds))]
+    provenance = [("Experiment", name), ("Experiment file", stamp.get("experiment_file", "")),
+                  ("Application", _code(stamp["application"]) if stamp.get("application") else "none"),
+                  ("Samples", n_samples), ("Design", stamp.get("design", "")), ("Seed", stamp.get("seed", "")),
+                  ("Config SHA-256", _code(stamp.get("config_sha256", ""))),
+                  ("Model SHA-256", _code(stamp.get("model_sha256", ""))), ("Versions", _versions(stamp))]
     assumed_items = []
     for n in assumed:
         r = by_name.get(n)
@@ -555,9 +556,9 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
         "parameters": _parameter_table(records, assumed),
         "references": _reference_table(ds),
         "figures": _figure_entries(figures, folder),
-        "cite": {"version": package_version(), "config_sha256": str(ds.attrs.get("config_sha256", "")),
-                 "model_sha256": str(ds.attrs.get("model_sha256", "")), "seed": ds.attrs.get("seed", ""),
-                 "design": ds.attrs.get("design", "")},
+        "cite": {"version": package_version(), "config_sha256": str(stamp.get("config_sha256", "")),
+                 "model_sha256": str(stamp.get("model_sha256", "")), "seed": stamp.get("seed", ""),
+                 "design": stamp.get("design", "")},
         "sources": _sources(records, ds, catalog, getattr(result.model, "sources", None), _balance_citations(result)),
         "notes": notes,
     }
@@ -652,8 +653,9 @@ def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
     No preamble: ``\\input`` it in a document that loads ``booktabs``. Rendered from ``templates/table.tex.j2``.
     """
     ds, summary = result.results, result.summary
+    stamp = result_provenance(result)
     titles = component_titles(ds)
-    name = ds.attrs.get("experiment", "") or "experiment"
+    name = stamp.get("experiment", "") or "experiment"
     absent = absent_components(summary)
     comp = summary[summary["level"] == "component"].drop(index=absent)
     tot = summary.loc["total"]
@@ -661,10 +663,10 @@ def latex_table(result, decimals: int = TEX_DECIMALS) -> str:
              "median": _num(r["median"], decimals), "interval": _interval(r["p5"], r["p95"], decimals)}
             for c, r in comp.iterrows()]
     return _environment("latex").get_template("table.tex.j2").render(
-        name=name, n_samples=ds.attrs.get("n_samples", ds.sizes.get("sample", "")),
-        design=ds.attrs.get("design", ""), seed=ds.attrs.get("seed", ""),
-        config_sha256=ds.attrs.get("config_sha256", ""),
-        label=_slug(Path(str(ds.attrs.get("experiment_file", "") or name)).stem), rows=rows,
+        name=name, n_samples=stamp.get("n_samples", ""),
+        design=stamp.get("design", ""), seed=stamp.get("seed", ""),
+        config_sha256=stamp.get("config_sha256", ""),
+        label=_slug(Path(str(stamp.get("experiment_file", "") or name)).stem), rows=rows,
         absent=[titles.get(c, c) for c in absent],
         total={"median": _num(tot["median"], decimals), "interval": _interval(tot["p5"], tot["p95"], decimals)})
 
@@ -679,8 +681,8 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
 
     Parameters
     ----------
-    result : RunResult
-        :func:`~uncertainty_footprint.analysis.run.run_experiment` output (``result.exact``, if present, adds the
+    result : Result
+        A run (:class:`~uncertainty_footprint.analysis.engine.Result`) (``result.exact``, if present, adds the
         exact variance decomposition to the hotspots).
     folder : path
         Output folder (created if missing); figure paths are linked relative to it.
@@ -703,7 +705,7 @@ def write_report(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Datas
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    column, catalog = resolve_published(result.results, published, catalog)
+    column, catalog = resolve_published(result.experiment.spec.application, published, catalog)
     context = report_context(result, folder, sobol=sobol, figures=figures, catalog=catalog, published_col=column)
     paths = [folder / "report.md", folder / "report.html", folder / "table.tex"]
     paths[0].write_text(render_markdown(context), encoding="utf-8")

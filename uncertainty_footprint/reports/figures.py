@@ -16,19 +16,15 @@ run with ``--second-order`` as a heat map.
 
 Speed: the layout (constrained layout, the costly part of a draw) is computed once, when the PNG is drawn, and
 reused for the PDF; logarithmic axes are labelled with plain text (``0.01``, ``10⁴``) instead of mathtext, and
-ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path. That
-font is matplotlib's DejaVu Sans reduced to the characters figures use (:data:`FIGURE_FONT_FAMILY`, built once
-into the cache folder): the same glyphs, so the same pixels, at a third of the PDF subsetting time.
+ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping
@@ -45,15 +41,15 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from .. import __version__
-from ..inputs.cache import cache_dir, cached_arrays
 from ..analysis.hotspots import indices_table
+from ..analysis.payback import PAYBACK_QUANTILE
 from ..model.builder import KG
 from .document import PUBLISHED_LABEL, component_titles, published_label  # noqa: F401 - published_label: re-exported
-from .terminal import absent_components
+from ..analysis.summary import absent_components
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
-           "plot_second_order", "plot_convergence", "plot_comparison", "save_figure", "published_label",
-           "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
+           "plot_second_order", "plot_convergence", "plot_comparison", "plot_balance", "save_figure", "figure_files", "published_label",
+           "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
@@ -99,119 +95,9 @@ _PUBLISHED_OFFSET = 0.3
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
 
-# ------------------------------------------------------------------------------------------------------------
-# The figure font: matplotlib's DejaVu Sans reduced to the characters figures use
-# ------------------------------------------------------------------------------------------------------------
-
-#: Family name of the reduced font (a modified Bitstream Vera / DejaVu font must not be called "Vera").
-FIGURE_FONT_FAMILY = "DejaVu Sans UF"
-_BASE_FAMILY = "DejaVu Sans"
-#: Unicode ranges (inclusive) kept in the figure font: ASCII, Latin-1 and Latin Extended-A, Greek, general
-#: punctuation, super- and subscripts, arrows, a few mathematical signs and geometric shapes (the triangles). Other characters fall back to the
-#: full DejaVu Sans (same glyphs; the PDF then embeds a second subset).
-_FIGURE_FONT_RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x2010, 0x205E), (0x2070, 0x209F),
-                       (0x2190, 0x2193), (0x2212, 0x2212), (0x221E, 0x221E), (0x2248, 0x2248), (0x2260, 0x2265),
-                       (0x25A0, 0x25CF))
-
-
-def _bundled_font() -> Path:
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-
-
-def _reduced_font(source: Path) -> dict[str, np.ndarray]:
-    """DejaVu Sans with only :data:`_FIGURE_FONT_RANGES` (about 600 of its 6000 glyphs; outlines, hinting,
-    kerning and the copyright and licence names kept), renamed :data:`FIGURE_FONT_FAMILY`."""
-    from fontTools import subset
-
-    options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=["*"], name_IDs=["*"],
-                             name_languages=["*"], notdef_outline=True, legacy_kern=True)
-    options.drop_tables += ["FFTM"]  # FontForge's time stamp (fontTools would log that it drops it)
-    font = subset.load_font(str(source), options)
-    font.recalcTimestamp = False  # the same source gives the same bytes
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for lo, hi in _FIGURE_FONT_RANGES for c in range(lo, hi + 1)])
-    subsetter.subset(font)
-    postscript = FIGURE_FONT_FAMILY.replace(" ", "")
-    for record in font["name"].names:
-        if record.nameID in (1, 4, 16):  # family, full name, typographic family
-            record.string = FIGURE_FONT_FAMILY
-        elif record.nameID in (3, 6):  # unique id, PostScript name
-            record.string = postscript
-    buffer = io.BytesIO()
-    font.save(buffer)
-    return {"ttf": np.frombuffer(buffer.getvalue(), dtype=np.uint8)}
-
-
-def _font_file(data: bytes) -> Path:
-    """The reduced font as a file of the cache folder, named by its SHA-256 (a file with other content is
-    replaced; written to a temporary file and moved into place, so concurrent runs never read a partial file)."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = cache_dir() / f"figure-font-{digest[:40]}.ttf"
-    try:
-        if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
-            return path
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".ttf")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
-
-
-@functools.lru_cache(maxsize=1)
-def _figure_font() -> str | None:
-    """Register the figure font with matplotlib's font manager (once per process); its family name, or None
-    when it cannot be made (no fontTools, an unwritable cache folder): then the full DejaVu Sans is used.
-
-    Why: a PDF embeds a subset of each font it uses, and fontTools reads the whole font to subset it. Subsetting
-    the 600-glyph figure font instead of the 6000-glyph DejaVu Sans takes a third of the time (0.02 s instead of
-    0.07 s per PDF on a 2-core AMD EPYC), and the glyphs are the same, so the PNGs are identical pixel for pixel.
-    The font is built once per machine (0.3 s) into the package's cache folder
-    (:func:`~uncertainty_footprint.inputs.cache.cache_dir`), keyed by the source font and the versions of
-    matplotlib and fontTools.
-    """
-    from matplotlib import font_manager
-
-    try:
-        import fontTools
-
-        source = _bundled_font()
-        key = {"what": "figure font", "family": FIGURE_FONT_FAMILY, "ranges": _FIGURE_FONT_RANGES,
-               "source": hashlib.sha256(source.read_bytes()).hexdigest(), "matplotlib": matplotlib.__version__,
-               "fonttools": fontTools.version}
-        data = cached_arrays(key, lambda: _reduced_font(source),
-                             valid=lambda arrays: "ttf" in arrays and arrays["ttf"].dtype == np.uint8)
-        path = _font_file(np.ascontiguousarray(data["ttf"]).tobytes())
-        font_manager.fontManager.addfont(str(path))
-        found = font_manager.findfont(font_manager.FontProperties(family=FIGURE_FONT_FAMILY),
-                                      fallback_to_default=False)
-    except Exception:  # noqa: BLE001 - the figure font only saves time: any failure means the full font
-        return None
-    # the file name holds the SHA-256 of its content: a file of that name registered earlier is the same font
-    return FIGURE_FONT_FAMILY if Path(found).name == path.name else None
-
-
 def _rc() -> dict:
-    """The paper style (:data:`_RC`); when the caller's font is matplotlib's DejaVu Sans (the default), the
-    same glyphs from the figure font (:func:`_figure_font`), with the full font as fallback."""
-    from matplotlib import font_manager
-
-    rc = dict(_RC)
-    try:
-        default = font_manager.findfont(font_manager.FontProperties())
-    except Exception:  # noqa: BLE001 - an unusual font configuration: leave it alone
-        return rc
-    if Path(default) == _bundled_font():
-        family = _figure_font()
-        if family is not None:
-            rc["font.family"] = [family, _BASE_FAMILY]
-    return rc
+    """The paper style (:data:`_RC`)."""
+    return dict(_RC)
 
 
 def _styled(func):
@@ -565,7 +451,7 @@ def plot_sobol_indices(sobol: Mapping[str, xr.Dataset], *, top: int = 10, titles
     ----------
     sobol : mapping of str to xarray.Dataset
         Grouping name -> Dataset with ``S1, S1_conf, ST, ST_conf`` [-] over one dimension (sampled), or ``S1, ST``
-        (the exact decomposition, :attr:`RunResult.exact <uncertainty_footprint.analysis.run.RunResult.exact>`).
+        (the exact decomposition, :attr:`Result.exact <uncertainty_footprint.analysis.engine.Result>`).
         The ``component`` and ``parameter`` groupings are drawn (any other grouping if neither is present).
     top : int
         Number of parameters shown (largest ST).
@@ -824,6 +710,51 @@ def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
     return fig
 
 
+@_styled
+def plot_balance(result):
+    """The net-balance histogram with P(offset) marked and the payback-time CDF (two panels, two columns wide).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    nb = np.asarray(result.net_balance, dtype=float)
+    pay = np.asarray(result.payback_years, dtype=float)
+    fig, axes = _figure(DOUBLE_COLUMN, 0.40 * DOUBLE_COLUMN, 1, 2)
+    ax = axes[0, 0]
+    lo, hi = np.percentile(nb, [0.5, 99.5])
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    density, edges = np.histogram(nb, bins=60, range=(lo, hi), density=True)
+    ax.stairs(density, edges, fill=True, color="0.82", linewidth=0, label="Monte Carlo samples")
+    ax.stairs(density, edges, color="0.45", linewidth=0.6)
+    ax.axvspan(lo, 0.0, color="0.5", alpha=0.15, linewidth=0, hatch="////",
+               label=f"offset: P = {result.p_offset:.3f}")
+    ax.axvline(0.0, color="black", linestyle="-", linewidth=1.2)
+    ax.axvline(float(np.median(nb)), color="0.2", linestyle="--", linewidth=1.0,
+               label=f"median {np.median(nb):.3g}")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"Net balance per device [{KG}]", fontsize=FONT)
+    ax.set_ylabel(f"Probability density [1/({KG})]", fontsize=FONT)
+    ax.legend(fontsize=FONT_SMALL, frameon=False, loc="upper left")
+    ax = axes[0, 1]
+    finite = np.sort(pay[np.isfinite(pay) & (pay > 0)])
+    if finite.size:
+        ax.step(finite, np.arange(1, finite.size + 1) / pay.size, where="post", color="black", linewidth=1.0,
+                label="payback time")
+        med, q = np.median(pay), np.quantile(pay, PAYBACK_QUANTILE)
+        ax.axvline(med, color="0.2", linestyle="--", linewidth=1.0, label=f"median {med:.3g} yr")
+        ax.axvline(q, color="0.2", linestyle=":", linewidth=1.2,
+                   label=f"{PAYBACK_QUANTILE:.0%} probability: {q:.3g} yr".replace("%", " %"))
+        if finite[0] < finite[-1]:
+            _log_axis(ax, "x")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Payback time [yr]", fontsize=FONT)
+    ax.set_ylabel("P(payback time <= t)", fontsize=FONT)
+    ax.legend(fontsize=FONT_SMALL, frameon=False, loc="lower right")
+    return fig
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Writing
 # ------------------------------------------------------------------------------------------------------------
@@ -841,7 +772,7 @@ def _png_bytes(rgba) -> bytes:
     return buffer.getvalue()
 
 
-def _figure_files(fig: Figure) -> tuple[bytes, bytes]:
+def figure_files(fig: Figure) -> tuple[bytes, bytes]:
     """The PNG (:data:`PNG_DPI`) and PDF files of ``fig``, as bytes (see :func:`save_figure`)."""
     engine, canvas, dpi, face = fig.get_layout_engine(), fig.canvas, fig.dpi, fig.get_facecolor()
     with matplotlib.rc_context(_rc()):
@@ -875,6 +806,6 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str) -> list[Path]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    for path, data in zip(paths, _figure_files(fig)):
+    for path, data in zip(paths, figure_files(fig)):
         path.write_bytes(data)
     return paths

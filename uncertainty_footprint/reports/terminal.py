@@ -11,9 +11,10 @@ import pandas as pd
 from ..inputs.catalog import CORNERS_NOTE, Catalog
 from ..analysis.exact import sampled_coverage
 from ..analysis.running_stats import relative_resolution
+from ..analysis.hotspots import second_order_table
+from ..analysis.summary import absent_components
 
-__all__ = ["format_summary", "run_report", "catalog_listing", "format_table", "summary_frame", "absent_components",
-           "second_order_table", "format_second_order", "terminal_width"]
+__all__ = ["format_summary", "result_report", "written_report", "catalog_listing", "format_table", "format_second_order", "terminal_width"]
 
 #: Width used when the terminal's is unknown [characters].
 DEFAULT_WIDTH = 110
@@ -24,20 +25,6 @@ def terminal_width() -> int:
     import shutil
 
     return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
-
-
-def absent_components(summary: pd.DataFrame) -> list[str]:
-    """Components that are zero in every sample (mean and standard deviation exactly 0), in table order."""
-    rows = summary[summary["level"] == "component"]
-    return [str(n) for n, r in rows.iterrows() if r["mean"] == 0 and r["sd"] == 0]
-
-
-def summary_frame(result) -> pd.DataFrame:
-    """``summary.csv``: the summary table, every row kept (stable for scripts), with a last column ``absent``
-    (True for a component that is zero in every sample)."""
-    table = result.summary.copy()
-    table["absent"] = table.index.isin(absent_components(table))
-    return table
 
 
 def _wrapped(rows: list[list[str]], header: list[str], width: int, wrap: tuple[int, ...]) -> list[list[str]]:
@@ -99,8 +86,9 @@ def format_summary(summary: pd.DataFrame) -> str:
     return table
 
 
-def run_report(result, out: Path) -> str:
-    """What ``run`` prints: the summary, the deterministic reproduction, assumptions and files written."""
+def result_report(result) -> str:
+    """What ``run`` prints as soon as the numbers are there: the summary, the hotspots, the deterministic
+    reproduction, the assumptions and the balance."""
     det = result.deterministic
     s = result.experiment.spec.sampling
     how = (f"streamed; percentiles from a histogram, relative error <= {relative_resolution():.1e}"
@@ -108,6 +96,10 @@ def run_report(result, out: Path) -> str:
     lines = [f"{result.experiment.name}  ({s.samples} samples, design {s.design}, seed {s.seed}"
              + (f"; {how}" if how else "") + ")", "Footprint per device, kg CO2-eq", "",
              format_summary(result.summary), ""]
+    pairs = second_order_table(result.sobol, result.exact)
+    if result.sobol or result.exact:
+        lines += [format_hotspots(result.sobol, exact=result.exact), ""] + (
+            [format_second_order(pairs), ""] if pairs is not None else [])
     tot = det.loc["total"]
     lines.append(f"Published-method point values (deterministic.csv): lower {tot['lower']:.2f}, "
                  f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq.")
@@ -116,23 +108,16 @@ def run_report(result, out: Path) -> str:
     if assumed:
         lines.append(textwrap.fill(f"This result depends on {len(assumed)} assumed placeholder parameters "
                                    f"(no published basis): {', '.join(assumed)}.", width=110))
-    files = ("results.nc, " if (Path(out) / "results.nc").exists() else "") + "summary.csv, deterministic.csv" \
-        + (", sobol.nc, sobol.csv" if result.sobol else "") + (", exact.nc, exact.csv" if result.exact else "")
-    pairs = second_order_table(result.sobol, result.exact)
-    if pairs is not None:
-        files += ", sobol_s2.csv"
-    if (Path(out) / "report.html").exists():
-        files += ", report.md, report.html, table.tex, figures/"
-    if result.sobol or result.exact:
-        lines[5:5] = [format_hotspots(result.sobol, exact=result.exact), ""] + (
-            [format_second_order(pairs), ""] if pairs is not None else [])
     if result.balance is not None:
-        from .balance import balance_lines
+        from .payback_report import balance_lines
 
-        lines += ["", *balance_lines(result.balance), ""]
-        files += ", balance.csv"
-    lines.append(f"Written to {out}/: {files}")
+        lines += ["", *balance_lines(result.balance)]
     return "\n".join(lines)
+
+
+def written_report(folder: Path, files: list[str]) -> str:
+    """The last line of ``run`` and ``compare``: the folder and the files written there."""
+    return f"Written to {folder}/: {', '.join(files)}"
 
 
 def _interval(value: float, conf: float) -> str:
@@ -213,57 +198,6 @@ def format_hotspots(sobol, top: int = 10, exact=None) -> str:
     return "\n\n".join(parts)
 
 
-def _without_output(ds):
-    if "output" in ds.dims:
-        outputs = [str(o) for o in ds["output"].values]
-        ds = ds.sel(output="total") if "total" in outputs else ds.isel(output=0)
-    return ds
-
-
-def second_order_table(sobol, exact=None) -> pd.DataFrame | None:
-    """Second-order indices of every pair, one row each, largest first (None when none were computed).
-
-    Parameters
-    ----------
-    sobol : mapping of str to xarray.Dataset or None
-        Sampled indices by grouping (``S2``, ``S2_conf`` when computed with second order).
-    exact : mapping of str to xarray.Dataset or None
-        Exact indices by grouping (``S2`` when computed with second order).
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        Columns ``grouping, a, b`` (the pair, a before b in model order), ``S2``, ``S2_conf`` (sampled; NaN
-        without them) and ``exact_S2`` (NaN without it) [-], per grouping ranked by the exact value if known,
-        else by the sampled one.
-    """
-    frames = []
-    for grouping in ("component", "stage", "parameter"):
-        sampled = _without_output(sobol[grouping]) if sobol and grouping in sobol else None
-        known = exact[grouping] if exact and grouping in exact else None
-        sampled = sampled if sampled is not None and "S2" in sampled else None
-        known = known if known is not None and "S2" in known else None
-        if sampled is None and known is None:
-            continue
-        ref = sampled if sampled is not None else known
-        dim = ref["S2"].dims[0]
-        labels = [str(v) for v in ref[dim].values]
-        i, j = np.triu_indices(len(labels), k=1)
-        frame = pd.DataFrame({"grouping": grouping, "a": [labels[k] for k in i], "b": [labels[k] for k in j]})
-        for column, ds, key in (("S2", sampled, "S2"), ("S2_conf", sampled, "S2_conf"), ("exact_S2", known, "S2")):
-            if ds is None:
-                frame[column] = np.nan
-                continue
-            names = [str(v) for v in ds[ds[key].dims[0]].values]
-            position = {n: k for k, n in enumerate(names)}
-            values = ds[key].values
-            frame[column] = [values[min(position[a], position[b]), max(position[a], position[b])]
-                             if a in position and b in position else np.nan for a, b in zip(frame["a"], frame["b"])]
-        rank = frame["exact_S2"] if known is not None else frame["S2"]
-        frames.append(frame.iloc[np.argsort(-rank.abs().fillna(-1).to_numpy(), kind="stable")])
-    return pd.concat(frames, ignore_index=True) if frames else None
-
-
 def format_second_order(pairs: pd.DataFrame, top: int = 8) -> str:
     """The top pairs of each grouping by second-order index (what ``run --second-order`` prints)."""
     parts, negligible = [], []
@@ -289,15 +223,17 @@ def format_second_order(pairs: pd.DataFrame, top: int = 8) -> str:
     return "\n\n".join(parts) + "\nAll pairs: sobol_s2.csv."
 
 
-def comparison_report(comp, out: Path, top: int = 8) -> str:
+def comparison_report(comp, top: int = 8) -> str:
     """What ``compare`` prints: totals side by side and the paired differences."""
-    attrs = comp.totals.attrs
+    from ..analysis.compare import shared_parameters
+
+    sampling = comp.experiments[0].spec.sampling
     rows = [[name, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]",
              f"[{r['p2_5']:.3f}, {r['p97_5']:.3f}]"] for name, r in comp.table.iterrows()]
     diffs = [[f"{b} - {a}", f"{r['mean']:+.3f}", f"{r['median']:+.3f}", f"[{r['p5']:+.3f}, {r['p95']:+.3f}]",
               f"[{r['p2_5']:+.3f}, {r['p97_5']:+.3f}]", f"{r['p_a_lt_b']:.3f}"]
              for (a, b), r in comp.differences.iterrows()]
-    n_shared = len([p for p in attrs["shared_parameters"].split(",") if p])
+    n_shared = len(shared_parameters(comp))
     exact = "exact_mean" in comp.differences.columns
     if exact:
         for row, (_, r) in zip(diffs, comp.differences.iterrows()):
@@ -305,16 +241,13 @@ def comparison_report(comp, out: Path, top: int = 8) -> str:
     head = ["B - A", "mean"] + (["exact mean", "sd", "exact sd"] if exact else []) + [
         "median", "90 % interval", "95 % interval", "P(A < B)"]
     lines = [
-        f"Comparison ({attrs['n_samples']} samples, design {attrs['design']}, seed {attrs['seed']}; "
+        f"Comparison ({sampling.samples} samples, design {sampling.design}, seed {sampling.seed}; "
         f"{n_shared} shared parameters take common random numbers)", "Total footprint per device, kg CO2-eq", "",
         format_table(rows, ["experiment", "mean", "median", "90 % interval", "95 % interval"]), "",
         "Paired differences B - A, kg CO2-eq", format_table(diffs, head), ""]
     if comp.difference_variance is not None:
         lines += [_difference_shares(comp.difference_variance, top), ""]
-    files = "comparison.nc, comparison.csv, differences.csv" + (
-        ", difference_variance.csv" if comp.difference_variance is not None else "")
-    lines.append(f"Written to {out}/: {files}, comparison.png, comparison.pdf")
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip()
 
 
 def _difference_shares(shares: pd.DataFrame, top: int) -> str:

@@ -1,0 +1,5 @@
+"""Everything that writes files: the results-folder transaction (:mod:`~uncertainty_footprint.io.folder`), netCDF
+with CF attributes (:mod:`~uncertainty_footprint.io.netcdf`), the CSV and LaTeX tables
+(:mod:`~uncertainty_footprint.io.tables`) and the provenance stamped on every file of numbers
+(:mod:`~uncertainty_footprint.io.provenance`). The engine below returns plain results; reading the experiment and
+data files stays with :mod:`uncertainty_footprint.inputs`."""
