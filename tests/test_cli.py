@@ -123,3 +123,73 @@ def test_console_entry_point_returns_the_status_and_freezes_the_collector(monkey
         assert "no-such-file.yaml" in capsys.readouterr().err
     finally:
         gc.unfreeze()
+
+
+def _child(code: str, cwd) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "UNCERTAINTY_FOOTPRINT_DEBUG"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120,
+                          env={**env, "MPLBACKEND": "Agg"})
+
+
+@pytest.mark.parametrize("missing", ["xarray", "yaml"])
+def test_a_missing_dependency_gives_one_line_and_exit_status_1(missing, tmp_path):
+    """A dependency that cannot be imported (here hidden by an import hook) is a failing environment: one line
+    naming it, exit status 1, no traceback, nothing written; the command line itself starts without any."""
+    code = f"""
+import sys
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name == {missing!r} or name.startswith({missing!r} + "."):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Hide())
+from uncertainty_footprint.cli import main
+sys.exit(main(["run", "kws", "--samples", "100", "--out", "out"]))
+"""
+    proc = _child(code, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {missing} cannot be imported") and "pip install" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_text_from_input_files_never_reaches_the_terminal_raw(tmp_path, capsys):
+    """Control characters of a file's name, keys and texts are escaped: no escape sequence reaches the terminal."""
+    esc = "\x1b[2J\x1b[31m"
+    bad = tmp_path / f"dev{esc}ice.yaml"
+    bad.write_text(f"name: x\nblocks: {{'cas{esc}ing': 1}}\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b" in err and err.count("\n") == 1
+    named = tmp_path / "named.yaml"
+    named.write_text('name: "a\\e[31mb"\n')  # YAML's escape \e: the name holds ESC
+    assert main(["validate", str(named)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "name: must be one line of printable text" in err
+    data = tmp_path / "data"
+    shutil.copytree(KWS.parent.parent / "distributions", data)
+    with open(data / "sources.yaml", "a", encoding="utf-8") as f:
+        f.write('  evil_source:\n    cite: "\\e[2J\\e[31m a citation"\n')
+    assert main(["--data-dir", str(data), "list", "sources"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_run_prints_the_summary_before_it_writes(tmp_path):
+    """The summary is on standard output before the figures are drawn: a child whose drawing stops the process
+    has printed the table already."""
+    code = f"""
+import os, sys
+from uncertainty_footprint.reports import drawing
+def stop(*args, **kwargs):
+    sys.stdout.flush()
+    os._exit(7)
+drawing.write_documents = stop
+from uncertainty_footprint.cli import main
+main(["run", "kws", "--samples", "300", "--out", "out"])
+"""
+    proc = _child(code, tmp_path)
+    assert proc.returncode == 7 and "TOTAL" in proc.stdout and "Hotspots by component" in proc.stdout
+    assert "Writing the files, figures and reports to out/ ..." in proc.stderr and "Written to" not in proc.stdout

@@ -381,6 +381,12 @@ def _report(exc: BaseException) -> int:
     if isinstance(exc, FootprintError):  # ConfigError and the package's other input errors
         print(f"error: {_safe(exc)}", file=sys.stderr)
         return 2
+    if isinstance(exc, ImportError):  # a dependency is missing or broken: the environment, not a bug
+        name = getattr(exc, "name", None) or "a required package"
+        print(f"error: {_one_line(name, 80)} cannot be imported ({_one_line(exc, 160)}); install the package with "
+              "its dependencies: pip install -e . (in a checkout) or pip install uncertainty_footprint",
+              file=sys.stderr)
+        return 1
     if isinstance(exc, MemoryError):
         print(f"error: out of memory at {_where(exc)}: the request did not fit in memory; use --stream or a "
               "smaller --samples or --sobol-samples", file=sys.stderr)
@@ -408,8 +414,8 @@ def _silence_stdout() -> None:
 def console_main() -> int:
     """The entry point of ``python -m uncertainty_footprint`` and the ``uncertainty-footprint`` script: :func:`main`,
     then the objects alive (the imported libraries' modules, functions and tables) are frozen out of the garbage
-    collector, so that the interpreter's last collections at exit do not walk them again (about 0.3 s of every
-    command); :func:`main` itself leaves the collector as it is for a caller in the same process."""
+    collector, so that the interpreter's last collections at exit do not walk them again (the start-up benchmark,
+    ``benchmarks/startup_benchmark.py``, measures what that saves); :func:`main` itself leaves the collector as it is for a caller in the same process."""
     import gc
 
     status = main()

@@ -1,10 +1,11 @@
 """A built wheel installs into a fresh virtual environment and runs the main job from any folder.
 
 The wheel is built offline from a copy of the sources (``pip wheel --no-deps --no-build-isolation``), so the
-working tree gets no ``build/`` folder. The virtual environment sees the system's packages
-(``--system-site-packages``: the dependencies come from there) and gets the wheel with ``--no-deps``; the test
-checks that it imports the installed copy, not the checkout, that every data file of the package was installed,
-and runs ``run kws --samples 300 --no-sobol --no-figures`` from a temporary folder. About 15 s.
+working tree gets no ``build/`` folder. The new virtual environment sees the packages of the interpreter that runs
+the tests (a ``.pth`` file lists its site-packages folders: the dependencies come from there, whether the tests run
+in a virtual environment or not) and gets the wheel with ``--no-deps``; the test checks that it imports the
+installed copy, not the checkout, that every data file of the package was installed, and runs
+``run kws --samples 300 --no-sobol --no-figures`` from a temporary folder.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import importlib.util
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -68,8 +71,12 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path):
     assert len(wheels) == 1, os.listdir(dist)
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(env_dir)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    own = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=env).stdout.strip()
+    outer = [p for p in dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"],
+                                       sysconfig.get_paths()["platlib"]]) if os.path.isdir(p)]
+    Path(own, "test_dependencies.pth").write_text("\n".join(outer) + "\n")  # after the venv's own packages
     _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "--ignore-installed",
           "-q", wheels[0]], env=env, cwd=tmp_path)
 

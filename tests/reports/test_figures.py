@@ -401,3 +401,18 @@ def test_second_order_heat_map_content(run, tmp_path):
     sobol["component"] = synthetic_second_order(sobol["component"]["group"].values.tolist())
     paths = D.write_figures(run["result"], tmp_path, sobol=sobol, convergence=run["conv"], catalog=run["catalog"])
     assert {p.name for p in paths} >= {"second_order.png", "second_order.pdf"}
+
+
+def test_the_figure_font_gives_the_same_pixels(run, tmp_path, monkeypatch):
+    """The shipped figure font (DejaVu Sans reduced to the characters figures use) draws the pixels of the full
+    font; the PDF embeds it alone; without it the full DejaVu Sans is used."""
+    from PIL import Image
+
+    assert F._figure_family() == [F.FIGURE_FONT_FAMILY, "DejaVu Sans"]
+    small = F.save_figure(F.plot_total_distribution(run["result"].results, 2.66), tmp_path / "small", "t")
+    assert set(re.findall(rb"/BaseFont /\w+\+(\w+)", small[1].read_bytes())) == {b"DejaVuSansUF"}
+    monkeypatch.setattr(F, "_figure_family", lambda: None)
+    full = F.save_figure(F.plot_total_distribution(run["result"].results, 2.66), tmp_path / "full", "t")
+    assert set(re.findall(rb"/BaseFont /\w+\+(\w+)", full[1].read_bytes())) == {b"DejaVuSans"}
+    with Image.open(small[0]) as a, Image.open(full[0]) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))

@@ -252,7 +252,7 @@ class SobolDesign(Design):
 
     def points(self, start: int, stop: int) -> np.ndarray:
         self._check(start, stop)
-        from scipy.stats import qmc  # here, not at the top: scipy.stats costs 0.6 s to import
+        from scipy.stats import qmc  # here, not at the top: scipy.stats is slow to import
 
         engine = qmc.Sobol(d=self.d, scramble=True, rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
         if start:

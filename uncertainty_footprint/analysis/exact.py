@@ -52,7 +52,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special  # scipy.integrate (0.3 s to import) only where quadrature is needed
+from scipy import special  # scipy.integrate (slow to import) only where quadrature is needed
 
 from ..errors import FootprintError
 from ..inputs.distributions import Distribution

@@ -29,7 +29,7 @@ SALTELLI_CHUNK = 1 << 14
 #: Largest sample count run in memory; above it a run streams with bounded memory [samples].
 IN_MEMORY_MAX = 1 << 20
 #: Smallest sample count a Monte Carlo run evaluates with the compiled kernels (``inputs.kernels``: the same
-#: numbers; importing numba and loading the kernels, about 0.5 s, pays back from about this many) [samples].
+#: numbers; importing numba and loading the kernels pays back from about this many) [samples].
 #: Speed only.
 COMPILED_MIN = 1 << 20
 #: Threads evaluating chunks of an in-memory Monte Carlo at once (numpy releases the GIL) [threads]. Scheduling.

@@ -168,7 +168,7 @@ def saltelli_base(n_base: int, d: int, *, seed: int, calc_second_order: bool) ->
     n_base = _check_n_base(n_base)
     d = _check_int(d, "d", 1)
     seed = _check_seed(seed, 0)
-    from scipy.stats import qmc  # here, not at the top: scipy.stats costs 0.6 s to import
+    from scipy.stats import qmc  # here, not at the top: scipy.stats is slow to import
 
     base = qmc.Sobol(d=2 * d, scramble=True, seed=seed).random(n_base)
     return base[:, :d], base[:, d:]
@@ -500,7 +500,7 @@ def _analyze_vectorized(
     y = np.atleast_2d(y)
     step = 2 * k + 2 if calc_second_order else k + 2
     n = y.shape[1] // step
-    from scipy.stats import norm  # here, not at the top: scipy.stats costs 0.6 s to import
+    from scipy.stats import norm  # here, not at the top: scipy.stats is slow to import
 
     z = norm.ppf(0.5 + conf_level / 2)
     live = [o for o in range(y.shape[0]) if not _is_constant(y[o])]

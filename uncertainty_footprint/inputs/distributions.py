@@ -12,7 +12,7 @@ no explicit nominal): the mode for triangular and PERT, the median for lognormal
 normal, the mid-point for uniform, the geometric mid-point for log-uniform.
 
 The scipy distribution of a spec (:attr:`Distribution.frozen`, the reference) is built only when something asks
-for it: importing ``scipy.stats`` costs about 0.6 s. A run needs only the fast inverse CDFs (closed forms, or
+for it: importing ``scipy.stats`` is slow. A run needs only the fast inverse CDFs (closed forms, or
 tables kept in the user cache folder) and scipy's mean, standard deviation, median and support, which are kept
 in the same cache folder (:mod:`uncertainty_footprint.inputs.cache`); with a warm cache a run never imports
 ``scipy.stats``.
@@ -38,7 +38,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from scipy import special  # scipy.stats (0.6 s to import) only where a frozen distribution is built
+from scipy import special  # scipy.stats (slow to import) only where a frozen distribution is built
 
 from ..errors import SpecError, shorten
 

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, shorten
-from .safe_yaml import load_file
 
 __all__ = ["examples_dir", "example_names", "example_path", "example_text", "example_title",
            "resolve_experiment", "is_example"]
@@ -56,6 +55,8 @@ def example_text(name: str) -> str:
 
 def example_title(name: str) -> str:
     """The ``name:`` field of the shipped experiment ``name`` (for listings)."""
+    from .safe_yaml import load_file  # PyYAML: imported when needed, so that the command line starts without it
+
     data = load_file(example_path(name))[0]
     return str(data.get("name", "")) if isinstance(data, dict) else ""
 

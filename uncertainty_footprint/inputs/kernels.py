@@ -9,7 +9,7 @@ double whichever path computed it; tests check this on every table and design. R
 whether the kernels ran.
 
 Numba is imported, and the kernels compiled (or loaded from numba's cache beside this file, or in the user cache
-folder when the package folder is read-only), only when a run asks for them: importing numba costs about 0.3 s,
+folder when the package folder is read-only), only when a run asks for them: importing numba is slow,
 worth it from about :data:`~uncertainty_footprint.analysis.sizes.COMPILED_MIN` samples. Without numba (a
 platform it does not support yet) :func:`available` is False and the numpy code runs.
 """

@@ -36,7 +36,7 @@ __all__ = ["UREG", "KG_CO2EQ", "parse_unit", "conversion_factor", "same_unit", "
 def _registry() -> pint.UnitRegistry:
     """pint's default registry, its parsed definitions cached in ``pint/`` of the package's cache folder
     (:func:`~uncertainty_footprint.inputs.cache.cache_dir`; pint's own ``cache_folder``): building the registry
-    from its definition files takes about 0.2 s, loading it from the cache 0.02 s. The cache changes no unit; a
+    from its definition files takes about ten times longer than loading it from the cache. The cache changes no unit; a
     folder that cannot be written, or a cache file another process is still writing (pint writes in place) or
     that is corrupt, means a registry built from the definitions (nothing in the folder is deleted)."""
     try:

@@ -16,7 +16,8 @@ run with ``--second-order`` as a heat map.
 
 Speed: the layout (constrained layout, the costly part of a draw) is computed once, when the PNG is drawn, and
 reused for the PDF; logarithmic axes are labelled with plain text (``0.01``, ``10⁴``) instead of mathtext, and
-ligatures are not formed, so that each PDF embeds one subset of one font; histograms are one step path.
+ligatures are not formed, so that each PDF embeds one subset of one font (the package's reduced copy of DejaVu
+Sans, :data:`FIGURE_FONT_FAMILY`); histograms are one step path.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ from .document import PUBLISHED_LABEL, component_titles, published_label  # noqa
 from ..analysis.summary import absent_components
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
-           "plot_second_order", "plot_convergence", "plot_comparison", "plot_balance", "save_figure", "figure_files", "published_label",
-           "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL"]
+           "plot_second_order", "plot_convergence", "plot_comparison", "plot_balance", "save_figure", "figure_files",
+           "published_label", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
 SINGLE_COLUMN = 3.4
@@ -95,9 +96,31 @@ _PUBLISHED_OFFSET = 0.3
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
 
+#: The figure font shipped with the package: matplotlib's DejaVu Sans reduced to the characters figures use
+#: (built by ``tools/build_figure_font.py``; the same glyphs, so the same pixels). A PDF embeds a subset of each
+#: font it uses, and subsetting this small copy instead of the full font is most of the time saved on a PDF.
+FIGURE_FONT_FAMILY = "DejaVu Sans UF"
+_FIGURE_FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSansUF.ttf"
+_BASE_FAMILY = "DejaVu Sans"
+
+
+@functools.lru_cache(maxsize=1)
+def _figure_family() -> list[str] | None:
+    """The font families of the figures: the figure font with the full DejaVu Sans as fallback, when the
+    caller's font is matplotlib's default DejaVu Sans (otherwise, or without the file, None: the caller's)."""
+    from matplotlib import font_manager
+
+    default = Path(font_manager.findfont(font_manager.FontProperties()))
+    if default.name != "DejaVuSans.ttf" or not _FIGURE_FONT.is_file():
+        return None
+    font_manager.fontManager.addfont(str(_FIGURE_FONT))
+    return [FIGURE_FONT_FAMILY, _BASE_FAMILY]
+
+
 def _rc() -> dict:
-    """The paper style (:data:`_RC`)."""
-    return dict(_RC)
+    """The paper style (:data:`_RC`), with the figure font (:func:`_figure_family`) where it applies."""
+    family = _figure_family()
+    return {**_RC, "font.family": family} if family else dict(_RC)
 
 
 def _styled(func):
