@@ -14,9 +14,10 @@ from uncertainty_footprint import api as uf
 from uncertainty_footprint.app import testing
 
 #: Outside CI a machine without Chromium skips these tests; CI (.ci/run installs it) must run them.
-pytestmark = pytest.mark.skipif(not testing.browser_available() and not os.environ.get("CI"),
-                                reason="chromium/chromedriver or selenium missing (apt-get install chromium "
-                                       "chromium-driver)")
+pytestmark = [pytest.mark.slow,  # a real browser
+              pytest.mark.skipif(not testing.browser_available() and not os.environ.get("CI"),
+                                 reason="chromium/chromedriver or selenium missing (apt-get install chromium "
+                                        "chromium-driver)")]
 
 SCREENSHOT = ROOT / "docs" / "calculator.png"
 WAIT = 30  # [s] upper bound of a wait on a loaded 2-core machine; a passing wait returns as soon as the page is ready

@@ -27,6 +27,8 @@ import uncertainty_footprint as uf
 from uncertainty_footprint.cli import DEBUG_ENV
 from uncertainty_footprint.io import folder as folder_module
 
+pytestmark = pytest.mark.slow  # fresh processes
+
 BIG_STREAM = ["--samples", "4000000", "--design", "mc", "--stream", "--no-sobol", "--no-figures", "--quiet"]
 
 

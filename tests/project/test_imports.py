@@ -7,6 +7,8 @@ repository's folder (so it imports this checkout's package) with a private cache
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -15,6 +17,8 @@ import sys
 from tests.helpers import KWS, ROOT
 
 from uncertainty_footprint.inputs.cache import CACHE_ENV
+
+pytestmark = pytest.mark.slow  # fresh processes
 
 #: Writes to argv[1] whether scipy.stats was imported by running the command line with argv[2:].
 RUN_AND_REPORT = """
@@ -78,6 +82,7 @@ def test_commands_import_only_what_they_need(tmp_path):
     code = f"""
 import contextlib, io, sys
 from uncertainty_footprint.cli import main
+
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(["list", "blocks"]) == 0
     assert main(["validate", "kws", "--quiet"]) == 0

@@ -25,6 +25,8 @@ import pytest
 
 from tests.helpers import PKG, ROOT
 
+pytestmark = pytest.mark.slow  # fresh processes
+
 SOURCES = ("pyproject.toml", "README.md", "LICENSE")
 
 

@@ -1,4 +1,5 @@
-"""The README's experiment example runs as printed; an experiment may declare its own sources and stages."""
+"""The README's commands and the experiment example of the guide run as printed; an experiment may declare its own
+sources and stages."""
 
 from __future__ import annotations
 
@@ -20,12 +21,10 @@ KWS = ROOT / "experiments" / "kws.yaml"
 
 
 def readme_example() -> str:
-    """The first ```yaml block under the README's "## Experiments" heading, verbatim."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("\n## Experiments\n"):]
-    section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
-    match = re.search(r"^```yaml\n(.*?)^```$", section, re.S | re.M)
-    assert match, "no ```yaml block under '## Experiments' in README.md"
+    """The first ```yaml block of the guide's page on experiments (docs/guide/experiments.md), verbatim."""
+    text = (ROOT / "docs" / "guide" / "experiments.md").read_text(encoding="utf-8")
+    match = re.search(r"^```yaml\n(.*?)^```$", text, re.S | re.M)
+    assert match, "no ```yaml block in docs/guide/experiments.md"
     return match.group(1)
 
 
@@ -129,3 +128,37 @@ def test_the_report_cites_the_experiments_own_sources():
     assert text["my_lca"] == ": Our LCA (2024)." and "Dodge" in text["dodge_2022"]
     unknown = _sources([{"source": ["my_lca"]}], xr.Dataset(), load_catalog())
     assert "not in the catalog's bibliography" in unknown[0][1][1]
+
+
+def _blocks(text: str, language: str = "") -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, re.S | re.M)
+
+
+@pytest.mark.slow
+def test_every_command_of_the_readme_runs_as_printed(tmp_path):
+    """The README's shell commands (the parts after ``pip install``) and its Python example run as printed, in a
+    fresh folder that has the repository's ``experiments/``."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (tmp_path / "experiments").symlink_to(ROOT / "experiments")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    commands = [part.strip() for block in _blocks(text) for line in block.splitlines()
+                for part in line.split("&&") if part.strip().startswith("python -m uncertainty_footprint")]
+    assert commands == ["python -m uncertainty_footprint run experiments/kws.yaml"]
+    for command in commands:
+        proc = subprocess.run([sys.executable, *command.split()[1:]], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert "TOTAL" in proc.stdout and (tmp_path / "results" / "kws" / "report.html").is_file()
+    python, = _blocks(text, "python")
+    code = "import matplotlib\nmatplotlib.use('Agg')\n" + python
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    from uncertainty_footprint.cli import COMMANDS
+
+    section = text[text.index("\n## Commands\n"):]
+    table = [line for line in section[: section.index("\n## ", 1)].splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1].split()[0] for row in table] == list(COMMANDS), "the README's table of commands"

@@ -6,6 +6,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.slow  # fresh processes
+
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 
 

@@ -30,6 +30,8 @@ import pytest
 from uncertainty_footprint.reports import drawing as D
 from uncertainty_footprint.reports import figures as F
 
+pytestmark = pytest.mark.slow  # fresh processes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 KWS = ROOT / "experiments" / "kws.yaml"
