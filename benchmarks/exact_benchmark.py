@@ -56,7 +56,7 @@ GROUPINGS = ("parameter", "component", "stage")
 def _model():
     import xarray as xr
 
-    from uncertainty_footprint.analysis.engine import prepare
+    from uncertainty_footprint.model.experiment import load_experiment as prepare
 
     model = prepare(EXPERIMENT).model
     xr.Dataset({"x": ("d", [0.0])})  # xarray's lazy imports (dask) happen on its first Dataset, in any run

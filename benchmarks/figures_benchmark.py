@@ -12,7 +12,7 @@ which the other processes on a shared machine disturb less:
   Sobol' indices, tables, figures and reports), whole process;
 * ``run --no-figures`` - the same without figures, reports and the convergence data;
 * ``documents`` - a process that runs the experiment (with the convergence data) and then writes every output
-  (:func:`uncertainty_footprint.reports.folder.write_run`: tables, figures and reports, timed inside the
+  (:func:`uncertainty_footprint.reports.drawing.write_documents` with the tables written meanwhile, timed inside the
   process, wall and CPU of the process and of the children it waited for), the reports alone once more
   (:func:`uncertainty_footprint.reports.document.write_report`), and, where the tree has
   :func:`~uncertainty_footprint.reports.drawing.figure_plan`, each figure drawn and encoded in the process
@@ -53,16 +53,17 @@ def _worker_documents(tree: Path) -> dict:
     t_start = time.perf_counter()
     import xarray as xr
 
+    from uncertainty_footprint import api
     from uncertainty_footprint.analysis.convergence import running_statistics
-    from uncertainty_footprint.analysis.engine import run_experiment
+    from uncertainty_footprint.io.writers import write_result_files
     from uncertainty_footprint.reports import figures
     from uncertainty_footprint.reports.document import write_report
-    from uncertainty_footprint.reports.folder import write_run
+    from uncertainty_footprint.reports.drawing import write_documents
 
-    result = run_experiment(tree / EXPERIMENT, convergence=True)
+    result = api.run(tree / EXPERIMENT)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
-        write_run(result, Path(tmp))
+        write_documents(result, Path(tmp), meanwhile=lambda: write_result_files(result, Path(tmp)))
         t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
         paths = sorted((Path(tmp) / "figures").glob("*.p*"))
         write_report(result, Path(tmp), sobol=result.sobol, figures=paths, catalog=result.catalog)

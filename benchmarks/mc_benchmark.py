@@ -37,7 +37,7 @@ TARGET_RATE = 1.0e6
 def _worker(n: int, scheduler: str, store: str, design: str = "mc") -> dict:
     from uncertainty_footprint.analysis.propagate import uses_kernels
     from uncertainty_footprint.analysis.streaming import stream_monte_carlo
-    from uncertainty_footprint.analysis.engine import prepare
+    from uncertainty_footprint.model.experiment import load_experiment as prepare
 
     model = prepare(ROOT / "experiments" / "kws.yaml").model
     # warm-up: the inverse-CDF tables and, as the measured run will, the compiled kernels (numba and their cache)

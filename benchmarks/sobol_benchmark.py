@@ -8,7 +8,7 @@ Usage::
 Model: the keyword-spotting experiment (``experiments/kws.yaml``), its 51 random parameters, the total
 footprint as the output, exactly as :func:`uncertainty_footprint.analysis.hotspots.hotspot_analysis` sets it up::
 
-    model = prepare("experiments/kws.yaml").model
+    model = load_experiment("experiments/kws.yaml").model
     names, ppf, evaluate = sobol_problem(model)      # ppf(U (n, d)) -> X (n, d); evaluate(X) -> total (n,)
 
 Sides (all with the same ``ppf`` and ``evaluate``, N base points, 100 bootstrap resamples, 95 % intervals):
@@ -191,7 +191,7 @@ def _worker(spec: dict) -> None:
     import SALib.sample.sobol  # noqa: F401
 
     from uncertainty_footprint.analysis.hotspots import sobol_problem
-    from uncertainty_footprint.analysis.engine import prepare
+    from uncertainty_footprint.model.experiment import load_experiment as prepare
 
     side = spec["side"]
     if side.startswith("ot"):

@@ -275,11 +275,11 @@ def estimate_memory(model: LifecycleModel, experiment, *, streams: bool, store: 
     chunk_size : int, optional
         Rows evaluated at once [rows].
     sobol : bool, optional
-        Whether the sampled Sobol' analysis runs (:attr:`~uncertainty_footprint.analysis.engine.Prepared.samples_sobol`);
+        Whether the sampled Sobol' analysis runs (:func:`~uncertainty_footprint.analysis.engine.samples_sobol`);
         default: when ``sobol.enabled`` and the model has an uncertain parameter.
     payback : LifecycleModel, optional
         The balance model, when the sampled indices of the payback time run after the footprint's
-        (:attr:`~uncertainty_footprint.analysis.engine.Prepared.samples_payback_sobol`); the peak of the two counts.
+        (:func:`~uncertainty_footprint.analysis.engine.samples_payback_sobol`); the peak of the two counts.
 
     Returns
     -------

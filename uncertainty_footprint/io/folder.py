@@ -1,7 +1,7 @@
 """Writing a run's outputs into a results folder without ever losing a file the package did not write.
 
-Rules (the command line and :func:`run_to_folder`, :func:`compare_to_folder`, :func:`write_comparison` follow
-them in this order; every refusal happens before anything on disk is touched):
+Rules (:func:`uncertainty_footprint.api.run` and :func:`~uncertainty_footprint.api.compare` with ``out``, and so
+the command line, follow them in this order; every refusal happens before anything on disk is touched):
 
 1. **Validate first.** The experiment is loaded, checked and its model built (and its memory need checked,
    :func:`~uncertainty_footprint.analysis.engine.check_resources`) before the file system is touched.
