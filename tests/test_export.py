@@ -29,7 +29,7 @@ def exact(kws):
 
 def test_salib_sobol_on_the_export_agrees_with_the_exact_indices(kws, exact):
     sp = uf.export.salib_problem(kws)
-    assert sp["dists"].count("lognorm") == 24 and len(sp["transformed"]) == 25  # PERT through our inverse CDF
+    assert sp["dists"].count("lognorm") == 25 and len(sp["transformed"]) == 25  # PERT through our inverse CDF
     sp.sample_sobol(512, calc_second_order=False, seed=11).evaluate().analyze_sobol(calc_second_order=False,
                                                                                      seed=11)
     ours = exact.hotspots("parameter")
@@ -62,10 +62,12 @@ def test_morris_in_three_lines(kws):
 
 def test_stats_arrays_dicts_sample_like_our_distributions(kws, parameters):
     stats_arrays = pytest.importorskip("stats_arrays")
+    wide = kws.with_parameters(solder_paste_factor={"family": "loguniform", "low": 1.0e-5, "high": 1.0e-4})
     with pytest.raises(ConfigError, match="solder_paste_factor: stats_arrays has no loguniform"):
-        uf.export.stats_arrays(kws)
-    dicts = uf.export.stats_arrays(kws, unsupported="skip")
+        uf.export.stats_arrays(wide)
+    dicts = uf.export.stats_arrays(wide, unsupported="skip")
     assert "solder_paste_factor" not in dicts and len(dicts) == 50
+    dicts = uf.export.stats_arrays(kws)  # a pedigree's lognormal is a stats_arrays lognormal
     lognormal = parameters["training_runs"].distribution.params
     assert dicts["training_runs"]["loc"] == pytest.approx(math.log(lognormal["median"]))
     assert dicts["training_runs"]["scale"] == pytest.approx(math.log(lognormal["gsd"]))
@@ -77,9 +79,9 @@ def test_stats_arrays_dicts_sample_like_our_distributions(kws, parameters):
         q = dist.ppf(np.array([0.05, 0.5, 0.95]))
         spread = q[2] - q[0]
         np.testing.assert_allclose(np.quantile(row, [0.05, 0.5, 0.95]), q, atol=0.05 * spread, err_msg=name)
-    approx = uf.export.stats_arrays(kws, unsupported="lognormal")["solder_paste_factor"]
+    approx = uf.export.stats_arrays(wide, unsupported="lognormal")["solder_paste_factor"]
     rng = stats_arrays.MCRandomNumberGenerator(stats_arrays.UncertaintyBase.from_dicts(approx), seed=1)
-    q = parameters["solder_paste_factor"].distribution.ppf(np.array([0.05, 0.95]))
+    q = wide.model.parameters["solder_paste_factor"].distribution.ppf(np.array([0.05, 0.95]))
     np.testing.assert_allclose(np.quantile(rng.generate(40_000)[0], [0.05, 0.95]), q, rtol=0.05)
     assert "5 % and 95 % quantiles" in approx["note"]
 

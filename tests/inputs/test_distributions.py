@@ -27,6 +27,7 @@ are checked against.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Callable, NamedTuple
 
@@ -52,6 +53,8 @@ N_SAMPLES = 200_000
 SEED = 20230101
 ROUNDTRIP_RTOL = 1e-8
 
+#: Families of a discrete choice (the method of a component): tested on their own, not by the continuous battery.
+DISCRETE = {"categorical"}
 #: A minimal valid spec of every registered family (a new family must be added here: see test below).
 MINIMAL_SPECS = {
     "fixed": {"family": "fixed", "value": 2.5},
@@ -62,6 +65,7 @@ MINIMAL_SPECS = {
     "normal": {"family": "normal", "mean": 3.0, "sd": 0.5},
     "truncnormal": {"family": "truncnormal", "mean": 1.0, "sd": 2.0, "low": 0.0, "high": 4.0},
     "lognormal": {"family": "lognormal", "median": 0.421, "gsd": 1.88},
+    "categorical": {"family": "categorical", "w0": 1.0, "w1": 2.0, "w2": 1.0},
 }
 
 
@@ -92,7 +96,8 @@ def _collect() -> list[Record]:
         p = parse_record(name, raw, origin=f"{BENEFITS.path}:records.{name}", known_sources=known)
         out.append(Record(f"benefit:{name}", p, p.distribution, "benefit"))
     for fam, spec in MINIMAL_SPECS.items():
-        out.append(Record(f"registry:{fam}", None, make_distribution(spec), "registry"))
+        if fam not in DISCRETE:  # a choice among alternatives has its own tests below
+            out.append(Record(f"registry:{fam}", None, make_distribution(spec), "registry"))
     return out
 
 
@@ -135,7 +140,7 @@ def test_collection_covers_everything_shipped():
     ids = [r.id for r in ALL]
     assert len(ids) == len(set(ids)), "record ids must be unique"
     # Every family that a data file uses is exercised by the random battery.
-    assert {r.dist.family for r in ALL} == set(FAMILIES)
+    assert {r.dist.family for r in ALL} == set(FAMILIES) - DISCRETE
     assert FIXED and RANDOM and BOUNDED_RANDOM and RECORDS
 
 
@@ -396,10 +401,10 @@ def test_sample_mean_within_four_standard_errors():
     u.flags.writeable = False  # the same draws for every record: no ppf may change them
     means: dict[tuple, float] = {}  # identical specs (HSL rows) are sampled once
     for r in RANDOM:
-        key = tuple(sorted(r.dist.to_spec().items()))
+        key = json.dumps(r.dist.to_spec(), sort_keys=True)
         if key not in means:
             means[key] = float(r.dist.ppf(u).mean())
-    sample = np.array([means[tuple(sorted(r.dist.to_spec().items()))] for r in RANDOM])
+    sample = np.array([means[json.dumps(r.dist.to_spec(), sort_keys=True)] for r in RANDOM])
     mean = np.array([r.dist.mean() for r in RANDOM])
     se = np.array([r.dist.std() for r in RANDOM]) / math.sqrt(N_SAMPLES)
     ok = np.isfinite(mean) & (se > 0) & (np.abs(sample - mean) <= 4 * se)
@@ -662,7 +667,8 @@ EAGER = {
 
 
 def test_eager_references_cover_every_random_family():
-    assert set(EAGER) == {f for f in FAMILIES if FAMILIES[f].build is not None} == set(FAMILIES) - {"fixed"}
+    assert set(EAGER) == {f for f in FAMILIES if FAMILIES[f].build is not None} - DISCRETE == \
+        set(FAMILIES) - {"fixed"} - DISCRETE
 
 
 @pytest.mark.parametrize("family", sorted(EAGER))
@@ -709,3 +715,65 @@ def test_same_spec_same_distribution():
     spec = MINIMAL_SPECS["pert"]
     assert make_distribution(spec) == make_distribution(dict(spec))
     assert make_distribution(spec) != make_distribution({**spec, "mode": 60.0})
+
+
+# ------------------------------------------------------------------------- a choice among alternatives
+def test_categorical_draws_each_alternative_with_its_weight():
+    dist = make_distribution({"family": "categorical", "w0": 1, "w1": 2, "w2": 1})
+    u = np.random.default_rng(SEED).random(N_SAMPLES)
+    k = dist.ppf(u)
+    assert set(np.unique(k)) == {0.0, 1.0, 2.0}
+    np.testing.assert_allclose(np.bincount(k.astype(int)) / N_SAMPLES, [0.25, 0.5, 0.25], atol=4e-3)
+    np.testing.assert_array_equal(dist.ppf(np.array([0.0, 0.2499, 0.25, 0.7499, 0.75, 1 - 1e-12])), [0, 0, 1, 1, 2, 2])
+    assert dist.mean() == pytest.approx(1.0) and dist.std() == pytest.approx(math.sqrt(0.5))
+    assert dist.support() == (0.0, 2.0) and dist.central == 1.0 and dist.median() == 1.0
+    assert dist.frozen.mean() == pytest.approx(dist.mean()) and dist.frozen.std() == pytest.approx(dist.std())
+    assert make_distribution(dist.to_spec()) == dist
+
+
+@pytest.mark.parametrize("spec, words", [({"w0": -1, "w1": 2}, "weights >= 0"), ({"w0": 0, "w1": 0}, "positive sum"),
+                                         ({"w1": 1, "w0": 2}, "w0, w1, ... in order"), ({}, "w0, w1")])
+def test_categorical_refuses_bad_weights(spec, words):
+    with pytest.raises(SpecError, match=words):
+        make_distribution({"family": "categorical", **spec})
+
+
+def test_a_pedigree_gives_the_lognormal_of_its_formula():
+    """sigma_ln = 1/2 sqrt((ln U_b)^2 + sum (ln U_i)^2) with the Ciroth et al. (2016) factors of the scores; the
+    sampled sd of ln matches it."""
+    from uncertainty_footprint.inputs.pedigree import pedigree_tables
+
+    spec = {"family": "lognormal", "median": 0.02, "basic_gsd2": 1.05,
+            "pedigree": {"scores": [4, 4, 3, 3, 4], "table": "ciroth_2016"}}
+    dist = make_distribution(spec)
+    by_hand = 0.5 * math.sqrt(math.log(1.05) ** 2 + math.log(1.69) ** 2 + math.log(1.08) ** 2 + math.log(1.10) ** 2
+                              + math.log(1.08) ** 2 + math.log(2.08) ** 2)
+    assert dist.pedigree.sigma == pytest.approx(by_hand, rel=1e-12) and dist.params["gsd"] == pytest.approx(
+        math.exp(by_hand), rel=1e-12)
+    x = dist.ppf(np.random.default_rng(SEED).random(N_SAMPLES))
+    sd_ln = float(np.std(np.log(x), ddof=1))
+    assert sd_ln == pytest.approx(by_hand, rel=4 / math.sqrt(2 * N_SAMPLES))  # 4 standard errors of an sd
+    assert float(np.median(x)) == pytest.approx(0.02, rel=0.01)
+    assert make_distribution(dist.to_spec()) == dist and "pedigree (4,4,3,3,4) ciroth_2016" in dist.describe()
+    v1 = make_distribution({**spec, "pedigree": {"scores": [5, 5, 5, 5, 5], "table": "ecoinvent_v2"}})
+    assert v1.pedigree.sigma == pytest.approx(0.5 * math.sqrt(sum(math.log(x) ** 2 for x in (1.05, 1.5, 1.2, 1.5, 1.1,
+                                                                                             2.0))))
+    tables = pedigree_tables().factors
+    assert tables["ciroth_2016"]["further_technological_correlation"] == (1.0, 1.18, 1.65, 2.08, 2.80)
+    assert tables["ecoinvent_v2"]["reliability"] == (1.0, 1.05, 1.10, 1.20, 1.50)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"pedigree": {"scores": [1, 2, 3], "table": "ciroth_2016"}}, "five integers 1-5"),
+    ({"pedigree": {"scores": [1, 2, 3, 4, 6]}}, "five integers 1-5"),
+    ({"pedigree": {"scores": [1, 1, 1, 1, 1], "table": "nope"}}, "unknown pedigree table 'nope'; allowed: ciroth_2016"),
+    ({"basic_gsd2": 0.5}, "basic_gsd2 is a GSD\\^2 >= 1"),
+    ({"gsd": 2.0}, "its gsd follows from them"),
+    ({"median": None}, "median"),
+])
+def test_a_bad_pedigree_is_refused(change, words):
+    spec = {"family": "lognormal", "median": 0.02, "basic_gsd2": 1.05,
+            "pedigree": {"scores": [4, 4, 3, 3, 4], "table": "ciroth_2016"}, **change}
+    spec = {k: v for k, v in spec.items() if v is not None}
+    with pytest.raises(SpecError, match=words):
+        make_distribution(spec)

@@ -25,8 +25,8 @@ __all__ = ["run_monte_carlo", "dataset_skeleton", "parameter_coords", "evaluate_
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
-    """Coordinates describing each parameter (unit, status, source, distribution, nominal, confidence, and the unit an
-    override was given in and converted from)."""
+    """Coordinates describing each parameter (unit, status, source, distribution, nominal, confidence, the unit an
+    override was given in and converted from, and the pedigree scores its spread comes from)."""
     ps = model.parameters
     names = ps.names
     return {
@@ -39,6 +39,7 @@ def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
         "nominal": ("parameter", np.array([ps[n].nominal for n in names], dtype=float)),
         "confidence": ("parameter", [ps[n].confidence or "" for n in names]),
         "converted_from": ("parameter", [ps[n].converted_from or "" for n in names]),
+        "pedigree": ("parameter", [ps[n].pedigree.describe() if ps[n].pedigree is not None else "" for n in names]),
     }
 
 

@@ -88,6 +88,8 @@ class Distribution:
     params: Mapping[str, float]
     central: float
     _fast_ppf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
+    #: The data quality a lognormal's spread comes from (:mod:`~uncertainty_footprint.inputs.pedigree`), or None.
+    pedigree: Any = None
 
     @cached_property
     def frozen(self) -> Any:
@@ -102,7 +104,10 @@ class Distribution:
 
     @property
     def _summary(self) -> dict[str, float]:
-        """scipy's mean, standard deviation, median and support bounds (see :func:`_summary_of`)."""
+        """scipy's mean, standard deviation, median and support bounds (see :func:`_summary_of`); the closed
+        forms of a categorical choice."""
+        if self.family == "categorical":
+            return _categorical_summary(tuple(self.params.values()))
         return _summary_of(self.family, tuple((k, repr(v)) for k, v in self.params.items()))
 
     def ppf(self, u: np.ndarray, *, compiled: bool = False) -> np.ndarray:
@@ -150,13 +155,19 @@ class Distribution:
         return (summary["low"], summary["high"])
 
     def to_spec(self) -> dict[str, Any]:
-        """The spec this distribution was built from (a plain dict)."""
+        """The spec this distribution was built from (a plain dict); a lognormal from a pedigree gives its median,
+        basic uncertainty and pedigree again."""
+        if self.pedigree is not None:
+            return {"family": self.family, "median": self.params["median"], "basic_gsd2": self.pedigree.basic_gsd2,
+                    "pedigree": self.pedigree.to_spec()}
         return {"family": self.family, **dict(self.params)}
 
     def describe(self) -> str:
-        """Short human-readable form, e.g. ``pert(low=10, mode=50, high=100)``."""
+        """Short human-readable form, e.g. ``pert(low=10, mode=50, high=100)``; a lognormal from a pedigree names
+        its scores."""
         args = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
-        return f"{self.family}({args})"
+        text = f"{self.family}({args})"
+        return f"{text} from {self.pedigree.describe()}" if self.pedigree is not None else text
 
 
 @dataclass(frozen=True)
@@ -597,6 +608,41 @@ def _triangular_ppf(p):
 
 
 #: family -> factory(params) of a vectorized ppf faster than scipy's generic one (without scipy.stats).
+# --- categorical (a choice among K alternatives, e.g. an input's method) ------------------------------------
+def _categorical_check(p):
+    weights = list(p.values())
+    _need(len(weights) >= 1 and list(p) == [f"w{k}" for k in range(len(weights))],
+          "a categorical distribution has weights w0, w1, ... in order")
+    _need(all(w >= 0 for w in weights) and sum(weights) > 0, "needs weights >= 0 with a positive sum")
+
+
+_register("categorical", ())((
+    _categorical_check,
+    lambda p: float(max(range(len(p)), key=lambda k: p[f"w{k}"])),  # the most likely alternative
+    lambda p: _stats().rv_discrete(values=(np.arange(len(p)), np.array(list(p.values())) / sum(p.values()))),
+))
+
+
+def _categorical_ppf(p):
+    weights = np.array(list(p.values()), dtype=float)
+    edges = np.cumsum(weights / weights.sum())[:-1]
+
+    def ppf(u):  # u in [c_(k-1), c_k) -> k, as a float: the index of the chosen alternative
+        return np.searchsorted(edges, u, side="right").astype(float)
+
+    return ppf
+
+
+@lru_cache(maxsize=256)
+def _categorical_summary(weights: tuple[float, ...]) -> dict[str, float]:
+    w = np.asarray(weights, dtype=float) / math.fsum(weights)
+    k = np.arange(len(w), dtype=float)
+    mean = float(np.dot(w, k))
+    cum = np.cumsum(w)
+    return {"mean": mean, "std": math.sqrt(max(float(np.dot(w, (k - mean) ** 2)), 0.0)),
+            "median": float(np.searchsorted(cum, 0.5)), "low": 0.0, "high": float(len(w) - 1)}
+
+
 FAST_PPF: dict[str, Callable[[Mapping[str, float]], Callable[[np.ndarray], np.ndarray]]] = {
     "uniform": lambda p: (lambda u: p["low"] + u * (p["high"] - p["low"])),
     "loguniform": lambda p: (lambda u: np.exp(math.log(p["low"]) + u * math.log(p["high"] / p["low"]))),
@@ -605,6 +651,7 @@ FAST_PPF: dict[str, Callable[[Mapping[str, float]], Callable[[np.ndarray], np.nd
     "triangular": _triangular_ppf,
     "pert": _pert_fast,
     "truncnormal": _truncnormal_fast,
+    "categorical": _categorical_ppf,
 }
 
 
@@ -641,6 +688,13 @@ def make_distribution(spec: Mapping[str, Any]) -> Distribution:
         raise SpecError(f"unknown distribution family {shorten(name)}; allowed: {allowed_families()}")
     fam = FAMILIES[name]
     given = {k: v for k, v in spec.items() if k != "family"}
+    if name == "lognormal" and ("pedigree" in given or "basic_gsd2" in given):
+        return _from_pedigree(given)
+    if name == "categorical":
+        given = {str(k): v for k, v in given.items()}
+        params = {k: as_number(v, f"categorical weight {k!r}") for k, v in given.items()}
+        _categorical_check(params)
+        return Distribution(name, params, float(fam.central(params)), _categorical_ppf(params))
     allowed = set(fam.required) | set(fam.optional)
     unknown = sorted(set(given) - allowed, key=str)
     if unknown:
@@ -658,3 +712,20 @@ def make_distribution(spec: Mapping[str, Any]) -> Distribution:
         raise SpecError(f"{name}: {exc}") from None
     fast = FAST_PPF[name](params) if name in FAST_PPF else None
     return Distribution(name, params, float(fam.central(params)), fast)
+
+
+def _from_pedigree(given: Mapping[str, Any]) -> Distribution:
+    """``{median, basic_gsd2, pedigree: {scores, table}}`` -> lognormal(median, gsd = exp(sigma_ln))."""
+    from .pedigree import parse_pedigree
+
+    unknown = sorted(set(given) - {"median", "basic_gsd2", "pedigree"}, key=str)
+    if unknown or "gsd" in given:
+        raise SpecError(f"a lognormal from a pedigree has median, basic_gsd2 and pedigree (its gsd follows from "
+                        f"them); got {shorten(unknown[0] if unknown else 'gsd')}")
+    for key in ("median", "basic_gsd2", "pedigree"):
+        if key not in given:
+            raise SpecError(f"a lognormal from a pedigree needs {key!r} (median, basic_gsd2 and pedigree: "
+                            "{scores: [r, c, t, g, f], table: ciroth_2016})", key)
+    pedigree = parse_pedigree(given["pedigree"], as_number(given["basic_gsd2"], "basic_gsd2 (a GSD^2)"))
+    base = make_distribution({"family": "lognormal", "median": given["median"], "gsd": pedigree.gsd})
+    return Distribution(base.family, base.params, base.central, base._fast_ppf, pedigree)

@@ -30,12 +30,13 @@ CONFIDENCES = ("H", "M", "L")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RECORD_FIELDS = ("description", "unit", "distribution", "nominal", "status", "source", "confidence", "note",
-                 "domain", "offered_for_overrides")
+                 "domain", "offered_for_overrides", "pedigree_reasons")
 #: Parameters of each distribution family that carry the record's unit (scaled when an override's unit is
 #: converted); the others (``gsd``, ``lambda``) are dimensionless shapes. Every family must be listed.
 UNIT_PARAMETERS = {"fixed": ("value",), "uniform": ("low", "high"), "loguniform": ("low", "high"),
                    "triangular": ("low", "mode", "high"), "pert": ("low", "mode", "high"),
-                   "normal": ("mean", "sd"), "truncnormal": ("mean", "sd", "low", "high"), "lognormal": ("median",)}
+                   "normal": ("mean", "sd"), "truncnormal": ("mean", "sd", "low", "high"), "lognormal": ("median",),
+                   "categorical": ()}
 #: Physical values are non-negative unless a record's ``domain`` says otherwise.
 DEFAULT_DOMAIN = (0.0, math.inf)
 #: Distance of the open unit interval's ends from 0 and 1 [probability]: eps / 2 = 2**-53, so that
@@ -102,6 +103,8 @@ class Parameter:
     converted_from : str
         When an experiment gave the record in another unit: that unit and the factor applied, e.g.
         ``W (x 1000 -> mW)``; empty otherwise.
+    pedigree_reasons : str
+        Why a distribution from a pedigree (:mod:`~uncertainty_footprint.inputs.pedigree`) has its scores.
     """
 
     name: str
@@ -117,6 +120,13 @@ class Parameter:
     domain: tuple[float, float] = DEFAULT_DOMAIN
     confidence: str | None = None
     converted_from: str = ""
+    pedigree_reasons: str = ""
+
+    @property
+    def pedigree(self):
+        """The data quality the distribution's spread comes from (a
+        :class:`~uncertainty_footprint.inputs.pedigree.Pedigree`), or None."""
+        return self.distribution.pedigree
 
     @property
     def is_random(self) -> bool:
@@ -253,7 +263,7 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
     fields: dict[str, Any] = {} if base is None else {
         "unit": base.unit, "distribution": base.distribution, "nominal": base.nominal, "status": base.status,
         "source": base.source, "description": base.description, "note": base.note, "scenarios": base.scenarios,
-        "domain": base.domain, "confidence": base.confidence}
+        "domain": base.domain, "confidence": base.confidence, "pedigree_reasons": base.pedigree_reasons}
     factor, given_unit = 1.0, None
     if "unit" in raw and base is not None:
         given_unit, factor = _unit_factor(raw["unit"], base.unit)
@@ -287,7 +297,7 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
         fields["status"] = raw["status"]
     if "source" in raw:
         fields["source"] = _as_sources(raw["source"])
-    for text in ("description", "note"):
+    for text in ("description", "note", "pedigree_reasons"):
         if text in raw:
             fields[text] = _as_text(raw[text], text)
     if "confidence" in raw:

@@ -65,6 +65,7 @@ LONG_NAMES = {
     "nominal": "nominal (published or typical) value of the parameter, in its unit",
     "confidence": "confidence note of the value",
     "converted_from": "unit an override was given in and converted from",
+    "pedigree": "pedigree scores (reliability, completeness, temporal, geographical, technological) and table of the spread",
     "reference": "reference device",
     "reference_label": "reference device name",
     "reference_source": "source keys of the reference footprint",

@@ -36,7 +36,15 @@ def _wrapped(rows: list[list[str]], header: list[str], width: int, wrap: tuple[i
     if room >= wanted or not wrap:
         return rows
     longest_word = {i: max((len(w) for r in rows for w in str(r[i]).split()), default=1) for i in wrap}
-    limit = {i: max(longest_word[i], len(header[i]), room * widths[i] // max(wanted, 1)) for i in wrap}
+    least = {i: max(longest_word[i], len(header[i])) for i in wrap}  # a word is never broken
+    limit = {i: max(least[i], room * widths[i] // max(wanted, 1)) for i in wrap}
+    excess = sum(limit.values()) - room
+    for i in sorted(wrap, key=lambda i: limit[i] - least[i], reverse=True):  # give back what the minimums took
+        if excess <= 0:
+            break
+        give = min(excess, limit[i] - least[i])
+        limit[i] -= give
+        excess -= give
     out = []
     for row in rows:
         cells = [textwrap.wrap(str(c), limit[i], break_on_hyphens=False, break_long_words=False) or [""]
