@@ -25,6 +25,7 @@ from ..model.experiment import Experiment
 from ..inputs.choices import SCHEDULERS, STORE_MODES
 from .exact import try_exact
 from .hotspots import hotspot_analysis, indices_table, st_convergence
+from .method_runs import method_table
 from .payback import BalanceResult, balance_analysis
 from .propagate import run_monte_carlo
 from .resources import check_memory
@@ -124,6 +125,10 @@ class Result(FactsDisplay):
         Component ST at smaller base samples (the convergence figure), when asked for and sampled.
     balance : BalanceResult or None
         With a ``benefit`` or ``fleet``: net balance, P(offset), payback time, fleet totals and their indices.
+    methods : pandas.DataFrame or None
+        With ``methods``: every component, stage and the total by each method alone and for the ``mixture``
+        (columns ``name, method, mean, median, p5, p95`` [kg CO2-eq]; ``methods.csv``,
+        :func:`~uncertainty_footprint.analysis.method_runs.method_table`).
     streamed : bool
         The Monte Carlo streamed (percentiles from a histogram).
     store : str
@@ -142,6 +147,7 @@ class Result(FactsDisplay):
     sobol: Mapping[str, xr.Dataset] | None = None
     convergence: xr.Dataset | None = None
     balance: BalanceResult | None = None
+    methods: pd.DataFrame | None = None
     streamed: bool = False
     store: str = "footprint"
     folder: Path | None = None
@@ -366,5 +372,6 @@ def compute(experiment: Experiment, engine: EngineOptions = EngineOptions(), *, 
             experiment.balance_model, results, n=s.samples, design=s.design, seed=s.seed, groupings=so.groupings,
             sobol_samples=so.samples if samples_payback_sobol(experiment) else None, sobol_seed=seed,
             conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=engine.chunk)
+    methods = method_table(model, summary, n=s.samples, design=s.design, seed=s.seed, chunk_size=engine.chunk)
     return Result(experiment, summary, deterministic_table(experiment.published_model), results, exact_indices,
-                  sobol, conv, balance, streamed, engine.store)
+                  sobol, conv, balance, methods, streamed, engine.store)

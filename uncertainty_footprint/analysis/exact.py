@@ -58,7 +58,7 @@ from ..errors import FootprintError
 from ..inputs.distributions import Distribution
 from ..inputs.schema import GROUPINGS
 from ..model.builder import LifecycleModel
-from ..model.expansion import NotSeparableError, Polynomial, expand_components
+from ..model.expansion import NotSeparableError, Polynomial, expand_components, indicator_parts
 from ..warnings import FootprintWarning
 from ..inputs.units import footprint_attrs
 from .hotspots import parameter_groups
@@ -362,6 +362,56 @@ class _Input:
         return value
 
 
+class _Choice:
+    """An input that chooses one of K alternatives (a ``categorical`` design column, e.g. the method of a
+    component), seen by the model only through its indicators ``1[M = k]`` (symbols ``name==k``,
+    :data:`~uncertainty_footprint.model.expansion.INDICATOR`). A product of indicators is 1 only where all name the
+    same alternative, so every moment is a weight: ``E[1_k] = w_k``, ``E[1_k 1_l] = w_k [k = l]``. This is what
+    keeps a finite mixture of sums of products exact."""
+
+    def __init__(self, name: str, dist: Distribution):
+        self.name = name
+        weights = np.array(list(dist.params.values()), dtype=float)
+        self.weights = weights / weights.sum()
+
+    def _expectation(self, factor) -> float:
+        chosen = set()
+        for sym, p in factor:
+            parts = indicator_parts(sym)
+            if parts is None or parts[0] != self.name:
+                raise NotSeparableError(f"{self.name} chooses an alternative: the model may use it only as "
+                                        f"np.equal({self.name}, k), not as a number")
+            if p < 0:
+                raise InfiniteMomentError(f"the model divides by the indicator {sym}, which is 0 for the other "
+                                          "alternatives")
+            chosen.add(parts[1])
+        if len(chosen) != 1:
+            return 0.0
+        k = chosen.pop()
+        return float(self.weights[k]) if 0 <= k < len(self.weights) else 0.0
+
+    def mean(self, factor) -> float:
+        return self._expectation(factor)
+
+    def cov(self, f1, f2) -> float:
+        return self._expectation(tuple(f1) + tuple(f2)) - self._expectation(f1) * self._expectation(f2)
+
+
+def _inputs(names: Sequence[str], dists: Mapping[str, Distribution], polys: Sequence[Polynomial], cache: dict
+            ) -> tuple[dict, dict[str, str]]:
+    """The inputs of a model's random parameters (a choice among alternatives, or a value) and the input of
+    every symbol of ``polys`` (an indicator ``name==k`` belongs to ``name``)."""
+    inputs = {n: _Choice(n, dists[n]) if dists[n].family == "categorical" else _Input(n, {n: dists[n]}, cache)
+              for n in names}
+    input_of = {n: n for n in names}
+    for poly in polys:
+        for sym in poly.variables:
+            parts = indicator_parts(sym)
+            if parts is not None and parts[0] in inputs:
+                input_of[sym] = parts[0]
+    return inputs, input_of
+
+
 # ------------------------------------------------------------------------------------------------------------
 # the decomposition of one polynomial
 # ------------------------------------------------------------------------------------------------------------
@@ -535,10 +585,12 @@ class ExactAnalysis:
     components: list[Polynomial]
     total: Decomposition
     inputs: dict[str, _Input] = field(repr=False)
+    #: The input of every symbol (a parameter's own name; an indicator ``name==k`` its choice's name).
+    input_of: dict[str, str] = field(default_factory=dict, repr=False)
 
     def moments(self, poly: Polynomial) -> tuple[float, float]:
         """Exact mean [kg CO2-eq] and variance [(kg CO2-eq)^2] of a polynomial of the model's inputs."""
-        terms = _terms(poly, {n: n for n in self.inputs})
+        terms = _terms(poly, self.input_of or {n: n for n in self.inputs})
         return _mean(terms, self.inputs), max(_variance(terms, self.inputs), 0.0)
 
     def indices(self, groupings: Sequence[str] = GROUPINGS, second_order: bool = False) -> dict[str, xr.Dataset]:
@@ -639,11 +691,10 @@ def exact_analysis(model: LifecycleModel) -> ExactAnalysis:
     names = model.parameters.random_names
     if not names:
         raise ValueError("the model has no uncertain parameter: nothing to analyse")
-    cache: dict = {}
     polys, dists = _model_inputs(model)
-    inputs = {n: _Input(n, {n: dists[n]}, cache) for n in names}
-    total = decompose(sum(polys, Polynomial()), inputs, {n: n for n in names}, names)
-    return ExactAnalysis(model, polys, total, inputs)
+    inputs, input_of = _inputs(names, dists, polys, {})
+    total = decompose(sum(polys, Polynomial()), inputs, input_of, names)
+    return ExactAnalysis(model, polys, total, inputs, input_of)
 
 
 def exact_indices(model: LifecycleModel, groupings: Sequence[str] = GROUPINGS,
@@ -729,6 +780,9 @@ def difference_decomposition(model_a: LifecycleModel, model_b: LifecycleModel) -
     cache: dict = {}
     pa, pb = model_a.parameters, model_b.parameters
     names_a, names_b = pa.random_names, pb.random_names
+    if any(ps[n].distribution.family == "categorical" for ps, names in ((pa, names_a), (pb, names_b)) for n in names):
+        raise NotSeparableError("an experiment chooses among methods; the paired difference of two experiments "
+                                "with methods is decomposed by sampling only")
     # one symbol where both models draw the parameter from the same distribution (identical terms then cancel
     # exactly), two symbols of the same input where the distributions differ
     differ = {n for n in names_b if n in names_a and _spec_key(pa[n].distribution) != _spec_key(pb[n].distribution)}

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from .distributions import as_number
+from .method_data import load_methods
 from ..errors import ConfigError, SpecError, key_path, shorten
 from .parameters import STATUSES, Parameter, parse_record
 from .safe_yaml import load_file
@@ -90,6 +91,8 @@ class Catalog:
     reference_labels : dict of str to str
     sources : dict of str to str
         Source key -> citation.
+    methods : dict of str to MethodData
+        The alternative methods of ``methods.yaml`` (:mod:`~uncertainty_footprint.inputs.method_data`).
     """
 
     root: Path
@@ -101,6 +104,7 @@ class Catalog:
     reference_devices: Mapping[str, Parameter]
     reference_labels: Mapping[str, str]
     sources: Mapping[str, str]
+    methods: Mapping[str, Any] = field(default_factory=dict)
 
     def block_items(self, block: str, hsl: int) -> list[HslItem]:
         return [it for it in self.items if it.block == block and it.hsl == hsl]
@@ -341,7 +345,8 @@ def _load(root: Path) -> Catalog:
     _check_factors(root, items, parameters)
     defaults, apps = _load_applications(root, blocks, parameters, sources)
     devices, labels = _load_references(root, sources)
-    return Catalog(root, blocks, items, parameters, defaults, apps, devices, labels, sources)
+    methods = load_methods(root, sources, list(parameters) + [it.parameter for it in items])
+    return Catalog(root, blocks, items, parameters, defaults, apps, devices, labels, sources, methods)
 
 
 def load_catalog(root: str | os.PathLike | None = None) -> Catalog:

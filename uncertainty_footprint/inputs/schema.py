@@ -20,6 +20,9 @@ An experiment file::
     extra_components:                      # add user-defined components (unit default kg CO2-eq)
       solar_cell: {stage: manufacturing, distribution: {family: uniform, low: 0.1, high: 0.3}, source: my_lca}
     stages: [packaging]                    # life-cycle stages beyond the built-in ones, for extra components
+    methods:                               # other published methods per component: one, or a weighted mixture
+      processing: {pirson_bol: 1, act_die_area: 1}
+      truncation: {none: 1, company_reports: 1}
     sources:                               # the experiment's own sources (fields of distributions/sources.yaml)
       my_lca: {cite: "Our LCA of the solar cell (2024)."}
     reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
@@ -211,6 +214,10 @@ class ExperimentModel(_Strict):
     sources: dict[StrictStr, SourceRecord] = Field(default_factory=dict)
     benefit: Optional[BenefitSection] = None
     fleet: Optional[FleetSection] = None
+    #: Per component (or ``truncation``): one method, or a weighted mixture ``{method: weight}``
+    #: (:mod:`uncertainty_footprint.inputs.method_data`; checked against the catalog when the model is built).
+    methods: dict[StrictStr, Union[StrictStr, dict[StrictStr, Union[StrictInt, StrictFloat]]]] = Field(
+        default_factory=dict)
 
     _name_one_line = field_validator("name")(classmethod(lambda cls, v: _one_line(v)))
 

@@ -40,13 +40,16 @@ def result_file_names(result: Result) -> list[str]:
         names.append("sobol_s2.csv")
     if result.balance is not None:
         names.append("balance.csv")
+    if result.methods is not None:
+        names.append("methods.csv")
     return names
 
 
 def write_result_files(result: Result, folder: Path, note: Callable[[str], None] = _quiet) -> None:
     """``results.nc`` (unless a streaming run wrote it already, or ``store`` is ``none``), ``summary.csv``,
     ``deterministic.csv``, ``sobol.nc``/``sobol.csv`` (sampled indices), ``exact.nc``/``exact.csv`` (exact
-    indices), ``sobol_s2.csv`` (second order) and ``balance.csv`` (a benefit or fleet), as the run has them."""
+    indices), ``sobol_s2.csv`` (second order), ``balance.csv`` (a benefit or fleet) and ``methods.csv`` (methods
+    side by side), as the run has them."""
     folder = Path(folder)
     if not result.streamed and result.store != "none" and result.results is not None:
         note("writing results.nc")
@@ -70,6 +73,9 @@ def write_result_files(result: Result, folder: Path, note: Callable[[str], None]
     if result.balance is not None:
         note("writing balance.csv")
         result.balance.table.to_csv(folder / "balance.csv", float_format="%.6g")
+    if result.methods is not None:
+        note("writing methods.csv")
+        result.methods.to_csv(folder / "methods.csv", index=False, float_format="%.6g")
 
 
 def write_comparison_files(comparison: Comparison, folder: Path, note: Callable[[str], None] = _quiet) -> None:

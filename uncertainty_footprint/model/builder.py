@@ -20,9 +20,11 @@ import numpy as np
 
 from . import lifecycle
 from ..inputs.catalog import Catalog
-from ..inputs.distributions import make_distribution
 from ..errors import ConfigError, SpecError, key_path, shorten
+from ..inputs.distributions import make_distribution
+from ..inputs.method_data import NO_TRUNCATION, TRUNCATION
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
+from .methods import build_option, option_inputs
 
 __all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
            "EMBODIED_STAGES"]
@@ -61,11 +63,22 @@ class Component:
     detail: str = ""
 
     def parameter_names(self) -> list[str]:
+        """Every parameter the component uses, in order of first use (inputs may nest lists and mappings, e.g.
+        the options of a component computed by several methods)."""
         names: list[str] = []
-        for value in self.inputs.values():
-            for n in (value if isinstance(value, (list, tuple)) else [value]):
-                if n not in names:
-                    names.append(n)
+
+        def walk(value) -> None:
+            if isinstance(value, str):
+                if value not in names:
+                    names.append(value)
+            elif isinstance(value, Mapping):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    walk(v)
+
+        walk(dict(self.inputs))
         return names
 
 
@@ -98,6 +111,33 @@ def _end_of_life(c, values, embodied):
     return lifecycle.end_of_life_footprint(embodied=embodied, end_of_life_fraction=values[c.inputs["fraction"]])
 
 
+def _option(option: Mapping[str, Any], values):
+    """A component by one method: its items, ICs by die area and node, and value (:mod:`.methods`)."""
+    total = lifecycle.items_footprint(quantities=[values[n] for n in option["quantities"]],
+                                      factors=[values[n] for n in option["factors"]])
+    for ic in option["ics"]:
+        total = total + lifecycle.ic_footprint_act(**{kw: values[n] for kw, n in ic.items()})
+    if option["value"] is not None:
+        total = total + values[option["value"]]
+    return total
+
+
+def _methods(c, values):
+    options = [_option(o, values) for o in c.inputs["options"]]
+    if c.inputs["choice"] is None:
+        return options[0]
+    return lifecycle.method_mixture(choice=values[c.inputs["choice"]], options=options)
+
+
+def _truncation(c, values, manufacturing):
+    gap = lifecycle.truncation_gap(manufacturing=manufacturing, truncation_factor=values[c.inputs["factor"]])
+    applied = [option != NO_TRUNCATION for option in c.inputs["options"]]
+    if c.inputs["choice"] is None:
+        return gap if applied[0] else 0.0 * gap
+    return lifecycle.method_mixture(choice=values[c.inputs["choice"]],
+                                    options=[gap if on else 0.0 * gap for on in applied])
+
+
 @dataclass(frozen=True)
 class ComponentKind:
     """How a kind of component computes its footprint [kg CO2-eq] from the parameter values.
@@ -105,16 +145,26 @@ class ComponentKind:
     Attributes
     ----------
     function : callable
-        ``function(component, values)``, or ``function(component, values, embodied)`` with ``of_embodied``.
+        ``function(component, values)``, or ``function(component, values, basis)`` for a kind that depends on
+        other components: ``basis`` is the sum of the components of the stages ``depends_on`` of lower ``level``.
         ``values`` maps parameter names to numbers or arrays (or to symbols, see
         :mod:`uncertainty_footprint.model.expansion`).
-    of_embodied : bool
-        The footprint also depends on the embodied footprint, the sum of the components of
-        :data:`EMBODIED_STAGES`, which :meth:`LifecycleModel.component_values` computes first.
+    depends_on : tuple of str
+        Stages whose sum the footprint is a share of (end of life: :data:`EMBODIED_STAGES`; the truncation gap:
+        manufacturing); empty for a kind that depends on its parameters only.
+    level : int
+        Evaluation order of the dependent kinds: a kind's basis holds the components of lower levels (the
+        truncation gap, level 1, counts in the embodied footprint end of life, level 2, is a share of).
     """
 
     function: Callable[..., Any]
-    of_embodied: bool = False
+    depends_on: tuple[str, ...] = ()
+    level: int = 0
+
+    @property
+    def of_embodied(self) -> bool:
+        """The footprint is a share of other components' (it depends on a stage sum)."""
+        return bool(self.depends_on)
 
 
 #: kind -> how a component of that kind is evaluated.
@@ -125,7 +175,9 @@ COMPONENT_KINDS: dict[str, ComponentKind] = {
     "use_inference": ComponentKind(_use_inference),
     "training_energy": ComponentKind(lambda c, v: lifecycle.training_footprint(**_kwargs(c, v))),
     "value": ComponentKind(lambda c, v: v[c.inputs["value"]]),
-    "end_of_life": ComponentKind(_end_of_life, of_embodied=True),
+    "methods": ComponentKind(_methods),
+    "truncation": ComponentKind(_truncation, depends_on=("manufacturing",), level=1),
+    "end_of_life": ComponentKind(_end_of_life, depends_on=EMBODIED_STAGES, level=2),
 }
 
 _TRAINING_INPUTS = {"energy": ("training_energy", _keywords(lifecycle.training_footprint)),
@@ -164,15 +216,16 @@ class LifecycleModel:
         """
         kinds = [COMPONENT_KINDS[c.kind] for c in self.components]
         results: list = [None] * len(self.components)
-        for j, (comp, kind) in enumerate(zip(self.components, kinds)):
-            if not kind.of_embodied:
-                results[j] = kind.function(comp, values)
-        if any(kind.of_embodied for kind in kinds):
-            embodied = sum(results[j] for j, (comp, kind) in enumerate(zip(self.components, kinds))
-                           if comp.stage in EMBODIED_STAGES and not kind.of_embodied)
+        for level in sorted({kind.level for kind in kinds}):
             for j, (comp, kind) in enumerate(zip(self.components, kinds)):
-                if kind.of_embodied:
-                    results[j] = kind.function(comp, values, embodied)
+                if kind.level != level:
+                    continue
+                if not kind.depends_on:
+                    results[j] = kind.function(comp, values)
+                    continue
+                basis = sum(results[i] for i, (other, k) in enumerate(zip(self.components, kinds))
+                            if other.stage in kind.depends_on and k.level < level)
+                results[j] = kind.function(comp, values, basis)
         return results
 
     def evaluate(self, values: Mapping[str, np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
@@ -189,13 +242,16 @@ class LifecycleModel:
         """The parameters each component's footprint depends on, in model order: its own inputs and, for a kind
         that is a share of the embodied footprint, the inputs of the embodied components too."""
         kinds = [COMPONENT_KINDS[c.kind] for c in self.components]
-        embodied: list[str] = []
-        for comp, kind in zip(self.components, kinds):
-            if comp.stage in EMBODIED_STAGES and not kind.of_embodied:
-                embodied += [n for n in comp.parameter_names() if n not in embodied]
-        return [comp.parameter_names() + ([n for n in embodied if n not in comp.parameter_names()]
-                                          if kind.of_embodied else [])
-                for comp, kind in zip(self.components, kinds)]
+        own = [c.parameter_names() for c in self.components]
+        found: list[list[str]] = [list(names) for names in own]
+        for level in sorted({kind.level for kind in kinds if kind.depends_on}):  # lower levels are complete first
+            for j, kind in enumerate(kinds):
+                if kind.level != level or not kind.depends_on:
+                    continue
+                for i, (other, k) in enumerate(zip(self.components, kinds)):
+                    if other.stage in kind.depends_on and k.level < level:
+                        found[j] += [n for n in found[i] if n not in found[j]]
+        return found
 
     def deterministic(self) -> dict[str, np.ndarray]:
         """Deterministic footprint per scenario ``lower``/``typical``/``upper``: each array has one value per
@@ -363,11 +419,22 @@ class _Builder:
                     self.add(block, info["stage"], "transport", inputs, info["title"], detail)
                 else:
                     self.add(block, info["stage"], "items", {"quantities": [], "factors": []}, info["title"], detail)
+            elif block in spec.methods and not published_method:
+                self._methods(block, hsl, items, mode, info, detail)
             else:
                 self.add(block, info["stage"], "items",
                          {"quantities": [it.parameter for it in items], "factors": [self.use(it.factor)
                                                                                     for it in items]},
                          info["title"], detail)
+        for name in spec.methods:
+            if name != TRUNCATION and (name not in cat.blocks or cat.blocks[name]["model"] != "items"):
+                allowed = [b for b, i in cat.blocks.items() if i["model"] == "items"] + [TRUNCATION]
+                raise self.error(f"methods.{name}", f"no methods for {shorten(name)}; allowed: {', '.join(allowed)}")
+            if name in spec.components:
+                raise self.error(f"methods.{name}", "the component is replaced by a distribution (components); "
+                                 "give it methods or a distribution, not both")
+        if TRUNCATION in spec.methods and not published_method:
+            self._truncation()
 
         # --- use stage ---
         if "use_stage" in spec.components:
@@ -408,6 +475,87 @@ class _Builder:
             refs.append(cat.reference_devices[name])
         return LifecycleModel(tuple(self.components), ParameterSet(self.params.values()), ParameterSet(refs),
                               {n: cat.reference_labels[n] for n in spec.reference_devices}, dict(self.sources))
+
+    # --- methods ---------------------------------------------------------------------------------------------
+    def _weights(self, name: str, allowed: list[str]) -> dict[str, float]:
+        """The methods of ``methods.<name>`` and their weights (one method: weight 1)."""
+        raw = self.spec.methods[name]
+        weights = {raw: 1.0} if isinstance(raw, str) else {str(k): float(v) for k, v in raw.items()}
+        path = f"methods.{name}"
+        if not weights:
+            raise self.error(path, f"give one method or {{method: weight, ...}}; allowed: {', '.join(allowed)}")
+        for method, w in weights.items():
+            if method not in allowed:
+                raise self.error(f"{path}.{method}" if not isinstance(raw, str) else path,
+                                 f"{shorten(method)} is not a method for {name}; allowed: {', '.join(allowed)}")
+            if not (w >= 0.0 and w != float("inf")):
+                raise self.error(f"{path}.{method}", f"a weight is a number >= 0, got {w:g}")
+        if sum(weights.values()) <= 0.0:
+            raise self.error(path, "the weights must not all be 0")
+        return {m: w for m, w in weights.items() if w > 0.0}
+
+    def _choice(self, name: str, weights: Mapping[str, float]) -> str | None:
+        """The parameter ``method:<name>`` choosing among several methods (None for one)."""
+        if len(weights) == 1:
+            return None
+        total = sum(weights.values())
+        pname = f"method:{name}"
+        dist = make_distribution({"family": "categorical", **{f"w{k}": w / total for k, w in
+                                                               enumerate(weights.values())}})
+        self.params[pname] = Parameter(
+            name=pname, unit="1", distribution=dist, nominal=float(dist.central), status="assumed",
+            source=(self.exp.source,), origin=f"{self.exp.source}:methods.{name}",
+            description=f"method of {name}: " + ", ".join(f"{k} {m} (weight {w / total:.3g})"
+                                                         for k, (m, w) in enumerate(weights.items())),
+            note="The experiment's mixture of methods: which method computes the component is sampled with these "
+                 "weights (a judgement of how far each method is to be trusted).")
+        return pname
+
+    def _methods(self, block: str, hsl: int, items, mode: str, info, detail: str) -> None:
+        """Block ``block`` computed by the methods of ``methods.<block>`` (one, or a mixture)."""
+        methods = self.cat.methods
+        options, found = {}, []
+        for name, method in methods.items():
+            if method.recipe == "truncation":
+                continue
+            try:
+                option = build_option(method, block, hsl, items, mode, _hsl_quantity)
+            except SpecError as exc:
+                raise self.error(f"methods.{block}", f"{name}: {exc}") from None
+            if option is not None:
+                options[name] = option
+                found.append(name)
+        weights = self._weights(block, found)
+        chosen = [options[m] for m in weights]
+        for option in chosen:
+            for f in option.factors:
+                if f not in option.parameters:
+                    self.use(f)
+            for pname, param in option.parameters.items():
+                if pname in self.params and self.params[pname] != param:
+                    raise self.error(f"methods.{block}", f"the parameter {pname!r} exists already")
+                self.params[pname] = param
+        choice = self._choice(block, weights)
+        names = list(weights)
+        self.add(block, info["stage"], "methods", {"choice": choice, "methods": names,
+                                                   "options": [option_inputs(o) for o in chosen]},
+                 info["title"], f"{detail}; method{'s' if len(names) > 1 else ''} {', '.join(names)}")
+
+    def _truncation(self) -> None:
+        """The component ``truncation``: what a bottom-up inventory misses, by the methods of
+        ``methods.truncation`` (``none`` leaves it out)."""
+        corrections = [n for n, m in self.cat.methods.items() if m.recipe == "truncation"]
+        weights = self._weights(TRUNCATION, [NO_TRUNCATION] + corrections)
+        if list(weights) == [NO_TRUNCATION]:
+            return  # left out
+        for name in weights:
+            if name != NO_TRUNCATION:
+                for pname, param in self.cat.methods[name].parameters.items():
+                    self.params[pname] = param
+        choice = self._choice(TRUNCATION, weights)
+        self.add(TRUNCATION, "manufacturing", "truncation",
+                 {"choice": choice, "options": list(weights), "factor": "truncation_factor"},
+                 "Truncation gap", f"methods {', '.join(weights)}: (factor - 1) x manufacturing")
 
     def _apply_overrides(self, published_method: bool) -> None:
         for name, raw in self.spec.parameters.items():

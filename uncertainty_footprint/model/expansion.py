@@ -24,7 +24,18 @@ import numpy as np
 
 from ..errors import FootprintError
 
-__all__ = ["NotSeparableError", "Polynomial", "Monomial", "as_polynomial", "expand_components", "expand_model"]
+__all__ = ["NotSeparableError", "Polynomial", "Monomial", "as_polynomial", "expand_components", "expand_model",
+           "INDICATOR", "indicator_parts"]
+
+#: Separator of an indicator symbol: ``np.equal(x, k)`` of an input ``x`` is the symbol ``x==k`` (1 where the input
+#: takes the value k, else 0), e.g. the method a component's footprint is computed with.
+INDICATOR = "=="
+
+
+def indicator_parts(symbol: str) -> tuple[str, int] | None:
+    """``(input, k)`` of an indicator symbol ``input==k``, or None for a plain symbol."""
+    name, sep, k = symbol.rpartition(INDICATOR)
+    return (name, int(k)) if sep and name and k.lstrip("-").isdigit() else None
 
 #: A monomial: ``((name, power), ...)`` sorted by name, every power a non-zero int; ``()`` is the constant 1.
 Monomial = tuple
@@ -169,6 +180,21 @@ class Polynomial:
         (m, c), = self.terms.items()
         return Polynomial({tuple((n, -p) for n, p in m): 1.0 / c})
 
+    def _equal(self, other: "Polynomial") -> "Polynomial":
+        """``1[x == k]``: the indicator symbol ``x==k`` of a single input ``x`` and an integer ``k`` (a number
+        compared with a number gives 0 or 1)."""
+        if self.is_constant() and other.is_constant():
+            return Polynomial.constant(float(_constant_value(self) == _constant_value(other)))
+        symbol, value = (self, other) if other.is_constant() else (other, self)
+        k = _constant_value(value)
+        single = len(symbol.terms) == 1 and next(iter(symbol.terms.values())) == 1.0
+        monomial = next(iter(symbol.terms)) if single else ()
+        if not (single and len(monomial) == 1 and monomial[0][1] == 1 and float(k).is_integer()):
+            raise NotSeparableError("a comparison of inputs is not a sum of products of integer powers of the "
+                                    "inputs (only an input compared with an integer, the choice of an alternative, "
+                                    "is)")
+        return Polynomial.symbol(f"{monomial[0][0]}{INDICATOR}{int(k)}")
+
     def _pow(self, exponent) -> "Polynomial":
         e = _number(exponent)
         if e is None or not float(e).is_integer():
@@ -281,6 +307,7 @@ _UFUNCS = {
     np.square: lambda a: a._mul(a),
     np.reciprocal: lambda a: a._inverse(),
     np.power: None,  # handled in __array_ufunc__ (the exponent must be an integer number)
+    np.equal: lambda a, b: a._equal(b),  # an input compared with an integer: its indicator symbol
 }
 
 

@@ -33,6 +33,7 @@ __all__ = [
 #: Unit conversions (definitions, not data) [target unit per source unit].
 GRAMS_PER_TONNE = conversion_factor("t", "g")
 MW_PER_UJ_HZ = conversion_factor("uJ*Hz", "mW")  # energy per inference x inference rate -> power
+MM2_PER_CM2 = conversion_factor("cm2", "mm2")  # die areas are in mm2, per-area fab data per cm2
 KWH_PER_MW_YR = conversion_factor("mW*yr", "kWh")  # yr = 365 d: the published 1 mW x 3 yr = 26.28 Wh
 
 
@@ -182,3 +183,73 @@ def end_of_life_footprint(*, embodied, end_of_life_fraction):
         End-of-life footprint [kg CO2-eq].
     """
     return np.multiply(embodied, end_of_life_fraction)
+
+
+def method_mixture(*, choice, options):
+    """Footprint of a component whose method is chosen per sample [kg CO2-eq]: ``sum_k 1[choice == k] option_k``.
+
+    Parameters
+    ----------
+    choice : array_like
+        Index of the method of every sample [-] (0, 1, ..., K - 1).
+    options : sequence of array_like
+        The component's footprint by each method [kg CO2-eq].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> method_mixture(choice=np.array([0.0, 1.0, 1.0]), options=[np.array([1.0, 1, 1]), np.array([5.0, 6, 7])])
+    array([1., 6., 7.])
+    """
+    return sum(np.equal(choice, k) * option for k, option in enumerate(options))
+
+
+def ic_footprint_act(*, die_area, fab_carbon_intensity, energy_per_area, gas_per_area, materials_per_area,
+                     fab_yield, packaging_per_ic):
+    r"""Embodied footprint of one IC by its die area and fab process (ACT's logic model) [1]_ [kg CO2-eq].
+
+    .. math:: F = A \, \frac{CI_{fab} \, EPA + GPA + MPA}{Y} + P
+
+    Parameters
+    ----------
+    die_area : array_like
+        Die area A [mm2].
+    fab_carbon_intensity : array_like
+        Carbon intensity of the fab's electricity CI [kg CO2-eq/kWh].
+    energy_per_area : array_like
+        Fab energy per wafer area EPA [kWh/cm2].
+    gas_per_area, materials_per_area : array_like
+        Process gases GPA and materials MPA per wafer area [kg CO2-eq/cm2].
+    fab_yield : array_like
+        Yield Y [-].
+    packaging_per_ic : array_like
+        The package P [kg CO2-eq per IC].
+
+    References
+    ----------
+    .. [1] Gupta, U. et al. (2022). ACT: Designing Sustainable Computer Systems with an Architectural Carbon
+       Modeling Tool. ISCA 2022.
+
+    Examples
+    --------
+    >>> round(float(ic_footprint_act(die_area=10.0, fab_carbon_intensity=0.583, energy_per_area=0.9,
+    ...                              gas_per_area=0.1375, materials_per_area=0.5, fab_yield=0.875,
+    ...                              packaging_per_ic=0.15)), 4)
+    0.2828
+    """
+    per_area = (fab_carbon_intensity * energy_per_area + gas_per_area + materials_per_area) / fab_yield
+    return die_area * per_area / MM2_PER_CM2 + packaging_per_ic
+
+
+def truncation_gap(*, manufacturing, truncation_factor):
+    """What a bottom-up inventory misses of the manufacturing footprint, as a correction factor T [kg CO2-eq]:
+    ``(T - 1) x manufacturing``.
+
+    Parameters
+    ----------
+    manufacturing : array_like
+        The bottom-up manufacturing footprint [kg CO2-eq].
+    truncation_factor : array_like
+        Company-reported over bottom-up footprint T [-].
+    """
+    return (truncation_factor - 1.0) * manufacturing

@@ -14,7 +14,7 @@ from ..analysis.running_stats import relative_resolution
 from ..analysis.hotspots import second_order_table
 from ..analysis.summary import absent_components
 
-__all__ = ["format_summary", "result_report", "written_report", "catalog_listing", "format_table", "format_second_order", "terminal_width"]
+__all__ = ["format_summary", "result_report", "written_report", "format_methods", "catalog_listing", "format_table", "format_second_order", "terminal_width"]
 
 #: Width used when the terminal's is unknown [characters].
 DEFAULT_WIDTH = 110
@@ -108,6 +108,8 @@ def result_report(result) -> str:
     if result.sobol or result.exact:
         lines += [format_hotspots(result.sobol, exact=result.exact), ""] + (
             [format_second_order(pairs), ""] if pairs is not None else [])
+    if result.methods is not None:
+        lines += [format_methods(result.methods), ""]
     tot = det.loc["total"]
     lines.append(f"Published-method point values (deterministic.csv): lower {tot['lower']:.2f}, "
                  f"typical {tot['typical']:.2f}, upper {tot['upper']:.2f} kg CO2-eq.")
@@ -121,6 +123,17 @@ def result_report(result) -> str:
 
         lines += ["", *balance_lines(result.balance)]
     return "\n".join(lines)
+
+
+def format_methods(methods: pd.DataFrame) -> str:
+    """The total by each method alone and for the experiment's mixture (``methods.csv``'s total rows)."""
+    from ..analysis.method_runs import totals_by_method
+
+    totals = totals_by_method(methods)
+    rows = [[m, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]"]
+            for m, r in totals.iterrows()]
+    return ("Total by method (each alone, then the experiment's mixture; methods.csv has every component), "
+            "kg CO2-eq\n" + format_table(rows, ["method", "mean", "median", "90 % interval"]))
 
 
 def written_report(folder: Path, files: list[str]) -> str:

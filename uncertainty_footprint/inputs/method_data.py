@@ -1,0 +1,198 @@
+"""Alternative methods as data: ``distributions/methods.yaml`` read and validated.
+
+A method is another published way to compute a component (the ICs from die area and node, the battery per kWh, the
+board per area and layer count, a block value, a truncation correction). Its numbers are parameter records with
+unit, source and status (and pedigree); its ``recipe`` names how :mod:`uncertainty_footprint.model.methods` builds
+a component with it. Every error names the file and the key path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError, SpecError, key_path, shorten
+from .distributions import as_number
+from .parameters import Parameter, check_name, parse_record
+from .pedigree import parse_pedigree
+from .safe_yaml import load_file
+
+__all__ = ["MethodData", "load_methods", "METHODS_FILE", "RECIPES", "DEFAULT_METHOD", "NO_TRUNCATION",
+           "TRUNCATION"]
+
+#: The data file of the methods (in the data catalog's folder).
+METHODS_FILE = "methods.yaml"
+#: How a method builds a component (the recipes of :mod:`uncertainty_footprint.model.methods`).
+RECIPES = ("catalog", "ic_die_area", "replace_items", "block_value", "truncation")
+#: The method of every component an experiment does not give one.
+DEFAULT_METHOD = "pirson_bol"
+#: The pseudo-component of the truncation correction, and its method that leaves it out.
+TRUNCATION = "truncation"
+NO_TRUNCATION = "none"
+_FIELDS = ("title", "source", "recipe", "note", "nodes", "parameters", "items", "quantities", "values", "status",
+           "pedigree", "pedigree_reasons")
+
+
+@dataclass(frozen=True)
+class MethodData:
+    """One method of ``methods.yaml``.
+
+    Attributes
+    ----------
+    name, title, recipe : str
+    source : tuple of str
+    parameters : dict of str to Parameter
+        Its factor records.
+    nodes : dict of str to str
+        ``ic_die_area``: a die factor -> the node its energy and gases per area come from.
+    items : dict of str to dict
+        ``replace_items``: an HSL item -> the ``quantity`` and/or ``factor`` it takes instead.
+    quantities : dict of str to dict
+        ``replace_items``: new quantities with ``unit``, ``low``, ``typical``, ``high``, ``status``, ``source``.
+    values : dict of str to dict of int to float
+        ``block_value``: block -> HSL -> value [kg CO2-eq].
+    status : str
+        ``block_value``: the status of the values.
+    pedigree : Pedigree or None
+        ``block_value``: the data quality of the values (their spread).
+    """
+
+    name: str
+    title: str
+    recipe: str
+    source: tuple[str, ...]
+    note: str = ""
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    nodes: Mapping[str, str] = field(default_factory=dict)
+    items: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    quantities: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
+    status: str = "quoted"
+    pedigree: Any = None
+    pedigree_reasons: str = ""
+
+
+def load_methods(root: Path, sources: Mapping[str, str], known_parameters) -> dict[str, MethodData]:
+    """The methods of ``root/methods.yaml`` (none if the file is absent), checked: known recipes and sources,
+    valid parameter records whose names are new, the nodes' parameters present.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the key path.
+    """
+    path = root / METHODS_FILE
+    if not path.is_file():
+        return {}
+    data = load_file(path)[0]
+    methods = data.get("methods") if isinstance(data, Mapping) else None
+    if not isinstance(methods, Mapping) or not methods:
+        raise ConfigError(str(path), "methods", "must map a method name to its record")
+    out: dict[str, MethodData] = {}
+    seen_parameters: set[str] = set(known_parameters)
+    for name, raw in methods.items():
+        where = f"methods.{name}"
+        try:
+            check_name(name)
+        except SpecError as exc:
+            raise ConfigError(str(path), where, str(exc)) from None
+        if name == NO_TRUNCATION:
+            raise ConfigError(str(path), where, f"{NO_TRUNCATION!r} is the method that leaves the truncation out; "
+                              "choose another name")
+        if not isinstance(raw, Mapping):
+            raise ConfigError(str(path), where, "must be a mapping with title, source, recipe")
+        unknown = sorted(set(raw) - set(_FIELDS), key=str)
+        if unknown:
+            raise ConfigError(str(path), f"{where}.{unknown[0]}", f"unknown field; allowed: {', '.join(_FIELDS)}")
+        if raw.get("recipe") not in RECIPES:
+            raise ConfigError(str(path), f"{where}.recipe", f"got {shorten(raw.get('recipe'))}; allowed: "
+                              f"{', '.join(RECIPES)}")
+        src = raw.get("source") or []
+        src = (src,) if isinstance(src, str) else tuple(src)
+        for key in src:
+            if key not in sources:
+                raise ConfigError(str(path), f"{where}.source", f"unknown source {shorten(key)}; add it to "
+                                  "sources.yaml")
+        params = {}
+        for pname, record in (raw.get("parameters") or {}).items():
+            if pname in seen_parameters:
+                raise ConfigError(str(path), f"{where}.parameters.{pname}", "a parameter of that name exists "
+                                  "already; a method's factors have names of their own")
+            try:
+                params[pname] = parse_record(pname, record, origin=f"{path}:{where}.parameters.{pname}",
+                                             known_sources=sources)
+            except SpecError as exc:
+                raise ConfigError(str(path), key_path(f"{where}.parameters.{pname}", exc), str(exc)) from None
+            seen_parameters.add(pname)
+        method = MethodData(name, str(raw.get("title") or name), raw["recipe"], src, str(raw.get("note") or ""),
+                            params, dict(raw.get("nodes") or {}), dict(raw.get("items") or {}),
+                            dict(raw.get("quantities") or {}), _values(path, where, raw.get("values")),
+                            str(raw.get("status") or "quoted"),
+                            _pedigree(path, where, raw.get("pedigree")), str(raw.get("pedigree_reasons") or ""))
+        _check_recipe(path, where, method)
+        seen_parameters |= set(method.quantities)
+        out[str(name)] = method
+    return out
+
+
+def _values(path: Path, where: str, raw: Any) -> dict[str, dict[int, float]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(str(path), f"{where}.values", "must map a block to {HSL: value}")
+    out = {}
+    for block, levels in raw.items():
+        if not isinstance(levels, Mapping):
+            raise ConfigError(str(path), f"{where}.values.{block}", "must map an HSL to a value in kg CO2-eq")
+        try:
+            out[str(block)] = {int(h): as_number(v, "a block value") for h, v in levels.items()}
+        except (SpecError, ValueError) as exc:
+            raise ConfigError(str(path), f"{where}.values.{block}", str(exc)) from None
+    return out
+
+
+def _pedigree(path: Path, where: str, raw: Any):
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or "basic_gsd2" not in raw:
+        raise ConfigError(str(path), f"{where}.pedigree", "must give basic_gsd2, scores and table")
+    try:
+        return parse_pedigree({k: v for k, v in raw.items() if k != "basic_gsd2"},
+                              as_number(raw["basic_gsd2"], "basic_gsd2"))
+    except SpecError as exc:
+        raise ConfigError(str(path), f"{where}.pedigree", str(exc)) from None
+
+
+def _check_recipe(path: Path, where: str, m: MethodData) -> None:
+    """What each recipe needs is there."""
+    def need(cond: bool, key: str, message: str) -> None:
+        if not cond:
+            raise ConfigError(str(path), f"{where}.{key}", message)
+
+    if m.recipe == "ic_die_area":
+        need(bool(m.nodes), "nodes", "an ic_die_area method maps die factors to nodes")
+        for node in set(m.nodes.values()):
+            for stem in ("act_energy_per_area", "act_gas_per_area"):
+                need(f"{stem}_{node}" in m.parameters, "parameters", f"node {node!r} needs {stem}_{node}")
+        for common in ("act_fab_carbon_intensity", "act_materials_per_area", "act_fab_yield", "act_ic_packaging"):
+            need(common in m.parameters, "parameters", f"an ic_die_area method needs {common}")
+    elif m.recipe == "replace_items":
+        need(bool(m.items), "items", "a replace_items method maps HSL items to a new quantity and/or factor")
+        for item, change in m.items.items():
+            need(isinstance(change, Mapping) and set(change) <= {"quantity", "factor"} and bool(change),
+                 f"items.{item}", "gives quantity and/or factor")
+            if "factor" in change:
+                need(change["factor"] in m.parameters, f"items.{item}.factor",
+                     f"{change['factor']!r} is not a parameter of the method")
+            if "quantity" in change:
+                need(change["quantity"] in m.quantities, f"items.{item}.quantity",
+                     f"{change['quantity']!r} is not a quantity of the method")
+        for qname, q in m.quantities.items():
+            need(isinstance(q, Mapping) and {"unit", "low", "typical", "high", "status", "source"} <= set(q),
+                 f"quantities.{qname}", "a quantity has unit, low, typical, high, status and source")
+    elif m.recipe == "block_value":
+        need(bool(m.values), "values", "a block_value method gives block -> HSL -> value")
+        need(m.pedigree is not None, "pedigree", "a block_value method gives the pedigree of its values")
+    elif m.recipe == "truncation":
+        need("truncation_factor" in m.parameters, "parameters", "a truncation method needs truncation_factor")
