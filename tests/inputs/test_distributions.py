@@ -39,6 +39,7 @@ from scipy import stats
 from uncertainty_footprint.model import builder as model_mod
 from uncertainty_footprint.inputs.catalog import default_data_dir, load_catalog
 from uncertainty_footprint.model.experiment import parse_experiment
+from uncertainty_footprint.model.methods import build_option
 from uncertainty_footprint.inputs.distributions import FAMILIES, Distribution, as_number, make_distribution
 from uncertainty_footprint.errors import SpecError
 from uncertainty_footprint.inputs.parameters import STATUSES, UNIT_EDGE, ParameterSet, open_unit, parse_record
@@ -95,6 +96,26 @@ def _collect() -> list[Record]:
     for name, raw in BENEFITS.records.items():
         p = parse_record(name, raw, origin=f"{BENEFITS.path}:records.{name}", known_sources=known)
         out.append(Record(f"benefit:{name}", p, p.distribution, "benefit"))
+    seen = set()
+    for mname, method in CAT.methods.items():  # every method's records, as each block and HSL it computes gets them
+        for name, p in method.parameters.items():
+            seen.add(name)
+            out.append(Record(f"method:{mname}:{name}", p, p.distribution, "method"))
+        for block, info in CAT.blocks.items():
+            if info["model"] != "items" or method.recipe == "truncation":
+                continue
+            for hsl in info["hsl"]:
+                for mode in HSL_MODES:
+                    option = build_option(method, block, hsl, CAT.block_items(block, hsl), mode,
+                                          model_mod._hsl_quantity)
+                    for name, p in (option.parameters if option is not None else {}).items():
+                        key = (name, mode if name in method.quantities else None)
+                        if name not in seen and key not in seen:
+                            seen.add(key)
+                            if key[1]:  # a method's HSL quantity, made as the catalog's are
+                                out.append(Record(f"hsl:method:{mname}:{name}:{mode}", p, p.distribution, "hsl"))
+                            else:
+                                out.append(Record(f"method:{mname}:{name}", p, p.distribution, "method"))
     for fam, spec in MINIMAL_SPECS.items():
         if fam not in DISCRETE:  # a choice among alternatives has its own tests below
             out.append(Record(f"registry:{fam}", None, make_distribution(spec), "registry"))
@@ -135,7 +156,10 @@ def test_collection_covers_everything_shipped():
     assert kinds.count("catalog") == len(CAT.parameters) > 0
     assert kinds.count("app") == sum(len(a["parameters"]) for a in CAT.applications.values()) > 0
     assert kinds.count("ref") == len(CAT.reference_devices) > 0
-    assert kinds.count("hsl") == len(CAT.items) * len(HSL_MODES) > 0
+    method_quantities = sum(len(m.quantities) for m in CAT.methods.values())
+    assert kinds.count("hsl") == (len(CAT.items) + method_quantities) * len(HSL_MODES) > 0
+    block_values = sum(len(hsls) for m in CAT.methods.values() for hsls in m.values.values())
+    assert kinds.count("method") == sum(len(m.parameters) for m in CAT.methods.values()) + block_values > 0
     assert kinds.count("benefit") == len(BENEFITS.records) > 0
     ids = [r.id for r in ALL]
     assert len(ids) == len(set(ids)), "record ids must be unique"
@@ -456,6 +480,9 @@ def _raw_records() -> dict[str, dict]:
     for app, rec in yaml.safe_load((CAT.root / "applications.yaml").read_text())["applications"].items():
         for name, prec in (rec.get("parameters") or {}).items():
             raw[f"app:{app}:{name}"] = prec
+    for mname, rec in yaml.safe_load((CAT.root / "methods.yaml").read_text())["methods"].items():
+        for name, prec in (rec.get("parameters") or {}).items():
+            raw[f"method:{mname}:{name}"] = prec
     return raw
 
 

@@ -156,8 +156,18 @@ def test_a_distribution_in_another_unit_is_scaled():
     mass = model.parameters["casing_abs_mass"]
     assert mass.unit == "g" and mass.distribution.params == pytest.approx({"low": 10, "mode": 50, "high": 100,
                                                                           "lambda": 4})
-    life = model.parameters["lifetime"]  # pint's month is 1/12 of a Julian year; the catalog's yr is 365 d
-    assert life.nominal == pytest.approx(3 * 365.25 / 365) and life.unit == "yr"
+    life = model.parameters["lifetime"]  # one calendar: a month is a twelfth of the 365-day year
+    assert life.nominal == 3.0 and life.unit == "yr"
+
+
+def test_one_calendar_36_months_are_3_years():
+    assert conversion_factor("month", "yr") == 1 / 12 and conversion_factor("months", "h") == 730.0
+    assert conversion_factor("yr", "d") == 365.0 and conversion_factor("julian_year", "d") == 365.25
+    months = _model(parameters={"lifetime": {"distribution": {"family": "fixed", "value": 36}, "unit": "month"}})
+    years = _model(parameters={"lifetime": {"distribution": {"family": "fixed", "value": 3}, "unit": "yr"}})
+    a = run_monte_carlo(months, n=300, design="lhs", seed=2)
+    b = run_monte_carlo(years, n=300, design="lhs", seed=2)
+    assert a["footprint"].values.tobytes() == b["footprint"].values.tobytes()
 
 
 def test_every_family_says_which_parameters_carry_the_unit():

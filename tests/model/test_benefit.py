@@ -123,3 +123,45 @@ def test_the_benefit_section_is_validated_with_the_schema(benefit, says):
     with pytest.raises(ConfigError) as err:
         parse_experiment({"name": "x", "benefit": benefit}, "x.yaml")
     assert "\n" not in str(err.value) and says in str(err.value) and str(err.value).startswith("x.yaml: benefit")
+
+
+def _all_fixed(**extra):
+    """Every component a fixed value, with a benefit: no component of the footprint uses the lifetime."""
+    blocks = ("actuators", "casing", "connectivity", "memory", "others", "pcb", "power_supply", "processing",
+              "security", "sensing", "transport", "user_interface")
+    data = {"name": "all fixed",
+            "components": {c: {"family": "fixed", "value": 0.1} for c in
+                           ("ml_training", "use_stage", "end_of_life", *blocks)},
+            "benefit": {"saved_energy_per_year": {"distribution": {"family": "uniform", "low": 1, "high": 3},
+                                                  "unit": "kWh/yr", "source": "prakash_2023", "status": "assumed"}},
+            **extra}
+    return parse_experiment(data, "fixed.yaml")
+
+
+def test_lifetime_of_a_benefit_may_be_set_when_no_component_uses_it():
+    exp = _all_fixed(parameters={"lifetime": {"family": "fixed", "value": 3.0}})
+    assert "lifetime" not in exp.model.parameters
+    balance = exp.balance_model
+    life = balance.parameters["lifetime"]
+    assert life.distribution.family == "fixed" and life.nominal == 3.0 and life.unit == "yr"
+    # and in months, one calendar: the same balance
+    months = _all_fixed(parameters={"lifetime": {"distribution": {"family": "fixed", "value": 36},
+                                                 "unit": "month"}})
+    assert months.balance_model.parameters["lifetime"].nominal == 3.0
+    # without the override, the catalog's record
+    assert _all_fixed().balance_model.parameters["lifetime"].distribution.family != "fixed"
+
+
+def test_an_override_no_model_uses_is_still_refused():
+    with pytest.raises(ConfigError, match=r"parameters\.lifetime: not a parameter of this experiment's model"):
+        parse_experiment({"name": "x", "components": {"use_stage": {"family": "fixed", "value": 0.1}},
+                          "parameters": {"lifetime": {"family": "fixed", "value": 3.0}}}, "x.yaml").model
+    benefit = {"saved_energy_per_year": {"distribution": {"family": "fixed", "value": 1}, "unit": "kWh/yr",
+                                         "source": "prakash_2023", "status": "assumed"},
+               "grid_carbon_intensity": {"distribution": {"family": "fixed", "value": 0.2},
+                                         "unit": "kg CO2-eq/kWh", "source": "prakash_2023", "status": "assumed"}}
+    with pytest.raises(ConfigError, match=r"parameters\.grid_carbon_intensity: not a parameter of this "
+                                          r"experiment's model or benefit"):
+        _all_fixed(benefit=benefit, parameters={"grid_carbon_intensity": {"family": "fixed", "value": 0.3}})
+    with pytest.raises(ConfigError, match=r"parameters\.lifetime: distribution: unknown distribution family"):
+        _all_fixed(parameters={"lifetime": {"family": "nope", "value": 3.0}}).balance_model

@@ -345,7 +345,7 @@ def _load(root: Path) -> Catalog:
     _check_factors(root, items, parameters)
     defaults, apps = _load_applications(root, blocks, parameters, sources)
     devices, labels = _load_references(root, sources)
-    methods = load_methods(root, sources, list(parameters) + [it.parameter for it in items])
+    methods = load_methods(root, sources, list(parameters) + [it.parameter for it in items], blocks, items)
     return Catalog(root, blocks, items, parameters, defaults, apps, devices, labels, sources, methods)
 
 

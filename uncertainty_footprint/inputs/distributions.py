@@ -660,6 +660,8 @@ def allowed_families() -> str:
     parts = []
     for fam in FAMILIES.values():
         names = list(fam.required) + [f"{k}={v:g}" for k, v in fam.optional.items()]
+        if fam.name == "categorical" and not names:
+            names = ["w0", "w1", "..."]  # the weights of the alternatives, as many as there are
         parts.append(f"{fam.name}({', '.join(names)})")
     return ", ".join(parts)
 

@@ -73,9 +73,12 @@ class MethodData:
     pedigree_reasons: str = ""
 
 
-def load_methods(root: Path, sources: Mapping[str, str], known_parameters) -> dict[str, MethodData]:
+def load_methods(root: Path, sources: Mapping[str, str], known_parameters, blocks: Mapping[str, Any] | None = None,
+                 items: Any = ()) -> dict[str, MethodData]:
     """The methods of ``root/methods.yaml`` (none if the file is absent), checked: known recipes and sources,
-    valid parameter records whose names are new, the nodes' parameters present.
+    valid parameter records whose names are new, the nodes' parameters present; against the catalog's ``blocks``
+    (name -> record with ``hsl``) and HSL ``items`` when given: block values of known blocks and HSLs, replaced
+    items and die factors that exist.
 
     Raises
     ------
@@ -131,6 +134,7 @@ def load_methods(root: Path, sources: Mapping[str, str], known_parameters) -> di
                             str(raw.get("status") or "quoted"),
                             _pedigree(path, where, raw.get("pedigree")), str(raw.get("pedigree_reasons") or ""))
         _check_recipe(path, where, method)
+        _check_catalog(path, where, method, set(known_parameters), blocks, items)
         seen_parameters |= set(method.quantities)
         out[str(name)] = method
     return out
@@ -149,7 +153,30 @@ def _values(path: Path, where: str, raw: Any) -> dict[str, dict[int, float]]:
             out[str(block)] = {int(h): as_number(v, "a block value") for h, v in levels.items()}
         except (SpecError, ValueError) as exc:
             raise ConfigError(str(path), f"{where}.values.{block}", str(exc)) from None
+        for h, v in out[str(block)].items():
+            if not v >= 0.0:
+                raise ConfigError(str(path), f"{where}.values.{block}.{h}", f"a footprint is >= 0 kg CO2-eq, got {v:g}")
     return out
+
+
+def _check_catalog(path: Path, where: str, m: MethodData, parameters: set[str], blocks, items) -> None:
+    """The blocks, HSLs, items and die factors a method names exist in the catalog."""
+    if blocks is not None:
+        for block, levels in m.values.items():
+            if block not in blocks:
+                raise ConfigError(str(path), f"{where}.values.{block}", f"unknown block; blocks: {', '.join(blocks)}")
+            for h in levels:
+                if h not in blocks[block]["hsl"]:
+                    raise ConfigError(str(path), f"{where}.values.{block}.{h}", f"{block} has no HSL-{h}; allowed: "
+                                      f"{', '.join(str(k) for k in blocks[block]['hsl'])}")
+    names = {it.item for it in items}
+    if names:
+        for item in m.items:
+            if item not in names:
+                raise ConfigError(str(path), f"{where}.items.{item}", "not an item of hsl_items.csv")
+    for factor in m.nodes:
+        if factor not in parameters:
+            raise ConfigError(str(path), f"{where}.nodes.{factor}", "not a die factor of the catalog")
 
 
 def _pedigree(path: Path, where: str, raw: Any):
@@ -195,4 +222,4 @@ def _check_recipe(path: Path, where: str, m: MethodData) -> None:
         need(bool(m.values), "values", "a block_value method gives block -> HSL -> value")
         need(m.pedigree is not None, "pedigree", "a block_value method gives the pedigree of its values")
     elif m.recipe == "truncation":
-        need("truncation_factor" in m.parameters, "parameters", "a truncation method needs truncation_factor")
+        need("truncation_gap_ratio" in m.parameters, "parameters", "a truncation method needs truncation_gap_ratio")

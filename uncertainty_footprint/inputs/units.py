@@ -10,7 +10,8 @@ Conventions of the project's unit strings:
 
 - a trailing digit is a power: ``mm2`` = ``mm**2``, ``cm3`` = ``cm**3``;
 - ``yr``, ``year``, ``years`` are the 365-day year (8760 h) the published use stage uses (pint's own ``year``
-  is the Julian year of 365.25 days); ``julian_year`` is still available;
+  is the Julian year of 365.25 days); ``month``, ``months`` are a twelfth of it (730 h; pint's own is a twelfth of
+  the Julian year), so that 36 month is 3 yr: one calendar throughout; ``julian_year`` is still available;
 - ``count`` and ``1`` are dimensionless; a number other than ``1`` or an exponent is refused (a unit is not a
   quantity); offset units (``degC``) cannot be converted by scaling and are refused as conversion targets.
 """
@@ -55,6 +56,7 @@ def _registry() -> pint.UnitRegistry:
 #: The package's unit registry (one per process).
 UREG = _registry()
 UREG.define("CO2_eq = [co2_equivalent] = CO2eq")
+UREG.define("common_month = common_year / 12")
 #: Unit of every footprint [kg CO2-eq].
 KG_CO2EQ = "kg CO2-eq"
 
@@ -64,7 +66,8 @@ _CO2EQ_RE = re.compile(r"CO2[-_ ]?eq\b", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"\s*(?:(?P<name>%|[A-Za-z_\u00b5\u03bc][A-Za-z0-9_\u00b5\u03bc]*)|(?P<power>\*\*|\^)"
                        r"|(?P<op>[*/()])|(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|(?P<minus>-))")
 #: Project spellings that differ from pint's meaning.
-_ALIASES = {"yr": "common_year", "year": "common_year", "years": "common_year", "CO2_eq": "CO2_eq"}
+_ALIASES = {"yr": "common_year", "year": "common_year", "years": "common_year", "month": "common_month",
+            "months": "common_month", "CO2_eq": "CO2_eq"}
 #: Readable names of dimensions, by a unit of that dimension.
 _NAMED_DIMENSIONS = (("dimensionless number", "1"), ("mass", "g"), ("length", "m"), ("area", "m2"),
                      ("volume", "m3"), ("time", "s"), ("frequency", "Hz"), ("power", "W"), ("energy", "J"),

@@ -286,5 +286,10 @@ class ResultsFile:
 
 
 def open_results(path: str | os.PathLike, task_rows: int) -> xr.Dataset:
-    """A written ``results.nc`` opened lazily, chunked along ``sample`` in ``task_rows`` [rows] (dask)."""
-    return xr.open_dataset(path, chunks={"sample": int(task_rows)})
+    """A written ``results.nc`` opened lazily, chunked along ``sample`` in about ``task_rows`` [rows] (dask): a
+    whole number of the file's own chunks (rounded up), so that no task reads a stored chunk another reads too."""
+    with xr.open_dataset(path) as ds:
+        stored = max([int(v.encoding["chunksizes"][v.dims.index("sample")]) for v in ds.variables.values()
+                      if "sample" in v.dims and v.encoding.get("chunksizes")] or [1])
+    rows = -(-int(task_rows) // stored) * stored
+    return xr.open_dataset(path, chunks={"sample": rows})

@@ -27,8 +27,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .builder import KG, Component, LifecycleModel
-from ..errors import ConfigError, SpecError, shorten
+from .builder import BENEFIT_SHARED, KG, Component, LifecycleModel
+from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.catalog import Catalog
 from ..inputs.schema import BENEFIT_KINDS
 from ..inputs.parameters import Parameter, ParameterSet, in_unit, parse_record
@@ -320,9 +320,28 @@ class _BalanceBuilder:
                 self.used_sources[key] = cite
 
     def shared(self, name: str) -> Parameter:
-        """A footprint parameter the benefit shares (``lifetime``, ``grid_carbon_intensity``): the model's own,
-        else the catalog's record (when the experiment replaced the use stage by a custom distribution)."""
-        return self.model.parameters[name] if name in self.model.parameters else self.cat.parameters[name]
+        """A footprint parameter the benefit shares (:data:`~uncertainty_footprint.model.builder.BENEFIT_SHARED`):
+        the model's own, else the catalog's record (when no component uses it, e.g. the use stage is a custom
+        distribution) with the experiment's override under ``parameters`` applied."""
+        if name in self.model.parameters:
+            return self.model.parameters[name]
+        base = self.cat.parameters[name]
+        raw = self.exp.spec.parameters.get(name)
+        if raw is None:
+            return base
+        try:
+            return parse_record(name, raw, origin=self.exp.source, base=base, known_sources=self.known,
+                                default_source=self.exp.source)
+        except SpecError as exc:
+            raise self.error(key_path(f"parameters.{name}", exc), str(exc)) from None
+
+    def check_shared(self, used) -> None:
+        """An override under ``parameters`` of a shared input that neither the footprint nor the benefit uses is
+        refused, as the footprint's builder refuses an unknown parameter."""
+        for name in BENEFIT_SHARED:
+            if name in self.exp.spec.parameters and name not in self.model.parameters and name not in used:
+                raise self.error(f"parameters.{name}", "not a parameter of this experiment's model or benefit "
+                                 f"(the benefit uses: {', '.join(sorted(used)) or 'none'})")
 
     def build(self) -> BalanceModel | None:
         spec = self.exp.spec
@@ -345,6 +364,7 @@ class _BalanceBuilder:
                 inputs["grid_carbon_intensity"] = grid
             for name in set(inputs.values()) - set(params):
                 params[name] = self.shared(name)
+            self.check_shared(set(inputs.values()))
             components.append(Component(BENEFIT_COMPONENT, BENEFIT_STAGE, f"benefit:{kind}", inputs, "Benefit",
                                         spec.benefit.description or kind.replace("_", " ")))
         devices, per_year = None, False

@@ -27,8 +27,11 @@ from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, 
 from .methods import build_option, option_inputs
 
 __all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
-           "EMBODIED_STAGES"]
+           "EMBODIED_STAGES", "BENEFIT_SHARED"]
 
+#: Footprint inputs a benefit uses too (the service life, and the grid that values saved energy): an experiment may
+#: set them under ``parameters`` even when no component of its footprint uses them.
+BENEFIT_SHARED = ("lifetime", "grid_carbon_intensity")
 #: Life-cycle stages, in reporting order.
 STAGES = ("training", "manufacturing", "transport", "use", "end_of_life")
 #: Stages whose sum is the embodied footprint that end of life is a fraction of.
@@ -130,7 +133,7 @@ def _methods(c, values):
 
 
 def _truncation(c, values, manufacturing):
-    gap = lifecycle.truncation_gap(manufacturing=manufacturing, truncation_factor=values[c.inputs["factor"]])
+    gap = lifecycle.truncation_gap(manufacturing=manufacturing, truncation_gap_ratio=values[c.inputs["factor"]])
     applied = [option != NO_TRUNCATION for option in c.inputs["options"]]
     if c.inputs["choice"] is None:
         return gap if applied[0] else 0.0 * gap
@@ -554,8 +557,8 @@ class _Builder:
                     self.params[pname] = param
         choice = self._choice(TRUNCATION, weights)
         self.add(TRUNCATION, "manufacturing", "truncation",
-                 {"choice": choice, "options": list(weights), "factor": "truncation_factor"},
-                 "Truncation gap", f"methods {', '.join(weights)}: (factor - 1) x manufacturing")
+                 {"choice": choice, "options": list(weights), "factor": "truncation_gap_ratio"},
+                 "Truncation gap", f"methods {', '.join(weights)}: gap ratio x manufacturing")
 
     def _apply_overrides(self, published_method: bool) -> None:
         for name, raw in self.spec.parameters.items():
@@ -563,6 +566,8 @@ class _Builder:
             if name not in self.params:
                 if published_method and name in self.cat.parameters:
                     continue  # used by the experiment's own model options, not by the published method
+                if name in BENEFIT_SHARED and self.spec.benefit is not None and name in self.cat.parameters:
+                    continue  # the benefit uses it (model/benefit.py reads the override) though no component does
                 known = ", ".join(sorted(self.params))
                 raise self.error(path, f"not a parameter of this experiment's model; parameters: {known}")
             try:

@@ -131,12 +131,15 @@ class Polynomial:
 
     # --- numbers --------------------------------------------------------------------------------------------
     def __call__(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Numerical value at ``values`` (name -> number or array; arrays broadcast) [the model's unit]."""
+        """Numerical value at ``values`` (name -> number or array; arrays broadcast) [the model's unit]; an
+        indicator symbol ``x==k`` is 1 where ``values[x]`` equals k, else 0."""
         total = np.float64(0.0)
         for m, c in self.terms.items():
             term = c
             for name, p in m:
-                term = term * np.asarray(values[name], dtype=float) ** p
+                parts = indicator_parts(name) if name not in values else None
+                value = np.equal(values[parts[0]], parts[1]) if parts is not None else values[name]
+                term = term * np.asarray(value, dtype=float) ** p
             total = total + term
         return np.asarray(total, dtype=float)
 

@@ -294,6 +294,16 @@ class Experiment(FactsDisplay):
         "manufacturing", "distribution": {"family": "uniform", "low": 0.1, "high": 0.3}}``."""
         return self._restored(self._changed("extra_components", components))
 
+    def with_methods(self, **choices: str | Mapping[str, float]) -> "Experiment":
+        """A copy with the methods of components changed (the ``methods:`` section): one method, or a weighted
+        mixture, per component, e.g. ``with_methods(processing={"pirson_bol": 1, "act_die_area": 1},
+        truncation="company_reports")`` (the methods of ``distributions/methods.yaml``).
+
+        >>> load_experiment("kws").with_methods(power_supply="li_ion_per_kwh").spec.methods
+        {'power_supply': 'li_ion_per_kwh'}
+        """
+        return self._restored(self._changed("methods", choices))
+
     def _restored(self, exp: "Experiment") -> "Experiment":
         """``exp`` (validated under the name ``... (changed by with_x)``) with this experiment's source again."""
         return Experiment(exp.spec, self._source, exp.sha256, label=self._label, modified=True,

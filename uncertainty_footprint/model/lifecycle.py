@@ -241,15 +241,20 @@ def ic_footprint_act(*, die_area, fab_carbon_intensity, energy_per_area, gas_per
     return die_area * per_area / MM2_PER_CM2 + packaging_per_ic
 
 
-def truncation_gap(*, manufacturing, truncation_factor):
-    """What a bottom-up inventory misses of the manufacturing footprint, as a correction factor T [kg CO2-eq]:
-    ``(T - 1) x manufacturing``.
+def truncation_gap(*, manufacturing, truncation_gap_ratio):
+    """What a bottom-up inventory misses of the manufacturing footprint [kg CO2-eq]: ``r x manufacturing``, where
+    ``r = T - 1`` for a company-reported footprint ``T`` times the bottom-up one.
 
     Parameters
     ----------
     manufacturing : array_like
         The bottom-up manufacturing footprint [kg CO2-eq].
-    truncation_factor : array_like
-        Company-reported over bottom-up footprint T [-].
+    truncation_gap_ratio : array_like
+        The missing part over the bottom-up footprint, ``T - 1`` [-].
+
+    Examples
+    --------
+    >>> float(truncation_gap(manufacturing=2.5, truncation_gap_ratio=1.0))  # "a factor around 2x"
+    2.5
     """
-    return (truncation_factor - 1.0) * manufacturing
+    return truncation_gap_ratio * manufacturing

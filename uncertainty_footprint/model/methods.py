@@ -19,7 +19,7 @@ Recipes (:data:`~uncertainty_footprint.inputs.method_data.RECIPES`):
 ``block_value``
     The block's value at its HSL, lognormal with the method's pedigree (a zero value stays zero).
 ``truncation``
-    Not a block: the component ``truncation`` adds (T - 1) x the manufacturing footprint.
+    Not a block: the component ``truncation`` adds the gap ratio (T - 1) x the manufacturing footprint.
 """
 
 from __future__ import annotations

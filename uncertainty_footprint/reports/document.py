@@ -83,6 +83,10 @@ FIGURE_CAPTIONS = {
                    "(and, if computed, Sobol' total-order indices against the base sample size).",
     "comparison": "Totals of the compared experiments (box 25-75 %, whiskers 2.5-97.5 %) and the distributions "
                   "of their paired differences under common random numbers (central 99 % of each difference).",
+    "methods": "Methods compared. Left: the total by each method alone (the components it covers by it, the "
+               "others by Pirson & Bol, without truncation gap unless the method is one) and by the experiment's "
+               "mixture of methods: median (marker), mean (tick) and 90 % interval. Right: each component that "
+               "several methods compute, by each of its methods and the mixture; logarithmic axis.",
     "balance": "Does it pay back? Left: distribution of the net balance per device (footprint minus avoided "
                "emissions over the service life; left of zero, shaded, the device offsets its footprint, with "
                "P(offset)). Right: cumulative distribution of the payback time with its median and the time "
@@ -472,6 +476,40 @@ def _sources(records: list[dict], ds: xr.Dataset, catalog, own: Mapping[str, str
             for k in dict.fromkeys(keys)]
 
 
+def _methods_context(result) -> dict | None:
+    """The "Methods compared" section of a run whose components are computed by several methods, else None:
+    the total by each method alone and the mixture, the components and their methods' weights, and the share of
+    the total's variance the choices of method explain (their Shapley effects, from the exact decomposition)."""
+    table = getattr(result, "methods", None)
+    if table is None:
+        return None
+    from ..analysis.method_runs import MIXTURE, method_choices, totals_by_method
+
+    methods = getattr(result.catalog, "methods", {}) or {}
+    totals = totals_by_method(table)
+    rows = [[[("code", str(m))], "the experiment's mixture" if m == MIXTURE else
+             getattr(methods.get(m), "title", str(m)), _num(r["mean"]), _num(r["median"]),
+             _interval(r["p5"], r["p95"])] for m, r in totals.iterrows()]
+    model = result.experiment.model
+    choices = []
+    for comp, (choice, names) in method_choices(model).items():
+        dist = model.parameters[choice].distribution if choice in model.parameters.names else None
+        weights = [float(dist.params[f"w{k}"]) for k in range(len(names))] if dist is not None and \
+            dist.family == "categorical" else [1.0] * len(names)
+        choices.append([[("code", comp)], [("code", choice)] if dist is not None and dist.family == "categorical"
+                        else "fixed", ", ".join(f"{m} {w:.2f}" for m, w in zip(names, weights))])
+    share = None
+    by_parameter = _exact_groupings(getattr(result, "exact", None)).get("parameter")
+    if by_parameter is not None and "shapley" in by_parameter:
+        frame = by_parameter["shapley"].to_series()
+        picked = frame[[str(n).startswith("method:") for n in frame.index]]
+        if len(picked):
+            share = _share(float(picked.sum()))
+    return {"totals": Table(["Method", "Title", "Mean", "Median", "90 % interval"], rows, "llrrr"),
+            "components": Table(["Component", "Choice (input)", "Methods and weights"], choices, "lll"),
+            "share": share}
+
+
 def _balance_citations(result) -> Mapping[str, str] | None:
     """Key -> citation of the sources of a run's benefit and fleet inputs (None without them)."""
     analysis = getattr(result, "balance", None)
@@ -548,6 +586,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
                             "ll"),
         "results": _results_table(summary),
         "balance": _balance_context(result),
+        "methods": _methods_context(result),
         "absent": absent,
         "contributions": contributions,
         "hotspots": hotspots,

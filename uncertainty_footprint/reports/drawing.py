@@ -33,8 +33,11 @@ from ..analysis.convergence import running_statistics
 from .document import component_titles, published_label, resolve_published
 
 __all__ = ["figure_plan", "balance_plan", "write_figures", "write_documents", "start_figures", "PendingFigures", "PlannedFigure",
-           "figure_jobs", "usable_cpus", "FigureProcessError", "MAX_FIGURE_JOBS", "BALANCE_FIGURE"]
+           "figure_jobs", "usable_cpus", "FigureProcessError", "MAX_FIGURE_JOBS", "BALANCE_FIGURE",
+           "METHODS_FIGURE"]
 
+#: Name of the methods figure (``figures/methods.png`` and ``.pdf``), drawn for a run with methods.
+METHODS_FIGURE = "methods"
 #: Name of the balance figure (``figures/balance.png`` and ``.pdf``).
 BALANCE_FIGURE = "balance"
 
@@ -59,6 +62,13 @@ class PlannedFigure:
 
     def __call__(self):
         return getattr(self.module(), self.function)(*self.args, **self.kwargs)
+
+
+def _method_components(result) -> dict[str, list[str]]:
+    """Component -> its methods, for the components that several methods compute."""
+    from ..analysis.method_runs import method_choices
+
+    return {c: list(m) for c, (_, m) in method_choices(result.experiment.model).items() if len(m) > 1}
 
 
 def _planned(function: str, *args, **kwargs) -> PlannedFigure:
@@ -90,6 +100,8 @@ def figure_plan(result, sobol: Mapping[str, xr.Dataset] | None = None, convergen
         "second_order": _planned("plot_second_order", indices[second],
                                  titles=titles if second == "component" else None) if second else None,
         "convergence": _planned("plot_convergence", conv),
+        METHODS_FIGURE: _planned("plot_methods", result.methods, _method_components(result), titles=titles)
+        if getattr(result, "methods", None) is not None else None,
     }
     return {name: plot for name, plot in plan.items() if plot is not None}
 

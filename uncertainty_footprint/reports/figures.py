@@ -36,6 +36,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, NullFormatter
 from PIL import Image
@@ -49,7 +50,7 @@ from .document import PUBLISHED_LABEL, component_titles, published_label  # noqa
 from ..analysis.summary import absent_components
 
 __all__ = ["plot_total_distribution", "plot_component_intervals", "plot_comparison_stacked", "plot_sobol_indices",
-           "plot_second_order", "plot_convergence", "plot_comparison", "plot_balance", "save_figure", "figure_files",
+           "plot_second_order", "plot_convergence", "plot_comparison", "plot_balance", "plot_methods", "save_figure", "figure_files",
            "published_label", "SINGLE_COLUMN", "DOUBLE_COLUMN", "PNG_DPI", "PUBLISHED_LABEL", "FIGURE_FONT_FAMILY"]
 
 #: Figure widths in inches: one column and the full width of a two-column paper.
@@ -730,6 +731,107 @@ def plot_comparison(comp, *, width: float = DOUBLE_COLUMN) -> Figure:
     ax2.set_axisbelow(True)
     fig.legend(handles=ax2.get_legend_handles_labels()[0], loc="outside lower center", fontsize=FONT_SMALL,
                frameon=False, ncols=1 if width <= SINGLE_COLUMN else 2, handlelength=2.4)
+    return fig
+
+
+_METHOD_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
+
+
+@_styled
+def plot_methods(table: pd.DataFrame, components: Mapping[str, list[str]] | None = None, *,
+                 titles: Mapping[str, str] | None = None, width: float = DOUBLE_COLUMN) -> Figure:
+    """The footprint by each method alone beside the experiment's mixture: the total (linear axis), and every
+    component that several methods compute, by each of its methods (logarithmic axis).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`~uncertainty_footprint.analysis.method_runs.method_table` output (``methods.csv``): columns
+        ``name``, ``method``, ``mean``, ``median``, ``p5``, ``p95`` [kg CO2-eq].
+    components : mapping of str to list of str, optional
+        Component -> the methods that compute it (e.g. from
+        :func:`~uncertainty_footprint.analysis.method_runs.method_choices`); the second panel shows these
+        components, each by its own methods and the mixture. Without it, only the total is drawn.
+    titles : mapping, optional
+        Component name -> label.
+    width : float
+        Figure width [in].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each method has one marker shape (median) and a thick line for its 90 % interval; the mean is a vertical
+        tick. ``axes[0]`` is the total, ``axes[1]`` (if any) the components.
+    """
+    methods = list(dict.fromkeys(table["method"]))
+    style = {m: _METHOD_MARKERS[i % len(_METHOD_MARKERS)] for i, m in enumerate(methods)}
+    rows = {}
+    for comp, names in (components or {}).items():
+        names = [m for m in names if ((table["name"] == comp) & (table["method"] == m)).any()]
+        if names:
+            rows[comp] = names + ["mixture"] if "mixture" in methods else names
+    two = bool(rows)
+    n_rows = sum(len(v) + 1 for v in rows.values())
+    height = max(0.9 + 0.22 * len(methods), 0.9 + 0.11 * n_rows if two else 0.0)
+    fig, axes = _figure(width, height, 1, 2 if two else 1)
+    panels = list(axes.flat)
+
+    def draw(ax, y, row, method, floor=None):
+        def at(v):  # on a log axis, zero drawn at its left edge (a zero component, or a lower bound of zero)
+            return float(v) if floor is None else max(float(v), floor)
+
+        grey = "0.0" if method == "mixture" else "0.40"
+        ax.hlines(y, at(row["p5"]), at(row["p95"]), color=grey, linewidth=2.6 if method == "mixture" else 1.8)
+        ax.plot([at(row["median"])], [y], linestyle="none", marker=style[method], markersize=4.2,
+                markerfacecolor="white", markeredgecolor="black", markeredgewidth=0.9, zorder=3, clip_on=False)
+        ax.plot([at(row["mean"])], [y], linestyle="none", marker="|", markersize=7, color="black", zorder=3,
+                clip_on=False)
+
+    ax = panels[0]
+    total = table[table["name"] == "total"].set_index("method")
+    for i, m in enumerate(methods[::-1]):
+        if m in total.index:
+            draw(ax, i, total.loc[m], m)
+    ax.set_yticks(range(len(methods)), [_label(m) for m in methods[::-1]])
+    ax.set_ylim(-0.7, len(methods) - 0.3)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(_kg("Total footprint per device"), fontsize=FONT)
+    ax.set_title("Total, each method alone and the mixture", fontsize=FONT, loc="left")
+    ax.grid(axis="x", color="0.85", linewidth=0.4)
+    ax.set_axisbelow(True)
+    if two:
+        ax = panels[1]
+        parts = table[table["name"].isin(list(rows))]
+        positive = parts[["p5", "median", "p95"]].to_numpy().ravel()
+        positive = positive[positive > 0]
+        floor = 10 ** np.floor(np.log10(positive.min())) if positive.size else None
+        if floor is not None:
+            _log_axis(ax, "x")
+            ax.set_xlim(left=floor)
+        y, ticks, labels = 0.0, [], []
+        for comp, names in list(rows.items())[::-1]:
+            sub = table[table["name"] == comp].set_index("method")
+            for m in names[::-1]:
+                draw(ax, y, sub.loc[m], m, floor)
+                y += 0.8
+            ticks.append(y - 0.8 * (len(names) + 1) / 2)
+            labels.append((titles or {}).get(comp, _label(comp)))
+            y += 0.6
+        ax.set_yticks(ticks, labels)
+        ax.set_ylim(-0.6, y - 0.8)
+        ax.set_xlabel(_kg("Component per device"), fontsize=FONT)
+        ax.set_title("Components with several methods\n(zero at the left edge)" if floor is not None
+                     else "Components with several methods", fontsize=FONT, loc="left")
+        ax.grid(axis="x", color="0.85", linewidth=0.4)
+        ax.set_axisbelow(True)
+    handles = [Line2D([], [], linestyle="none", marker=style[m], markersize=4.2,
+                                       markerfacecolor="white", markeredgecolor="black", label=_label(m))
+               for m in methods]
+    handles += [Line2D([], [], color="0.4", linewidth=1.8, label="90 % interval"),
+                Line2D([], [], linestyle="none", marker="|", markersize=7, color="black",
+                                        label="mean")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5 if two else 3),
+               fontsize=FONT_SMALL, frameon=False, handlelength=1.6, columnspacing=1.0)
     return fig
 
 

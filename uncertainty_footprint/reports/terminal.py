@@ -132,8 +132,9 @@ def format_methods(methods: pd.DataFrame) -> str:
     totals = totals_by_method(methods)
     rows = [[m, f"{r['mean']:.3f}", f"{r['median']:.3f}", f"[{r['p5']:.3f}, {r['p95']:.3f}]"]
             for m, r in totals.iterrows()]
-    return ("Total by method (each alone, then the experiment's mixture; methods.csv has every component), "
-            "kg CO2-eq\n" + format_table(rows, ["method", "mean", "median", "90 % interval"]))
+    return (textwrap.fill("Total by method, kg CO2-eq (a method alone computes the components it covers, Pirson & "
+                          "Bol the others, without truncation gap unless the method is one; then the experiment's "
+                          "mixture; methods.csv has every component)", width=110) + "\n" + format_table(rows, ["method", "mean", "median", "90 % interval"]))
 
 
 def written_report(folder: Path, files: list[str]) -> str:
