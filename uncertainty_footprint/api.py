@@ -516,7 +516,7 @@ def format_comparison(comparison: Comparison) -> str:
 
 def format_catalog(what: str = "all", *, data_dir: str | os.PathLike | None = None, options: bool | None = None,
                    width: int | None = None) -> str:
-    """What the command ``list`` prints (``what``: all, blocks, parameters, applications, references, sources);
+    """What the command ``list`` prints (``what``: all, blocks, parameters, methods, applications, references, sources);
     ``options``: each HSL option's footprint interval beside the blocks (default: when blocks are listed)."""
     from .inputs.catalog import load_catalog
     from .reports.terminal import catalog_listing

@@ -165,10 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="show blocks, HSLs, parameters and reference devices",
                          description="List the functional blocks and their HSLs (each option's footprint: median "
                                      "and 90 % interval in kg CO2-eq), the parameters with unit, distribution, "
-                                     "status and source, the application presets and the reference devices; long "
+                                     "status and source, the alternative methods (distributions/methods.yaml), "
+                                     "the application presets and the reference devices; long "
                                      "cells wrap to the terminal width.")
     lst.add_argument("what", nargs="?", default="all",
-                     choices=("all", "blocks", "parameters", "applications", "references", "sources"))
+                     choices=("all", "blocks", "parameters", "methods", "applications", "references", "sources"))
     lst.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
     srv = sub.add_parser("serve", help=f"serve the web calculator (http://{DEFAULT_HOST}:{DEFAULT_PORT})",

@@ -78,3 +78,23 @@ def test_no_methods_file_means_no_methods(tmp_path):
     data = copy_data(tmp_path)
     (data / "methods.yaml").unlink()
     assert load_catalog(data).methods == {}
+
+
+def test_methods_table_lists_what_each_method_covers(catalog):
+    table = catalog.methods_table()
+    assert list(table.index) == list(catalog.methods)
+    assert table.loc["li_ion_per_kwh", "covers"] == "power_supply 2-3"
+    assert table.loc["tide_pcb", "covers"] == "pcb 0-3"
+    assert table.loc["company_reports", "covers"] == "truncation"
+    assert "processing 0-3" in table.loc["act_die_area", "covers"]
+    assert "truncation_gap_ratio" in table.loc["company_reports", "parameters"]
+
+
+def test_list_methods_prints_them(capsys):
+    from uncertainty_footprint.cli import main
+
+    assert main(["list", "methods"]) == 0
+    out = capsys.readouterr().out
+    for name in ("act_die_area", "li_ion_per_kwh", "boavizta_tide", "company_reports", "truncation_gap_ratio",
+                 "act_energy_per_area_legacy"):
+        assert name in out

@@ -151,3 +151,20 @@ def test_a_method_that_does_not_cover_the_block_is_not_offered():
     # the ACT die-area method has no IC in the casing: only the catalog and the block values compute it
     with pytest.raises(ConfigError, match="allowed: pirson_bol, boavizta_tide$"):
         _model(casing="act_die_area")
+
+
+def test_method_options_are_the_methods_each_component_may_take():
+    exp = load_experiment(KWS)
+    options = exp.method_options()
+    assert options["processing"] == ["pirson_bol", "act_die_area", "boavizta_tide"]
+    assert options["power_supply"] == ["pirson_bol", "li_ion_per_kwh", "boavizta_tide"]
+    assert options["truncation"] == ["none", "company_reports"]
+    assert "transport" not in options and "ml_training" not in options
+    # every option builds, and nothing else does
+    for comp, methods in options.items():
+        for m in methods:
+            exp.with_methods(**{comp: m}).model
+    # at another HSL, other methods: no Li-ion battery at HSL-1; a replaced component has none
+    other = exp.with_blocks(power_supply=1).with_components(processing={"family": "fixed", "value": 0.2})
+    assert "li_ion_per_kwh" not in other.method_options()["power_supply"]
+    assert "processing" not in other.method_options()

@@ -171,6 +171,32 @@ class Catalog:
                               "source": ",".join(p.source)} for n, p in self.reference_devices.items()]
                             ).set_index("name")
 
+    def methods_table(self):
+        """Indexed by method (``methods.yaml``): ``recipe, covers, parameters, title, source``; ``covers`` lists
+        the blocks and HSLs the method computes (``truncation`` for a truncation correction).
+
+        >>> table = load_catalog().methods_table()
+        >>> table.loc["act_die_area", "recipe"], table.loc["li_ion_per_kwh", "covers"]
+        ('ic_die_area', 'power_supply 2-3')
+        """
+        import pandas as pd
+
+        from .method_data import coverage
+
+        def levels(hsls: list[int]) -> str:  # 0-3, or 0,2 (the truncation covers no HSL: empty)
+            if len(hsls) > 1 and hsls == list(range(hsls[0], hsls[-1] + 1)):
+                return f"{hsls[0]}-{hsls[-1]}"
+            return ",".join(str(h) for h in hsls)
+
+        rows = []
+        for name, m in self.methods.items():
+            cov = coverage(m, self.blocks, self.block_items)
+            rows.append({"method": name, "recipe": m.recipe,
+                         "covers": "; ".join(f"{b} {levels(h)}".strip() for b, h in cov.items()),
+                         "parameters": ", ".join(m.parameters), "title": m.title, "source": ",".join(m.source)})
+        return pd.DataFrame(rows, columns=["method", "recipe", "covers", "parameters", "title", "source"]
+                            ).set_index("method")
+
     def applications_table(self):
         """Indexed by preset: ``title, blocks, parameters``."""
         import pandas as pd

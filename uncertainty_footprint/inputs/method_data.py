@@ -18,7 +18,7 @@ from .parameters import Parameter, check_name, parse_record
 from .pedigree import parse_pedigree
 from .safe_yaml import load_file
 
-__all__ = ["MethodData", "load_methods", "METHODS_FILE", "RECIPES", "DEFAULT_METHOD", "NO_TRUNCATION",
+__all__ = ["MethodData", "load_methods", "covers", "coverage", "METHODS_FILE", "RECIPES", "DEFAULT_METHOD", "NO_TRUNCATION",
            "TRUNCATION"]
 
 #: The data file of the methods (in the data catalog's folder).
@@ -223,3 +223,33 @@ def _check_recipe(path: Path, where: str, m: MethodData) -> None:
         need(m.pedigree is not None, "pedigree", "a block_value method gives the pedigree of its values")
     elif m.recipe == "truncation":
         need("truncation_gap_ratio" in m.parameters, "parameters", "a truncation method needs truncation_gap_ratio")
+
+
+def covers(method: MethodData, block: str, hsl: int, items) -> bool:
+    """Whether ``method`` computes block ``block`` at ``hsl`` (its catalog ``items``) otherwise than, or as, the
+    catalog: always for ``catalog``; an IC of its nodes (``ic_die_area``), an item it replaces
+    (``replace_items``), a value (``block_value``); never a block for ``truncation``."""
+    if method.recipe == "catalog":
+        return True
+    if method.recipe == "ic_die_area":
+        return any(it.factor in method.nodes for it in items)
+    if method.recipe == "replace_items":
+        return any(it.item in method.items for it in items)
+    if method.recipe == "block_value":
+        return hsl in method.values.get(block, {})
+    return False
+
+
+def coverage(method: MethodData, blocks: Mapping[str, Any], block_items) -> dict[str, list[int]]:
+    """Block -> the HSLs ``method`` computes (``block_items(block, hsl)`` gives a block's items); the truncation
+    methods cover the pseudo-component ``truncation``."""
+    if method.recipe == "truncation":
+        return {TRUNCATION: []}
+    out = {}
+    for block, info in blocks.items():
+        if info.get("model") != "items":
+            continue
+        levels = [h for h in info["hsl"] if covers(method, block, h, block_items(block, h))]
+        if levels:
+            out[block] = levels
+    return out

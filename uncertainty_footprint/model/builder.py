@@ -22,12 +22,12 @@ from . import lifecycle
 from ..inputs.catalog import Catalog
 from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.distributions import make_distribution
-from ..inputs.method_data import NO_TRUNCATION, TRUNCATION
+from ..inputs.method_data import NO_TRUNCATION, TRUNCATION, covers
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
 from .methods import build_option, option_inputs
 
 __all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
-           "EMBODIED_STAGES", "BENEFIT_SHARED"]
+           "EMBODIED_STAGES", "BENEFIT_SHARED", "block_choice", "method_options"]
 
 #: Footprint inputs a benefit uses too (the service life, and the grid that values saved energy): an experiment may
 #: set them under ``parameters`` even when no component of its footprint uses them.
@@ -402,9 +402,7 @@ class _Builder:
             if block in spec.components:
                 self.custom(block, spec.components[block], f"components.{block}", info["stage"], info["title"])
                 continue
-            choice = spec.blocks.get(block, app["blocks"].get(block, cat.default_blocks[block]))
-            hsl, mode = (choice, None) if isinstance(choice, int) else (choice.hsl, choice.quantities)
-            mode = mode or spec.quantity_distribution
+            hsl, mode = block_choice(spec, cat, block)
             if hsl not in info["hsl"]:
                 raise self.error(f"blocks.{block}", f"HSL {hsl} is not defined for {block}; allowed: "
                                  + ", ".join(f"{k} ({v})" for k, v in info["hsl"].items()))
@@ -575,6 +573,35 @@ class _Builder:
                                                  known_sources=self.known_sources, default_source=self.exp.source)
             except SpecError as exc:
                 raise self.error(key_path(path, exc), str(exc)) from None
+
+
+def block_choice(spec, catalog: Catalog, block: str) -> tuple[int, str]:
+    """The HSL of ``block`` in an experiment (its ``blocks:`` entry, else its application's, else the catalog's
+    default) and how its quantities are sampled (``pert``, ``triangular``, ``uniform``)."""
+    app = catalog.applications.get(spec.application or "", {"blocks": {}})
+    choice = spec.blocks.get(block, app["blocks"].get(block, catalog.default_blocks[block]))
+    hsl, mode = (choice, None) if isinstance(choice, int) else (choice.hsl, choice.quantities)
+    return hsl, mode or spec.quantity_distribution
+
+
+def method_options(experiment, catalog: Catalog) -> dict[str, list[str]]:
+    """The methods an experiment may choose in its ``methods:`` section: component -> the methods that compute
+    it at the experiment's HSL (``distributions/methods.yaml`` order), and ``truncation`` -> ``none`` and the
+    truncation corrections. Components the experiment replaces by a distribution have none."""
+    spec = experiment.spec
+    out: dict[str, list[str]] = {}
+    for block, info in catalog.blocks.items():
+        if info["model"] != "items" or block in spec.components:
+            continue
+        hsl, _ = block_choice(spec, catalog, block)
+        items = catalog.block_items(block, hsl)
+        names = [n for n, m in catalog.methods.items() if m.recipe != "truncation" and covers(m, block, hsl, items)]
+        if names:
+            out[block] = names
+    corrections = [n for n, m in catalog.methods.items() if m.recipe == "truncation"]
+    if corrections:
+        out[TRUNCATION] = [NO_TRUNCATION] + corrections
+    return out
 
 
 def build_model(experiment, catalog: Catalog, *, published_method: bool = False) -> LifecycleModel:

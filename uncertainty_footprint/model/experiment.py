@@ -294,6 +294,17 @@ class Experiment(FactsDisplay):
         "manufacturing", "distribution": {"family": "uniform", "low": 0.1, "high": 0.3}}``."""
         return self._restored(self._changed("extra_components", components))
 
+    def method_options(self) -> dict[str, list[str]]:
+        """The methods this experiment may choose per component (:meth:`with_methods`, the ``methods:``
+        section): component -> the methods of ``distributions/methods.yaml`` that compute it at its HSL.
+
+        >>> load_experiment("kws").method_options()["processing"]
+        ['pirson_bol', 'act_die_area', 'boavizta_tide']
+        """
+        from .builder import method_options
+
+        return method_options(self, self.catalog)
+
     def with_methods(self, **choices: str | Mapping[str, float]) -> "Experiment":
         """A copy with the methods of components changed (the ``methods:`` section): one method, or a weighted
         mixture, per component, e.g. ``with_methods(processing={"pirson_bol": 1, "act_die_area": 1},

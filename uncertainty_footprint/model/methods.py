@@ -30,7 +30,7 @@ from typing import Any, Mapping
 from ..errors import SpecError
 from ..inputs.catalog import HslItem
 from ..inputs.distributions import make_distribution
-from ..inputs.method_data import MethodData
+from ..inputs.method_data import MethodData, covers
 from ..inputs.parameters import Parameter, in_unit
 from ..inputs.units import KG_CO2EQ, per, same_unit
 
@@ -51,11 +51,6 @@ class Option:
     ics: list[dict[str, str]] = field(default_factory=list)
     value: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
-
-    def changed(self, base: "Option") -> bool:
-        """Whether this option computes the component otherwise than ``base``."""
-        return (self.quantities, self.factors, self.ics, self.value) != (base.quantities, base.factors, base.ics,
-                                                                         base.value)
 
 
 def option_inputs(option: Option) -> dict[str, Any]:
@@ -79,7 +74,7 @@ def _quantity(method: MethodData, name: str, mode: str, quantity_parameter) -> P
 def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem], mode: str,
                  quantity_parameter) -> Option | None:
     """The component ``block`` at ``hsl`` (its catalog ``items``) computed by ``method``, or None when the method
-    does not apply to it (it would compute it as the catalog does, or has no value for it).
+    does not cover it (:func:`~uncertainty_footprint.inputs.method_data.covers`).
 
     ``quantity_parameter(item, mode, origin)`` makes the parameter of an HSL quantity (the builder's).
 
@@ -88,9 +83,10 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
     SpecError
         A method's factor whose unit does not fit the item's quantity.
     """
-    base = Option([it.parameter for it in items], [it.factor for it in items])
     if method.recipe == "catalog":
-        return base
+        return Option([it.parameter for it in items], [it.factor for it in items])
+    if not covers(method, block, hsl, items):
+        return None
     out = Option()
     if method.recipe == "ic_die_area":
         for it in items:
@@ -101,8 +97,6 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
             else:
                 out.ics.append({"die_area": it.parameter, "energy_per_area": f"act_energy_per_area_{node}",
                                 "gas_per_area": f"act_gas_per_area_{node}", **ACT_COMMON})
-        if not out.ics:
-            return None
         needed = {n for ic in out.ics for n in ic.values()}
         out.parameters = {n: p for n, p in method.parameters.items() if n in needed}
         return out
@@ -128,11 +122,9 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
                 factor = fparam.name
             out.quantities.append(quantity)
             out.factors.append(factor)
-        return out if out.changed(base) else None
+        return out
     if method.recipe == "block_value":
-        value = method.values.get(block, {}).get(hsl)
-        if value is None:
-            return None
+        value = method.values[block][hsl]
         name = f"{method.name}_{block}_hsl{hsl}"
         if value == 0.0:
             dist = make_distribution({"family": "fixed", "value": 0.0})

@@ -340,12 +340,29 @@ def _references(cat: Catalog, width: int, intervals=None) -> str:
         rows, ["name", "device", "footprint", "source"], "llll", width=width, wrap=(1, 3))
 
 
+def _methods(cat: Catalog, width: int, intervals=None) -> str:
+    table = cat.methods_table()
+    if not len(table):
+        return "Methods (distributions/methods.yaml): none"
+    rows = [[n, r["recipe"], r["covers"], r["title"]] for n, r in table.iterrows()]
+    text = textwrap.fill("Methods (distributions/methods.yaml): choose per component in an experiment's methods: "
+                         "section, one or a weighted mixture; the blocks and HSLs each computes", width) + "\n"
+    text += format_table(rows, ["method", "recipe", "covers", "title"], "llll", width=width, wrap=(2, 3))
+    params = [[n, p.unit, p.distribution.describe(), f"{p.nominal:g}", p.status, ", ".join(p.source)]
+              for m in cat.methods.values() for n, p in m.parameters.items()]
+    if params:
+        text += "\n\nParameters of the methods (block values are listed in methods.yaml)\n" + format_table(
+            params, ["parameter", "unit", "distribution", "nominal", "status", "source"], "llllll", width=width,
+            wrap=(2, 5))
+    return text
+
+
 def _sources(cat: Catalog, width: int, intervals=None) -> str:
     return "Sources (distributions/sources.yaml)\n" + "\n".join(
         textwrap.fill(f"{k}: {v}", width=width, subsequent_indent="    ") for k, v in cat.sources.items())
 
 
-_LISTINGS = {"blocks": _blocks, "parameters": _parameters, "applications": _applications,
+_LISTINGS = {"blocks": _blocks, "parameters": _parameters, "methods": _methods, "applications": _applications,
              "references": _references, "sources": _sources}
 
 
@@ -356,7 +373,7 @@ def catalog_listing(cat: Catalog, what: str = "all", *, width: int | None = None
     Parameters
     ----------
     cat : Catalog
-    what : {'all', 'blocks', 'parameters', 'applications', 'references', 'sources'}
+    what : {'all', 'blocks', 'parameters', 'methods', 'applications', 'references', 'sources'}
     width : int, optional
         Line width to wrap long cells to [characters] (default: :func:`terminal_width`).
     intervals : pandas.DataFrame, optional
