@@ -215,6 +215,21 @@ CASES = [
          _set(("extra_components",), {"solar_cell": {"distribution": 0.1, "colour": "red"}})),
     Case("extra-component-no-distribution", "extra_components.solar_cell.distribution", ("required",),
          _set(("extra_components",), {"solar_cell": {"stage": "manufacturing"}})),
+    # methods
+    Case("method-unknown", "methods.processing.nope", ("'nope' is not a method for processing",
+                                                        "allowed: pirson_bol, act_die_area, boavizta_tide"),
+         _set(("methods",), {"processing": {"pirson_bol": 1, "nope": 2}})),
+    Case("method-list", "methods.processing", ("give one method name, or {method: weight, ...}",),
+         _set(("methods",), {"processing": ["pirson_bol", "act_die_area"]})),
+    Case("method-weight-text", "methods.processing", ("numbers as weights",),
+         _set(("methods",), {"processing": {"pirson_bol": "half"}})),
+    Case("method-negative-weight", "methods.processing.act_die_area", ("a weight is a number >= 0", "-1"),
+         _set(("methods",), {"processing": {"pirson_bol": 1, "act_die_area": -1}})),
+    Case("method-not-a-block", "methods.use_stage", ("no methods for 'use_stage'", "truncation"),
+         _set(("methods",), {"use_stage": "pirson_bol"})),
+    Case("method-and-distribution", "methods.casing", ("methods or a distribution, not both",),
+         lambda d: {**d, "methods": {"casing": "boavizta_tide"},
+                    "components": {"casing": {"family": "fixed", "value": 0.3}}}),
 ]
 
 

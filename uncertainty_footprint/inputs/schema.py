@@ -49,10 +49,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional, Union
+from typing import Annotated, Any, Literal, Mapping, Optional, Union
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
+                      ValidationError, field_validator, model_validator)
 
 from .choices import (DESIGN_NAMES, GROUPINGS, QUANTITY_FAMILIES, QUANTITY_MODES, SAMPLED_SOBOL_OPTIONS,
                       SOBOL_METHODS)
@@ -196,6 +196,22 @@ class FleetSection(_Strict):
         return _record(value)
 
 
+def _method_choice(value: Any) -> Any:
+    """One method name, or a mapping method -> weight (a number); anything else is refused in one sentence."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and value and all(
+            isinstance(k, str) and isinstance(w, (int, float)) and not isinstance(w, bool) for k, w in value.items()):
+        return value
+    raise ValueError("give one method name, or {method: weight, ...} with numbers as weights (e.g. {pirson_bol: 1, "
+                     "act_die_area: 1})")
+
+
+#: A component's ``methods:`` entry: one method, or a weighted mixture.
+MethodChoice = Annotated[Union[StrictStr, dict[StrictStr, Union[StrictInt, StrictFloat]]],
+                         BeforeValidator(_method_choice)]
+
+
 class ExperimentModel(_Strict):
     name: StrictStr
     description: StrictStr = ""
@@ -216,8 +232,7 @@ class ExperimentModel(_Strict):
     fleet: Optional[FleetSection] = None
     #: Per component (or ``truncation``): one method, or a weighted mixture ``{method: weight}``
     #: (:mod:`uncertainty_footprint.inputs.method_data`; checked against the catalog when the model is built).
-    methods: dict[StrictStr, Union[StrictStr, dict[StrictStr, Union[StrictInt, StrictFloat]]]] = Field(
-        default_factory=dict)
+    methods: dict[StrictStr, MethodChoice] = Field(default_factory=dict)
 
     _name_one_line = field_validator("name")(classmethod(lambda cls, v: _one_line(v)))
 
