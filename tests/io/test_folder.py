@@ -72,15 +72,21 @@ def test_out_that_is_an_existing_file_is_refused(exp, tmp_path, capsys):
     assert not temp_folders(tmp_path)
 
 
+def _refused_untouched(capsys, exp, tmp_path, outs, *phrases) -> None:
+    """Each ``--out`` of ``outs`` is refused with one line (its phrases) and nothing under ``tmp_path`` changes."""
+    before = snapshot(tmp_path)
+    for out in outs:
+        rc, _, err = run(capsys, exp, out)
+        assert rc == 2
+        one_line(err, f"--out {out}", *phrases)
+    assert snapshot(tmp_path) == before
+    assert not temp_folders(tmp_path, tmp_path.parent)
+
+
 @pytest.mark.parametrize("where", ["own", "parent"])
 def test_out_that_is_the_experiments_folder_or_above_is_refused(where, exp, tmp_path, capsys):
     out = exp.parent if where == "own" else tmp_path
-    before = snapshot(tmp_path)
-    rc, _, err = run(capsys, exp, out)
-    assert rc == 2
-    one_line(err, f"--out {out}", "folder of the experiment file", "another --out")
-    assert snapshot(tmp_path) == before
-    assert not temp_folders(tmp_path, tmp_path.parent)
+    _refused_untouched(capsys, exp, tmp_path, [out], "folder of the experiment file", "another --out")
 
 
 def test_out_that_is_the_current_folder_is_refused(exp, tmp_path, capsys, monkeypatch):
@@ -88,13 +94,7 @@ def test_out_that_is_the_current_folder_is_refused(exp, tmp_path, capsys, monkey
     work.mkdir()
     (work / "draft.tex").write_text("\\section{x}\n")
     monkeypatch.chdir(work)
-    before = snapshot(tmp_path)
-    for out in (".", ".."):
-        rc, _, err = run(capsys, exp, out)
-        assert rc == 2
-        one_line(err, f"--out {out}:", "current folder")
-    assert snapshot(tmp_path) == before
-    assert not temp_folders(tmp_path, tmp_path.parent)
+    _refused_untouched(capsys, exp, tmp_path, [".", ".."], "current folder")
 
 
 def test_out_that_is_the_home_folder_is_refused(exp, tmp_path, capsys, monkeypatch):

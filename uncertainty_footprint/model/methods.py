@@ -52,6 +52,11 @@ class Option:
     value: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
 
+    def keep(self, item: HslItem) -> None:
+        """Keep a catalog item as it is (quantity x unit factor)."""
+        self.quantities.append(item.parameter)
+        self.factors.append(item.factor)
+
 
 def option_inputs(option: Option) -> dict[str, Any]:
     """The option as a component's inputs (plain lists and dicts of parameter names)."""
@@ -92,8 +97,7 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
         for it in items:
             node = method.nodes.get(it.factor)
             if node is None:
-                out.quantities.append(it.parameter)
-                out.factors.append(it.factor)
+                out.keep(it)
             else:
                 out.ics.append({"die_area": it.parameter, "energy_per_area": f"act_energy_per_area_{node}",
                                 "gas_per_area": f"act_gas_per_area_{node}", **ACT_COMMON})
@@ -104,8 +108,7 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
         for it in items:
             change = method.items.get(it.item)
             if change is None:
-                out.quantities.append(it.parameter)
-                out.factors.append(it.factor)
+                out.keep(it)
                 continue
             quantity, unit = it.parameter, it.unit
             if "quantity" in change:
