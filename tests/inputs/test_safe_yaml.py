@@ -144,9 +144,9 @@ def test_ten_megabyte_bad_value_gives_a_short_line(tmp_path, capsys):
                  "'mc', 'lhs' or 'sobol'", 300, id="literal"),
     pytest.param("name: x\nparameters:\n  lifetime: {family: uniform, low: " + "z" * (MIB - 200) + ", high: 3}\n",
                  "parameters.lifetime", "must be a number", 300, id="number"),
-    # the key is quoted twice (key path and message) and the message lists the 16 allowed keys
+    # the key is quoted twice (key path and message) and the message lists the 20 allowed keys
     pytest.param("name: x\n? " + "k" * (MIB - 200) + "\n: 1\n", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...",
-                 "unknown key 'kkk", 420, id="key"),
+                 "unknown key 'kkk", 460, id="key"),
     pytest.param("name: x\nblocks: {casing: " + "1" * 5000 + "}\n", "", "integer of 5000 digits", 300,
                  id="long-integer"),
 ])

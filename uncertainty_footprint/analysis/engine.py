@@ -23,6 +23,7 @@ from ..errors import ConfigError
 from ..inputs.schema import GROUPINGS
 from ..model.experiment import Experiment
 from ..inputs.choices import SCHEDULERS, STORE_MODES
+from .dependence import DependenceResult, dependence_analysis
 from .exact import try_exact
 from .hotspots import hotspot_analysis, indices_table, st_convergence
 from .method_runs import method_table
@@ -129,6 +130,9 @@ class Result(FactsDisplay):
         With ``methods``: every component, stage and the total by each method alone and for the ``mixture``
         (columns ``name, method, mean, median, p5, p95`` [kg CO2-eq]; ``methods.csv``,
         :func:`~uncertainty_footprint.analysis.method_runs.method_table`).
+    dependence : DependenceResult or None
+        With ``correlations``: the Shapley hotspots per grouping, the achieved correlations beside the targets and
+        the summary without the correlations (:mod:`~uncertainty_footprint.analysis.dependence`).
     streamed : bool
         The Monte Carlo streamed (percentiles from a histogram).
     store : str
@@ -148,6 +152,7 @@ class Result(FactsDisplay):
     convergence: xr.Dataset | None = None
     balance: BalanceResult | None = None
     methods: pd.DataFrame | None = None
+    dependence: DependenceResult | None = None
     streamed: bool = False
     store: str = "footprint"
     folder: Path | None = None
@@ -276,10 +281,11 @@ class Result(FactsDisplay):
 
 
 def samples_sobol(experiment: Experiment, has_exact: bool) -> bool:
-    """The sampled Sobol' analysis of the total footprint runs: ``sobol.enabled``, an uncertain parameter, and
-    ``sobol.method`` asks for it (:data:`SAMPLES_SOBOL`; ``auto``: only without an exact decomposition)."""
-    so = experiment.spec.sobol
-    return so.enabled and bool(experiment.model.parameters.random_names) and SAMPLES_SOBOL[so.method](has_exact)
+    """The sampled Sobol' analysis of the total footprint runs: ``sobol.enabled``, an uncertain parameter,
+    independent inputs (with correlations the hotspots are Shapley effects) and ``sobol.method`` asks for it
+    (:data:`SAMPLES_SOBOL`; ``auto``: only without an exact decomposition)."""
+    so, ps = experiment.spec.sobol, experiment.model.parameters
+    return so.enabled and bool(ps.random_names) and not ps.dependent and SAMPLES_SOBOL[so.method](has_exact)
 
 
 def samples_payback_sobol(experiment: Experiment) -> bool:
@@ -287,7 +293,7 @@ def samples_payback_sobol(experiment: Experiment) -> bool:
     ``sobol.method`` asks for it (the payback time has no exact decomposition, so ``auto`` samples it)."""
     so, balance = experiment.spec.sobol, experiment.balance_model
     return (balance is not None and balance.has_benefit and bool(balance.parameters.random_names)
-            and so.enabled and SAMPLES_SOBOL[so.method](False))
+            and not balance.parameters.dependent and so.enabled and SAMPLES_SOBOL[so.method](False))
 
 
 def check_resources(experiment: Experiment, engine: EngineOptions = EngineOptions(), *,
@@ -373,5 +379,9 @@ def compute(experiment: Experiment, engine: EngineOptions = EngineOptions(), *, 
             sobol_samples=so.samples if samples_payback_sobol(experiment) else None, sobol_seed=seed,
             conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=engine.chunk)
     methods = method_table(model, summary, n=s.samples, design=s.design, seed=s.seed, chunk_size=engine.chunk)
+    sh = experiment.spec.shapley
+    dependence = dependence_analysis(model, n=s.samples, design=s.design, seed=seed, permutations=sh.permutations,
+                                     inner=sh.inner, bootstrap=sh.bootstrap, conf_level=so.conf_level,
+                                     groupings=so.groupings, hotspots=so.enabled, chunk_size=engine.chunk)
     return Result(experiment, summary, deterministic_table(experiment.published_model), results, exact_indices,
-                  sobol, conv, balance, methods, streamed, engine.store)
+                  sobol, conv, balance, methods, dependence, streamed, engine.store)

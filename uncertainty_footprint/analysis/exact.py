@@ -64,7 +64,7 @@ from ..inputs.units import footprint_attrs
 from .hotspots import parameter_groups
 from .summary import SummaryLayout
 
-__all__ = ["InfiniteMomentError", "ExactDecompositionWarning", "NotSeparableError", "DistributionMoments",
+__all__ = ["InfiniteMomentError", "DependentInputsError", "ExactDecompositionWarning", "NotSeparableError", "DistributionMoments",
            "Decomposition", "ExactAnalysis", "exact_analysis", "exact_indices", "exact_table", "exact_summary",
            "try_exact", "difference_decomposition", "difference_shares", "sampled_coverage", "METHOD"]
 
@@ -80,6 +80,11 @@ CANCELLATION = 1e-7
 class InfiniteMomentError(FootprintError):
     """A moment the decomposition needs is infinite or undefined (a negative power of an input whose support
     reaches 0)."""
+
+
+class DependentInputsError(FootprintError):
+    """The model's inputs are correlated: a Sobol'-Hoeffding decomposition needs independent inputs (the
+    hotspots are then Shapley effects, :mod:`uncertainty_footprint.analysis.dependence`)."""
 
 
 class ExactDecompositionWarning(FootprintWarning):
@@ -687,10 +692,15 @@ def exact_analysis(model: LifecycleModel) -> ExactAnalysis:
         A needed moment is infinite (a negative power of an input whose support reaches 0).
     ValueError
         The model has no uncertain parameter.
+    DependentInputsError
+        Some inputs are correlated.
     """
     names = model.parameters.random_names
     if not names:
         raise ValueError("the model has no uncertain parameter: nothing to analyse")
+    if model.parameters.dependent:
+        raise DependentInputsError(f"the inputs {', '.join(model.parameters.correlations.names)} are correlated; "
+                                   "the exact decomposition needs independent inputs")
     polys, dists = _model_inputs(model)
     inputs, input_of = _inputs(names, dists, polys, {})
     total = decompose(sum(polys, Polynomial()), inputs, input_of, names)
@@ -739,11 +749,12 @@ def exact_table(exact: Mapping[str, xr.Dataset]) -> pd.DataFrame:
 
 def exact_or_none(model: LifecycleModel, of: str = "", fallback: str = "the hotspots are the sampled Sobol' "
                   "estimates") -> ExactAnalysis | None:
-    """:func:`exact_analysis`, or None: without an uncertain parameter (nothing to decompose), or with one
+    """:func:`exact_analysis`, or None: without an uncertain parameter (nothing to decompose), with correlated
+    inputs (their hotspots are Shapley effects), or with one
     :class:`ExactDecompositionWarning` line (``no exact variance decomposition{of}: <why>; {fallback}``) when the
     model is not separable or a moment is infinite."""
-    if not model.parameters.random_names:
-        return None
+    if not model.parameters.random_names or model.parameters.dependent:
+        return None  # nothing to decompose; correlated inputs: Shapley effects instead (no warning: by design)
     try:
         return exact_analysis(model)
     except (NotSeparableError, InfiniteMomentError) as exc:

@@ -17,7 +17,6 @@ import pandas as pd
 
 from ..inputs.distributions import make_distribution
 from ..inputs.method_data import DEFAULT_METHOD, NO_TRUNCATION
-from ..inputs.parameters import ParameterSet
 from ..model.builder import LifecycleModel
 from ..warnings import SubsetWarning
 from .propagate import run_monte_carlo
@@ -68,7 +67,7 @@ def _fixed(model: LifecycleModel, method: str) -> LifecycleModel:
         fixed[choice] = dataclasses.replace(ps[choice], distribution=make_distribution({"family": "fixed",
                                                                                         "value": float(k)}),
                                             nominal=float(k))
-    return dataclasses.replace(model, parameters=ParameterSet([fixed.get(n, ps[n]) for n in ps.names]))
+    return dataclasses.replace(model, parameters=ps.replaced([fixed.get(n, ps[n]) for n in ps.names]))
 
 
 def _rows(summary: pd.DataFrame, method: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from .distributions import UNIT_EDGE, Distribution, as_number, make_distribution
+from .copula import CorrelationSpec, apply_copula
 from .units import conversion_factor, parse_unit
 from ..errors import SpecError, shorten
 
@@ -324,14 +325,37 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
 
 
 class ParameterSet(Mapping[str, Parameter]):
-    """An ordered, immutable collection of parameters with the package's single inverse-CDF step."""
+    """An ordered, immutable collection of parameters with the package's single inverse-CDF step.
 
-    def __init__(self, parameters: Iterable[Parameter]):
+    ``correlations`` (:class:`~uncertainty_footprint.inputs.copula.CorrelationSpec`, over random parameters of the
+    set) makes the inverse-CDF step sample them with a Gaussian copula: the design's columns of the correlated
+    parameters are correlated row by row first (:func:`~uncertainty_footprint.inputs.copula.apply_copula`).
+    """
+
+    def __init__(self, parameters: Iterable[Parameter], correlations: CorrelationSpec | None = None):
         self._params: dict[str, Parameter] = {}
         for p in parameters:
             if p.name in self._params:
                 raise ValueError(f"duplicate parameter {p.name!r}")
             self._params[p.name] = p
+        if correlations is not None and not correlations.names:
+            correlations = None
+        if correlations is not None:
+            random = set(self.random_names)
+            outside = [n for n in correlations.names if n not in random]
+            if outside:
+                raise ValueError(f"correlated inputs that are not random parameters of the set: {', '.join(outside)}")
+        #: The rank correlations of the set's random parameters, or None (independent).
+        self.correlations = correlations
+
+    @property
+    def dependent(self) -> bool:
+        """Whether some random parameters are correlated (sampled with a copula)."""
+        return self.correlations is not None
+
+    def replaced(self, parameters: Iterable[Parameter]) -> "ParameterSet":
+        """Another set with this one's correlations (every correlated parameter must stay random in it)."""
+        return ParameterSet(parameters, self.correlations)
 
     def __getitem__(self, name: str) -> Parameter:
         return self._params[name]
@@ -357,10 +381,11 @@ class ParameterSet(Mapping[str, Parameter]):
         Parameters
         ----------
         u : numpy.ndarray, shape (n, len(random_names))
-            Design points in [0, 1]; column j belongs to ``random_names[j]``. Values are clipped to the open
+            Design points in [0, 1] (independent uniforms); column j belongs to ``random_names[j]``. The columns
+            of correlated parameters are correlated by the set's copula, then every value is clipped to the open
             unit interval by :func:`open_unit` (an exact 0 or 1 would map to an infinite bound).
         in_place : bool
-            Clip ``u`` in place instead of a copy (for callers that own the design array).
+            Correlate and clip ``u`` in place instead of a copy (for callers that own the design array).
         compiled : bool
             Evaluate the inverse-CDF tables with their compiled kernels (the same values; see
             :meth:`~uncertainty_footprint.inputs.distributions.Distribution.ppf`).
@@ -374,6 +399,9 @@ class ParameterSet(Mapping[str, Parameter]):
         names = self.random_names
         if u.ndim != 2 or u.shape[1] != len(names):
             raise ValueError(f"design must have shape (n, {len(names)}), got {u.shape}")
+        if self.correlations is not None:  # the copula correlates the rows (in u, or in a copy)
+            u = apply_copula(u, names, self.correlations, out=u if in_place else None)
+            in_place = True
         random = {}
         for column, name in enumerate(names):
             col = u[:, column]

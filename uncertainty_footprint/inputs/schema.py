@@ -23,6 +23,10 @@ An experiment file::
     methods:                               # other published methods per component: one, or a weighted mixture
       processing: {pirson_bol: 1, act_die_area: 1}
       truncation: {none: 1, company_reports: 1}
+    correlations:                          # Spearman rank correlations of random inputs (Gaussian copula)
+      - [li_ion_battery_mass, shipped_mass, 0.5]
+      - {between: [passive_component_factor, transistor_factor], rho: 0.4, reason: ..., source: my_lca}
+    shapley: {permutations: 10000, inner: 3, bootstrap: 1000}  # Shapley effects, with correlations
     sources:                               # the experiment's own sources (fields of distributions/sources.yaml)
       my_lca: {cite: "Our LCA of the solar cell (2024)."}
     reference_devices: [apple_watch_series_7, macbook_pro_16_m1_pro]
@@ -212,6 +216,16 @@ MethodChoice = Annotated[Union[StrictStr, dict[StrictStr, Union[StrictInt, Stric
                          BeforeValidator(_method_choice)]
 
 
+class ShapleyOptions(_Strict):
+    """The Shapley effects of an experiment with ``correlations`` (Song, Nelson & Staum 2016; see
+    :mod:`uncertainty_footprint.analysis.shapley`): random permutations of the players, inner runs per prefix and
+    bootstrap resamples of the intervals. The confidence level, seed and groupings are those of ``sobol``."""
+
+    permutations: StrictInt = Field(default=10_000, ge=1, le=10**7)
+    inner: StrictInt = Field(default=3, ge=2, le=100)
+    bootstrap: StrictInt = Field(default=1000, ge=0, le=100_000)
+
+
 class ExperimentModel(_Strict):
     name: StrictStr
     description: StrictStr = ""
@@ -233,6 +247,10 @@ class ExperimentModel(_Strict):
     #: Per component (or ``truncation``): one method, or a weighted mixture ``{method: weight}``
     #: (:mod:`uncertainty_footprint.inputs.method_data`; checked against the catalog when the model is built).
     methods: dict[StrictStr, MethodChoice] = Field(default_factory=dict)
+    #: Spearman rank correlations between random inputs: ``[a, b, rho]`` or ``{between: [a, b], rho: r, reason:
+    #: ..., source: ...}`` items (checked against the model when it is built: :mod:`uncertainty_footprint.inputs.copula`).
+    correlations: list[Any] = Field(default_factory=list)
+    shapley: ShapleyOptions = ShapleyOptions()
 
     _name_one_line = field_validator("name")(classmethod(lambda cls, v: _one_line(v)))
 

@@ -63,7 +63,7 @@ MANIFEST_MARKER = "uncertainty_footprint results folder"
 #: Names a run may write at the top of its folder (a trailing ``/``: a folder of outputs).
 RUN_OUTPUTS = ("results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "report.md",
                "report.html", "table.tex", "figures/", "exact.nc", "exact.csv", "sobol_s2.csv", "balance.csv",
-               "methods.csv")
+               "methods.csv", "shapley.nc", "shapley.csv", "correlations.csv")
 #: Names a comparison writes.
 COMPARISON_OUTPUTS = ("comparison.nc", "comparison.csv", "differences.csv", "comparison.png", "comparison.pdf",
                       "difference_variance.csv")

@@ -168,13 +168,14 @@ def result_provenance(result) -> dict[str, Any]:
 
 
 def indices_provenance(result, kind: str) -> dict[str, Any]:
-    """The attributes of ``exact.nc`` (``kind='exact'``: no sampling, seed 0) or ``sobol.nc``
-    (``kind='sampled'``: the Saltelli design and its seed)."""
+    """The attributes of ``exact.nc`` (``kind='exact'``: no sampling, seed 0), ``sobol.nc`` (``kind='sampled'``:
+    the Saltelli design and its seed) or ``shapley.nc`` (``kind='shapley'``: the permutations and their seed)."""
     exp = result.experiment
     if kind == "exact":
         return provenance(**_experiment_facts(exp), seed=0, design="exact")
     so, s = exp.spec.sobol, exp.spec.sampling
-    return provenance(**_experiment_facts(exp), seed=so.seed or s.seed, design="saltelli")
+    return provenance(**_experiment_facts(exp), seed=so.seed or s.seed,
+                      design="shapley permutations" if kind == "shapley" else "saltelli")
 
 
 def comparison_provenance(comparison) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..analysis.compare import Comparison
+from ..analysis.dependence import shapley_table
 from ..analysis.engine import Result
 from ..analysis.exact import exact_table
 from ..analysis.hotspots import second_order_table, sobol_table
@@ -42,14 +43,17 @@ def result_file_names(result: Result) -> list[str]:
         names.append("balance.csv")
     if result.methods is not None:
         names.append("methods.csv")
+    if result.dependence is not None:
+        names += (["shapley.nc", "shapley.csv"] if result.dependence.shapley else []) + ["correlations.csv"]
     return names
 
 
 def write_result_files(result: Result, folder: Path, note: Callable[[str], None] = _quiet) -> None:
     """``results.nc`` (unless a streaming run wrote it already, or ``store`` is ``none``), ``summary.csv``,
     ``deterministic.csv``, ``sobol.nc``/``sobol.csv`` (sampled indices), ``exact.nc``/``exact.csv`` (exact
-    indices), ``sobol_s2.csv`` (second order), ``balance.csv`` (a benefit or fleet) and ``methods.csv`` (methods
-    side by side), as the run has them."""
+    indices), ``sobol_s2.csv`` (second order), ``balance.csv`` (a benefit or fleet), ``methods.csv`` (methods
+    side by side), ``shapley.nc``/``shapley.csv`` and ``correlations.csv`` (correlated inputs), as the run has
+    them."""
     folder = Path(folder)
     if not result.streamed and result.store != "none" and result.results is not None:
         note("writing results.nc")
@@ -76,6 +80,14 @@ def write_result_files(result: Result, folder: Path, note: Callable[[str], None]
     if result.methods is not None:
         note("writing methods.csv")
         result.methods.to_csv(folder / "methods.csv", index=False, float_format="%.6g")
+    dep = result.dependence
+    if dep is not None:
+        if dep.shapley:
+            note("writing shapley.nc and shapley.csv")
+            write_groups(dep.shapley, folder / "shapley.nc", indices_provenance(result, "shapley"))
+            shapley_table(dep.shapley).to_csv(folder / "shapley.csv", index=False, float_format="%.6g")
+        note("writing correlations.csv")
+        dep.correlations.to_csv(folder / "correlations.csv", index=False, float_format="%.6g")
 
 
 def write_comparison_files(comparison: Comparison, folder: Path, note: Callable[[str], None] = _quiet) -> None:

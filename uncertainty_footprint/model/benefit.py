@@ -31,7 +31,7 @@ from .builder import BENEFIT_SHARED, KG, Component, LifecycleModel
 from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.catalog import Catalog
 from ..inputs.schema import BENEFIT_KINDS
-from ..inputs.parameters import Parameter, ParameterSet, in_unit, parse_record
+from ..inputs.parameters import Parameter, in_unit, parse_record
 from ..inputs.safe_yaml import load_file
 from ..inputs.units import conversion_factor
 
@@ -373,7 +373,7 @@ class _BalanceBuilder:
         if devices is not None:
             self.cite(a["source"] for a in self.lib.anchors)
         own = {k: v for k, v in self.used_sources.items() if k in self.lib.sources}
-        return BalanceModel(tuple(components), ParameterSet(params.values()), self.model.references,
+        return BalanceModel(tuple(components), self.model.parameters.replaced(params.values()), self.model.references,
                             self.model.reference_labels, {**self.model.sources, **own}, footprint=self.model,
                             kind=kind, devices=devices, per_year=per_year, anchors=self.lib.anchors,
                             citations=dict(self.used_sources))

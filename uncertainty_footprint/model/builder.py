@@ -23,6 +23,7 @@ from ..inputs.catalog import Catalog
 from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.distributions import make_distribution
 from ..inputs.method_data import NO_TRUNCATION, TRUNCATION, covers
+from ..inputs.copula import correlation_matrix
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
 from .methods import build_option, option_inputs
 
@@ -268,6 +269,8 @@ class LifecycleModel:
                "parameters": {n: [p.unit, p.distribution.to_spec(), p.nominal, p.status, list(p.source),
                                   dict(p.scenarios or {})] for n, p in self.parameters.items()},
                "references": {n: p.distribution.to_spec() for n, p in self.references.items()}}
+        if self.parameters.correlations is not None:
+            doc["correlations"] = [list(pair) for pair in self.parameters.correlations.pairs]
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -474,8 +477,24 @@ class _Builder:
                 raise self.error(f"reference_devices[{i}]", f"unknown reference device {shorten(name)}; allowed: "
                                  f"{', '.join(cat.reference_devices)}")
             refs.append(cat.reference_devices[name])
-        return LifecycleModel(tuple(self.components), ParameterSet(self.params.values()), ParameterSet(refs),
+        params = ParameterSet(self.params.values(), self._correlations())
+        return LifecycleModel(tuple(self.components), params, ParameterSet(refs),
                               {n: cat.reference_labels[n] for n in spec.reference_devices}, dict(self.sources))
+
+    def _correlations(self):
+        """The experiment's ``correlations`` checked against its random parameters (a component given as a
+        distribution may be named as the component), or None."""
+        if not self.spec.correlations:
+            return None
+        if self.spec.sobol.method == "sampled":
+            raise self.error("sobol.method", "sampled Sobol' indices need independent inputs, and this experiment "
+                             "declares correlations (its hotspots are Shapley effects); use auto or exact")
+        ps = ParameterSet(self.params.values())
+        names = [n for n in ps.random_names if ps[n].distribution.family != "categorical"]
+        aliases = {c.name: c.inputs["value"] for c in self.components
+                   if c.kind == "value" and c.inputs["value"] in names}
+        return correlation_matrix(names, self.spec.correlations, source=self.exp.source, aliases=aliases,
+                                  known_sources=self.known_sources + [self.exp.source])
 
     # --- methods ---------------------------------------------------------------------------------------------
     def _weights(self, name: str, allowed: list[str]) -> dict[str, float]:

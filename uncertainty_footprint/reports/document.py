@@ -394,6 +394,50 @@ def _hotspot_sections(sobol: Mapping[str, xr.Dataset] | None, exact: Any) -> lis
     return sections
 
 
+def _shapley_sections(shapley: Mapping[str, xr.Dataset]) -> list[dict]:
+    """Per grouping: the Shapley effects of a run with correlated inputs, largest first, with their intervals."""
+    sections = []
+    for key in [k for k in ("component", "stage", "parameter") if k in shapley]:
+        ds = shapley[key]
+        dim = ds["shapley"].dims[0]
+        frame = pd.DataFrame({"Shapley": ds["shapley"].values, "low": ds["conf_low"].values,
+                              "high": ds["conf_high"].values}, index=[str(v) for v in ds[dim].values])
+        frame = frame.sort_values("Shapley", ascending=False, kind="stable")
+        n_all = len(frame)
+        if key == "parameter":
+            frame = frame.head(SOBOL_TOP_PARAMETERS)
+        level = f"{100 * ds.attrs['conf_level']:.0f} %"
+        frame.columns = ["Shapley", f"{level} low", f"{level} high"]
+        title = f"By {key}" + (f" (the {SOBOL_TOP_PARAMETERS} largest of {n_all})"
+                               if key == "parameter" and n_all > SOBOL_TOP_PARAMETERS else "")
+        details = [("text", f"{ds.attrs['n_permutations']} random permutations ("), ("code", "shapley.permutations"),
+                   ("text", f"), {ds.attrs['n_evaluations']} model runs, {ds.attrs['num_resamples']} bootstrap "
+                            "resamples")]
+        sections.append({"title": title, "details": details, "tables": [frame_table(frame, index_header=key.capitalize())],
+                         "exact": False, "sampled": True})
+    return sections
+
+
+def _dependence_context(result) -> dict | None:
+    """The "Correlated inputs" section: the pairs with target and achieved rank correlations, and the intervals
+    with and without the correlations; None for a run with independent inputs."""
+    dep = getattr(result, "dependence", None)
+    if dep is None:
+        return None
+    rows = [[[("code", r["a"])], [("code", r["b"])], _num(r["target"], 2), _num(r["achieved"], 3),
+             r["reason"] or "-", r["source"] or "-"] for _, r in dep.correlations.iterrows()]
+    pairs = Table(["Parameter", "with", "Target rho", "Achieved rho", "Reason", "Source"], rows, "llrrll")
+    names = [n for n in result.summary.index if n == "total" or result.summary.loc[n, "level"] == "stage"]
+    both = []
+    for name in names:
+        w, t = dep.without.loc[name], result.summary.loc[name]
+        both.append([[("strong_code" if name == "total" else "code", str(name))], _num(t["median"]),
+                     _interval(t["p5"], t["p95"]), _num(w["median"]), _interval(w["p5"], w["p95"])])
+    sides = Table(["Stage / total", "Median, correlated", "90 % interval, correlated", "Median, independent",
+                   "90 % interval, independent"], both, "lrrrr")
+    return {"pairs": pairs, "sides": sides}
+
+
 def _reproduction_table(det: pd.DataFrame, column: pd.Series | None) -> Table:
     header = ["Component", "lower", "typical", "upper"]
     align = "lrrr"
@@ -567,7 +611,13 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
                        + ("" if sobol or exact else " (No Sobol' indices were computed for this run.)"))],
              [("text", "Parameters with status ASSUMED have no published basis; results that depend on them (see "
                        "the box at the top) should be reported as such.")]]
-    hotspots = _hotspot_sections(sobol, exact)
+    dependence = getattr(result, "dependence", None)
+    hotspots = _shapley_sections(dependence.shapley) if dependence is not None else _hotspot_sections(sobol, exact)
+    if dependence is not None:
+        from ..analysis.dependence import DEPENDENCE_NOTE
+
+        notes[0] = [("text", "Some inputs are correlated (Gaussian copula on the declared Spearman rank "
+                             "correlations, section Correlated inputs). " + DEPENDENCE_NOTE)]
     absent: list = []
     for c in absent_components(summary):
         absent += ([("text", ", ")] if absent else []) + [("code", c)]
@@ -587,6 +637,7 @@ def report_context(result, folder: str | os.PathLike, sobol: Mapping[str, xr.Dat
         "results": _results_table(summary),
         "balance": _balance_context(result),
         "methods": _methods_context(result),
+        "dependence": _dependence_context(result),
         "absent": absent,
         "contributions": contributions,
         "hotspots": hotspots,

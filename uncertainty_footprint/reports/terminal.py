@@ -14,7 +14,7 @@ from ..analysis.running_stats import relative_resolution
 from ..analysis.hotspots import second_order_table
 from ..analysis.summary import absent_components
 
-__all__ = ["format_summary", "result_report", "written_report", "format_methods", "catalog_listing", "format_table", "format_second_order", "terminal_width"]
+__all__ = ["format_summary", "result_report", "written_report", "format_methods", "format_dependence", "catalog_listing", "format_table", "format_second_order", "terminal_width"]
 
 #: Width used when the terminal's is unknown [characters].
 DEFAULT_WIDTH = 110
@@ -108,6 +108,8 @@ def result_report(result) -> str:
     if result.sobol or result.exact:
         lines += [format_hotspots(result.sobol, exact=result.exact), ""] + (
             [format_second_order(pairs), ""] if pairs is not None else [])
+    if result.dependence is not None:
+        lines += [format_dependence(result.dependence, result.summary), ""]
     if result.methods is not None:
         lines += [format_methods(result.methods), ""]
     tot = det.loc["total"]
@@ -123,6 +125,44 @@ def result_report(result) -> str:
 
         lines += ["", *balance_lines(result.balance)]
     return "\n".join(lines)
+
+
+def format_dependence(dependence, summary: pd.DataFrame, top: int = 10) -> str:
+    """Correlated inputs: the pairs (target and achieved rank correlation), the total with and without the
+    correlations, and the Shapley hotspots with their bootstrap intervals."""
+    from ..analysis.dependence import DEPENDENCE_NOTE
+
+    table = dependence.correlations
+    rows = [[r["a"], r["b"], f"{r['target']:.2f}", f"{r['achieved']:.3f}", r["reason"] or "-"]
+            for _, r in table.iterrows()]
+    parts = ["Correlated inputs (Spearman rank correlation; Gaussian copula, achieved on the run's design)\n"
+             + format_table(rows, ["parameter", "with", "target", "achieved", "reason"], "llrrl", wrap=(4,))]
+    w, t = dependence.without.loc["total"], summary.loc["total"]
+    parts.append(textwrap.fill(f"Total with the correlations: median {t['median']:.3f}, 90 % interval "
+                               f"[{t['p5']:.3f}, {t['p95']:.3f}] kg CO2-eq; without them (same design and seed): "
+                               f"median {w['median']:.3f}, 90 % interval [{w['p5']:.3f}, {w['p95']:.3f}].",
+                               width=110))
+    for grouping in ("component", "stage", "parameter"):
+        ds = dependence.shapley.get(grouping)
+        if ds is None:
+            continue
+        dim = ds["shapley"].dims[0]
+        order = np.argsort(-ds["shapley"].values, kind="stable")
+        if grouping == "parameter":
+            order = order[:top]
+        level = f"{100 * ds.attrs['conf_level']:.0f} %"
+        rows = [[str(ds[dim].values[i])] + ([str(ds["component"].values[i])] if grouping == "parameter" else [])
+                + [f"{ds['shapley'].values[i]:.3f}", f"[{ds['conf_low'].values[i]:.3f}, {ds['conf_high'].values[i]:.3f}]"]
+                for i in order]
+        header = [grouping] + (["component"] if grouping == "parameter" else []) + ["Shapley", f"{level} interval"]
+        title = (f"Top {len(rows)} parameters" if grouping == "parameter" else
+                 f"Hotspots by {grouping}: Shapley effects of the total's variance, with the correlations "
+                 f"({ds.attrs['n_permutations']} permutations)")
+        parts.append(title + "\n" + format_table(rows, header, ("ll" if grouping == "parameter" else "l") + "rr"))
+    if dependence.shapley:
+        parts.append(textwrap.fill(DEPENDENCE_NOTE + " Estimated by random permutations (Song, Nelson & Staum "
+                                   "2016) with bootstrap intervals (shapley.nc, shapley.csv).", width=110))
+    return "\n\n".join(parts)
 
 
 def format_methods(methods: pd.DataFrame) -> str:
@@ -216,7 +256,8 @@ def format_hotspots(sobol, top: int = 10, exact=None) -> str:
                                                                              "S1 (first)"], "llrr"))
     widest = max(float(ds.attrs["max_conf"]) for ds in sobol.values())
     parts.append(f"Widest interval half-width: {widest:.3f}. ST = share of variance a group causes with its "
-                 "interactions; S1 = alone. Inputs are independent (correlations are out of scope).")
+                 "interactions; S1 = alone. Inputs are independent (with correlations, the hotspots are Shapley "
+                 "effects).")
     return "\n\n".join(parts)
 
 
