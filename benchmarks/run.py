@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup|large]
+    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup|large|shapley]
 
 Writes ``sobol_benchmark.*``, ``mc_benchmark.*``, ``exact_benchmark.*``, ``startup_benchmark.*``,
 ``large_runs_benchmark.*`` and the scaling plots into DIR (default ``benchmarks/output/``) and prints the ratios
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a few minutes)")
     parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
-    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup", "large"), default=None, help="run one benchmark only")
+    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup", "large", "shapley"), default=None, help="run one benchmark only")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if args.only in (None, "sobol"):
@@ -55,6 +55,11 @@ def main(argv=None) -> int:
 
         print("== Large runs of every shipped experiment (issue 11) ==", flush=True)
         large_runs_benchmark.run(10**6 if args.quick else 10**7, out=args.out)
+    if args.only in (None, "shapley"):
+        import shapley_benchmark
+
+        print("== Shapley effects with dependent inputs (issue 24) ==", flush=True)
+        shapley_benchmark.run(args.out, direct_permutations=10 if args.quick else 30)
     print(f"Tables and plots in {args.out}/")
     return 0
 

@@ -60,3 +60,17 @@ def test_compare_refuses_a_design_without_common_random_numbers(tmp_path, capsys
     err = capsys.readouterr().err
     assert "sampling.design" in err and "common random" in err and "mc, lhs" in err
     assert not (tmp_path / "z").exists()
+
+
+def test_a_comparison_with_correlated_inputs_has_no_exact_difference_shares():
+    from tests.helpers import EXPERIMENTS_DIR
+    from uncertainty_footprint.analysis.compare import compare_experiments
+    from uncertainty_footprint.model.experiment import load_experiment
+
+    exps = [load_experiment(KWS).with_sampling(samples=2000),
+            load_experiment(EXPERIMENTS_DIR / "kws_correlated.yaml").with_sampling(samples=2000)]
+    comp = compare_experiments(exps, labels=["kws", "kws_correlated"])
+    assert comp.difference_variance is None
+    assert "exact_sd" not in comp.differences.columns
+    # the correlations widen the total but keep its mean: the paired difference is centred near zero
+    assert abs(float(comp.differences.iloc[0]["mean"])) < 0.02

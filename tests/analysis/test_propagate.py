@@ -126,15 +126,18 @@ def test_every_experiment_runs_from_the_command_line(path, tmp_path, capsys):
     out = tmp_path / "out"
     # figures and reports for one footprint-only and one benefit experiment (they are the same code for all)
     documents = path.stem == "smart_building_lighting"  # kws's are tested in tests/reports
+    dependent = "correlations" in path.read_text()  # Shapley effects instead of Sobol' indices
     assert main(["run", str(path), "--out", str(out), "--samples", "200", "--seed", "3",
-                 "--sobol-samples", "256", *([] if documents else ["--no-figures"])]) == 0
+                 *([] if dependent else ["--sobol-samples", "256"]), *([] if documents else ["--no-figures"])]) == 0
     captured = capsys.readouterr()
     text = captured.out
     assert "TOTAL" in text and "95 % interval" in text
     assert "Hotspots by component" in text and "Top 10 parameters" in text
-    # N = 256 is too small for 0.05-wide intervals: one clear warning line, not an exception
-    assert "warning: Sobol' indices with n_base=256 have not converged" in captured.err
-    names = ["results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "exact.nc", "exact.csv"]
+    if dependent:
+        names = ["results.nc", "summary.csv", "deterministic.csv", "shapley.nc", "shapley.csv", "correlations.csv"]
+    else:  # N = 256 is too small for 0.05-wide intervals: one clear warning line, not an exception
+        assert "warning: Sobol' indices with n_base=256 have not converged" in captured.err
+        names = ["results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "exact.nc", "exact.csv"]
     if documents:
         names += ["report.md", "report.html", "table.tex", "figures/total_distribution.png",
                   "figures/sobol_indices.pdf", "figures/convergence.png", "figures/comparison_stacked.png"]

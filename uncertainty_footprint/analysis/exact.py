@@ -786,10 +786,13 @@ def difference_decomposition(model_a: LifecycleModel, model_b: LifecycleModel) -
 
     Raises
     ------
-    NotSeparableError, InfiniteMomentError
+    NotSeparableError, InfiniteMomentError, DependentInputsError
     """
     cache: dict = {}
     pa, pb = model_a.parameters, model_b.parameters
+    if pa.dependent or pb.dependent:
+        raise DependentInputsError("a model of the pair has correlated inputs; the exact decomposition of the "
+                                   "difference needs independent inputs")
     names_a, names_b = pa.random_names, pb.random_names
     if any(ps[n].distribution.family == "categorical" for ps, names in ((pa, names_a), (pb, names_b)) for n in names):
         raise NotSeparableError("an experiment chooses among methods; the paired difference of two experiments "
@@ -858,8 +861,11 @@ def difference_shares(models: Mapping[str, LifecycleModel]) -> tuple[pd.DataFram
     moments : pandas.DataFrame
         Indexed by ``(a, b)``: ``exact_mean`` and ``exact_sd`` of ``B - A`` [kg CO2-eq].
 
-    None, with one :class:`ExactDecompositionWarning`, when a model is not separable or a moment is infinite.
+    None, with one :class:`ExactDecompositionWarning`, when a model is not separable or a moment is infinite;
+    None (no warning) when a model has correlated inputs.
     """
+    if any(m.parameters.dependent for m in models.values()):
+        return None
     labels = list(models)
     rows, stats = [], []
     try:

@@ -28,7 +28,7 @@ from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, 
 from .methods import build_option, option_inputs
 
 __all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
-           "EMBODIED_STAGES", "BENEFIT_SHARED", "block_choice", "method_options"]
+           "EMBODIED_STAGES", "BENEFIT_SHARED", "block_choice", "method_options", "check_sobol_method"]
 
 #: Footprint inputs a benefit uses too (the service life, and the grid that values saved energy): an experiment may
 #: set them under ``parameters`` even when no component of its footprint uses them.
@@ -486,9 +486,7 @@ class _Builder:
         distribution may be named as the component), or None."""
         if not self.spec.correlations:
             return None
-        if self.spec.sobol.method == "sampled":
-            raise self.error("sobol.method", "sampled Sobol' indices need independent inputs, and this experiment "
-                             "declares correlations (its hotspots are Shapley effects); use auto or exact")
+        check_sobol_method(self.spec, True, self.exp.source)
         ps = ParameterSet(self.params.values())
         names = [n for n in ps.random_names if ps[n].distribution.family != "categorical"]
         aliases = {c.name: c.inputs["value"] for c in self.components
@@ -592,6 +590,15 @@ class _Builder:
                                                  known_sources=self.known_sources, default_source=self.exp.source)
             except SpecError as exc:
                 raise self.error(key_path(path, exc), str(exc)) from None
+
+
+def check_sobol_method(spec, dependent: bool, source: str) -> None:
+    """Refuse ``sobol.method: sampled`` for a model with correlated inputs (a
+    :class:`~uncertainty_footprint.errors.ConfigError` naming ``source``): Saltelli's estimator needs independent
+    inputs, and the hotspots of such a model are Shapley effects."""
+    if dependent and spec.sobol.method == "sampled":
+        raise ConfigError(source, "sobol.method", "sampled Sobol' indices need independent inputs, and this "
+                          "experiment declares correlations (its hotspots are Shapley effects); use auto or exact")
 
 
 def block_choice(spec, catalog: Catalog, block: str) -> tuple[int, str]:

@@ -32,7 +32,7 @@ from ..inputs.examples import example_names, resolve_experiment
 from ..inputs.safe_yaml import MAX_BYTES, load_text
 from ..inputs.schema import ExperimentModel, parse_spec, read_spec, spec_with
 from .benefit import BalanceModel, build_balance
-from .builder import LifecycleModel, build_model
+from .builder import LifecycleModel, build_model, check_sobol_method
 
 __all__ = ["Experiment", "Models", "load_experiment", "parse_experiment", "parse_yaml", "DICT_SOURCE", "TEXT_SOURCE"]
 
@@ -332,12 +332,14 @@ class Experiment(FactsDisplay):
         if not changes:
             return self
         spec = spec_with(self._spec, section, changes, "command line")
+        check_sobol_method(spec, self.model.parameters.dependent, "command line")
         return Experiment(spec, self._source, self._sha256, label=self._label, modified=self._modified,
                           data_dir=self._data_dir, models=self._models)
 
     def _changed_options(self, section: str, changes: Mapping[str, Any]) -> "Experiment":
         where = f"{self._source} (changed by with_{section})"
         spec = spec_with(self._spec, section, changes, where)
+        check_sobol_method(spec, self.model.parameters.dependent, where)
         return Experiment(spec, self._source, _spec_sha256(spec), label=self._label, modified=True,
                           data_dir=self._data_dir, models=self._models)
 

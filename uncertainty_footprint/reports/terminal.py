@@ -136,7 +136,8 @@ def format_dependence(dependence, summary: pd.DataFrame, top: int = 10) -> str:
     rows = [[r["a"], r["b"], f"{r['target']:.2f}", f"{r['achieved']:.3f}", r["reason"] or "-"]
             for _, r in table.iterrows()]
     parts = ["Correlated inputs (Spearman rank correlation; Gaussian copula, achieved on the run's design)\n"
-             + format_table(rows, ["parameter", "with", "target", "achieved", "reason"], "llrrl", wrap=(4,))]
+             + format_table(rows, ["parameter", "with", "target", "achieved", "reason"], "llrrl", width=110,
+                            wrap=(4,))]
     w, t = dependence.without.loc["total"], summary.loc["total"]
     parts.append(textwrap.fill(f"Total with the correlations: median {t['median']:.3f}, 90 % interval "
                                f"[{t['p5']:.3f}, {t['p95']:.3f}] kg CO2-eq; without them (same design and seed): "
