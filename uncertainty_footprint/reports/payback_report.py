@@ -132,4 +132,7 @@ def balance_lines(result: BalanceResult, width: int = 115) -> list[str]:
     for title, _, frame in (f for f in shown if f is not None):
         lines += textwrap.wrap(f"{title}: " + ", ".join(f"{n} ST {r['ST']:.2f}" for n, r in frame.head(4).iterrows()),
                                width)
+    if not frames and result.balance.parameters.dependent:
+        lines += textwrap.wrap("The balance's hotspots are not computed: its inputs are correlated, and Sobol' "
+                               "indices are not shares of the variance then.", width)
     return lines
