@@ -225,6 +225,8 @@ CASES = [
          _set(("methods",), {"processing": {"pirson_bol": "half"}})),
     Case("method-negative-weight", "methods.processing.act_die_area", ("a weight is a number >= 0", "-1"),
          _set(("methods",), {"processing": {"pirson_bol": 1, "act_die_area": -1}})),
+    Case("method-huge-weights", "methods.processing", ("must add up to a finite number",),
+         _set(("methods",), {"processing": {"pirson_bol": 1e308, "act_die_area": 1e308}})),
     Case("method-not-a-block", "methods.use_stage", ("no methods for 'use_stage'", "truncation"),
          _set(("methods",), {"use_stage": "pirson_bol"})),
     Case("method-and-distribution", "methods.casing", ("methods or a distribution, not both",),

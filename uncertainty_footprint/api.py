@@ -444,7 +444,8 @@ def plot_indices(result: Result, kind: str | None = None, **kwargs):
         raise ConfigError("plot_indices", "kind", f"got {kind!r}; allowed: sampled, exact")
     indices = found[kind] if kind is not None else (found["sampled"] or found["exact"])
     if not indices:
-        what = {"sampled": "sampled Sobol' indices: run with sobol=True",
+        what = {"sampled": "sampled Sobol' indices: run with sobol=True" if result.dependence is None else
+                "Sobol' indices: its inputs are correlated (Result.hotspots gives the Shapley effects)",
                 "exact": "exact indices (the model has no exact variance decomposition)"}
         raise ConfigError("plot_indices", "kind", f"this run has no {what[kind or 'sampled']}")
     return plot_sobol_indices(indices, **{"titles": _titles(result), **kwargs})

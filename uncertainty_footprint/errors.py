@@ -111,6 +111,12 @@ def key_path(path: str, exc: Exception) -> str:
     return f"{path}.{key}" if key and path else (key or path)
 
 
+class DependentInputsError(FootprintError):
+    """An analysis that needs independent inputs (the exact decomposition, Saltelli's estimator) was asked of a
+    model whose inputs are correlated; its hotspots are Shapley effects
+    (:mod:`uncertainty_footprint.analysis.dependence`)."""
+
+
 class WriteError(FootprintError):
     """The environment failed while reading or writing a results folder: ``<what> at <where>: <reason>``.
 

@@ -163,6 +163,10 @@ def salib_problem(experiment: str | os.PathLike | Mapping[str, Any] | Experiment
     exp = load_experiment(experiment, data_dir=data_dir)
     model = exp.check()
     ps = model.parameters
+    if ps.dependent:
+        raise ConfigError("salib_problem", "correlations", "SALib's samplers draw independent inputs, and this "
+                          "experiment declares correlations; its Shapley effects come with the run "
+                          "(Result.hotspots)")
     names = ps.random_names
     comps = model.component_names
     bad = [o for o in outputs if o != "total" and o not in comps]
@@ -297,6 +301,11 @@ def stats_arrays(experiment: str | os.PathLike | Mapping[str, Any] | Experiment,
             record[key] = float(fields.get(key, math.nan))
         record["negative"] = False
         record["unit"] = par.unit
+        partners = [f"{b if a == name else a} (Spearman {rho:g})" for a, b, rho in
+                    (ps.correlations.pairs if ps.dependent else ()) if name in (a, b)]
+        if partners:  # stats_arrays has no joint distributions: say what the dict leaves out
+            note = "; ".join(filter(None, [note, "the experiment correlates it with " + ", ".join(partners)
+                                           + "; these dicts carry the marginal only"]))
         if note:
             record["note"] = note
         out[name] = record
@@ -325,8 +334,9 @@ def _ot_marginal(ot, dist: Distribution):
 
 def openturns(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *,
               data_dir: str | os.PathLike | None = None):
-    """The uncertain parameters as an OpenTURNS ``JointDistribution`` of independent marginals (needs
-    ``openturns``, the ``openturns`` extra).
+    """The uncertain parameters as an OpenTURNS ``JointDistribution`` (needs ``openturns``, the ``openturns``
+    extra): independent marginals, joined by a ``NormalCopula`` when the experiment declares correlations (the
+    package's Gaussian copula, with the normal-score correlation of each declared pair).
 
     Marginals: ``Uniform``, ``LogUniform`` (of ln bounds), ``Triangular``, ``Normal``, ``TruncatedNormal``,
     ``LogNormal`` (mu = ln median, sigma = ln gsd) and ``Beta`` (PERT: alpha = 1 + lambda (mode - low) /
@@ -347,7 +357,16 @@ def openturns(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *,
     exp = load_experiment(experiment, data_dir=data_dir)
     ps = exp.check().parameters
     names = ps.random_names
-    joint = ot.JointDistribution([_ot_marginal(ot, ps[n].distribution) for n in names])
+    marginals = [_ot_marginal(ot, ps[n].distribution) for n in names]
+    if ps.dependent:  # the package's Gaussian copula: the normal-score correlation of the declared pairs
+        corr = ps.correlations
+        matrix = ot.CorrelationMatrix(len(names))
+        for a, b, _ in corr.pairs:
+            i, j = names.index(a), names.index(b)
+            matrix[i, j] = float(corr.normal[corr.names.index(a), corr.names.index(b)])
+        joint = ot.JointDistribution(marginals, ot.NormalCopula(matrix))
+    else:
+        joint = ot.JointDistribution(marginals)
     joint.setDescription(list(names))
     return joint
 

@@ -222,3 +222,57 @@ def test_a_benefit_shares_the_correlated_inputs_of_the_footprint():
     from uncertainty_footprint.reports.payback_report import balance_lines
 
     assert "not computed: its inputs are correlated" in " ".join(balance_lines(res.balance))
+
+
+def test_the_inputs_of_the_training_model_and_of_methods_can_be_correlated():
+    exp = _kws(training={"model": "energy"}, methods={"processing": {"pirson_bol": 1, "act_die_area": 1}},
+               correlations=[["training_runs", "training_pue", 0.5], ["act_fab_yield", "act_fab_carbon_intensity", -0.3]])
+    assert set(exp.model.parameters.correlations.names) == {"training_runs", "training_pue", "act_fab_yield",
+                                                             "act_fab_carbon_intensity"}
+    assert exp.published_model.parameters.correlations is None  # the deterministic reproduction has no sampling
+
+
+def test_sobol_level_and_seed_are_those_of_the_shapley_estimator():
+    exp = _kws(correlations=[["li_ion_battery_mass", "shipped_mass", 0.6]], sobol={"conf_level": 0.9, "seed": 7},
+               shapley={"permutations": 500, "bootstrap": 200})
+    assert exp.spec.sobol.method == "auto"
+    res = run(exp, samples=2000)
+    ds = res.indices("stage", "shapley")
+    assert ds.attrs["conf_level"] == 0.9 and ds.attrs["seed"] == 7 and ds.attrs["n_permutations"] == 500
+    # the run without the correlations uses the run's own seed, not the estimator's
+    other = run(_kws(correlations=[["li_ion_battery_mass", "shipped_mass", 0.6]], sobol={"seed": 8},
+                     shapley={"permutations": 500, "bootstrap": 200}), samples=2000)
+    pd.testing.assert_frame_equal(res.dependence.without, other.dependence.without)
+    assert res.hotspots("stage").columns.tolist() == ["shapley", "conf_low", "conf_high"]
+    with pytest.raises(ConfigError, match="second-order Sobol' indices need independent inputs"):
+        _kws(correlations=[["li_ion_battery_mass", "shipped_mass", 0.6]], sobol={"second_order": True})
+
+
+def test_a_shapley_section_without_correlations_and_a_bad_reason_are_refused():
+    with pytest.raises(ConfigError, match="declares none"):
+        _kws(shapley={"permutations": 500})
+    for reason in ("a\u2028b", "x" * 301):
+        with pytest.raises(ConfigError, match=r"correlations\[0\]\.reason: must be one line of printable text"):
+            _kws(correlations=[{"between": ["li_ion_battery_mass", "shipped_mass"], "rho": 0.3, "reason": reason}])
+
+
+def test_exports_keep_or_refuse_the_dependence():
+    from uncertainty_footprint.analysis.hotspots import hotspot_analysis
+    from uncertainty_footprint.errors import DependentInputsError
+    from uncertainty_footprint.export import salib_problem, stats_arrays
+
+    with pytest.raises(ConfigError, match="SALib's samplers draw independent inputs"):
+        salib_problem(CORRELATED)
+    dicts = stats_arrays(CORRELATED, unsupported="skip")
+    assert "correlates it with li_ion_battery_mass (Spearman 0.6)" in dicts["shipped_mass"]["note"]
+    assert "note" not in dicts["pcb_area"]
+    with pytest.raises(DependentInputsError, match="need independent inputs"):
+        hotspot_analysis(load_experiment(CORRELATED).model, n_base=64, seed=1)
+    pytest.importorskip("openturns")
+    from uncertainty_footprint.export import openturns
+
+    joint = openturns(CORRELATED)
+    names = list(joint.getDescription())
+    sample = np.array(joint.getSample(20_000))
+    i, j = names.index("li_ion_battery_mass"), names.index("shipped_mass")
+    assert achieved_spearman(sample[:, [i, j]])[0, 1] == pytest.approx(0.6, abs=0.03)

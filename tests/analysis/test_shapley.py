@@ -321,3 +321,23 @@ def test_correlated_inputs_must_be_analysed():
     corr = correlation_matrix(("x1", "x4"), [["x1", "x4", 0.5]], source="test")
     with pytest.raises(ValueError, match="correlated inputs missing from names: x4"):
         shapley_effects(_sum_model, _identity, THREE, corr, n_perm=10, seed=0)
+
+
+def test_large_blocks_give_the_same_bytes_without_the_cache(monkeypatch):
+    # a block larger than MAX_CACHED_BLOCK computes its conditional factors at every use: the same numbers
+    from uncertainty_footprint.analysis import shapley as sh
+
+    normal = {(0, 1): 0.6, (1, 2): 0.3, (3, 4): -0.7}
+    corr = correlation_matrix(FIVE, _pairs(FIVE, normal), source="test")
+    position = {name: i for i, name in enumerate(FIVE)}
+
+    def model(values):
+        return sum(BETA[i] * values[name] for name, i in position.items())[:, None]
+
+    def ppf(name, u):
+        return stats.norm.ppf(u)
+
+    cached = shapley_effects(model, ppf, FIVE, corr, n_perm=300, seed=4, n_boot=0)
+    monkeypatch.setattr(sh, "MAX_CACHED_BLOCK", 1)
+    uncached = shapley_effects(model, ppf, FIVE, corr, n_perm=300, seed=4, n_boot=0)
+    assert cached.shapley.tobytes() == uncached.shapley.tobytes()

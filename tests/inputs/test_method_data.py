@@ -64,6 +64,23 @@ def _broken(tmp_path, change):
      "methods.li_ion_per_kwh.items.li_ion_battery.factor", "not a parameter of the method"),
     (lambda m: m["company_reports"]["parameters"]["truncation_gap_ratio"]["distribution"].update(family="wild"),
      "methods.company_reports.parameters.truncation_gap_ratio", "unknown distribution family"),
+    (lambda m: m["act_die_area"].update(parameters=[1, 2]), "methods.act_die_area.parameters", "must be a mapping"),
+    (lambda m: m["act_die_area"].update(nodes=["a", "b"]), "methods.act_die_area.nodes", "must be a mapping"),
+    (lambda m: m["act_die_area"]["nodes"].update(cmos_90nm_die_factor=[1]), "methods.act_die_area.nodes",
+     "maps die factors to node names"),
+    (lambda m: m["act_die_area"].update(source=5), "methods.act_die_area.source", "a source key or a list"),
+    (lambda m: m["act_die_area"].update(title=["a"]), "methods.act_die_area.title", "must be text"),
+    (lambda m: m["boavizta_tide"].update(status="rumoured"), "methods.boavizta_tide.status", "allowed: quoted"),
+    (lambda m: m["li_ion_per_kwh"]["quantities"]["li_ion_battery_capacity"].update(low="abc"),
+     "methods.li_ion_per_kwh.quantities.li_ion_battery_capacity", "must be a number"),
+    (lambda m: m["li_ion_per_kwh"]["quantities"]["li_ion_battery_capacity"].update(low=20),
+     "methods.li_ion_per_kwh.quantities.li_ion_battery_capacity", "needs 0 <= low <= typical <= high"),
+    (lambda m: m["li_ion_per_kwh"]["quantities"]["li_ion_battery_capacity"].update(status="whatever"),
+     "methods.li_ion_per_kwh.quantities.li_ion_battery_capacity.status", "allowed: quoted"),
+    (lambda m: m["li_ion_per_kwh"]["quantities"]["li_ion_battery_capacity"].update(source=5),
+     "methods.li_ion_per_kwh.quantities.li_ion_battery_capacity.source", "a source key or a list"),
+    (lambda m: m["li_ion_per_kwh"]["parameters"]["li_ion_cell_factor_per_kwh"].update(unit="kg CO2-eq/g"),
+     "methods.li_ion_per_kwh.items.li_ion_battery.factor", "a factor of a quantity in Wh"),
 ])
 def test_a_broken_methods_file_is_refused_with_its_key_path(tmp_path, change, key, words):
     data, path = _broken(tmp_path, change)

@@ -39,7 +39,7 @@ def test_act_die_area_method_reproduces_the_hand_computation_for_the_kws_mcu():
     model = _model(processing="act_die_area")
     ps = model.parameters
     comp = model.components[model.component_names.index("processing")]
-    assert comp.kind == "methods" and comp.inputs["choice"] is None and comp.inputs["methods"] == ["act_die_area"]
+    assert comp.kind == "methods" and comp.inputs["choice"] is None and comp.methods == ("act_die_area",)
     (ic,) = comp.inputs["options"][0]["ics"]
     assert ic["die_area"] == "mcu_die_area" and ic["energy_per_area"] == "act_energy_per_area_legacy"
     nominal = {n: ps[n].nominal for n in ("act_fab_carbon_intensity", "act_energy_per_area_legacy",
@@ -168,3 +168,24 @@ def test_method_options_are_the_methods_each_component_may_take():
     other = exp.with_blocks(power_supply=1).with_components(processing={"family": "fixed", "value": 0.2})
     assert "li_ion_per_kwh" not in other.method_options()["power_supply"]
     assert "processing" not in other.method_options()
+
+
+def test_every_single_method_builds_a_model_whose_parameters_are_all_used(tmp_path):
+    from uncertainty_footprint.analysis.engine import EngineOptions
+    from uncertainty_footprint.analysis.exact import exact_indices
+    from uncertainty_footprint.api import run
+
+    exp = load_experiment(KWS)
+    for comp, methods in exp.method_options().items():
+        for m in methods:
+            model = exp.with_methods(**{comp: m}).model
+            used = set().union(*(c.parameter_names() for c in model.components))
+            assert set(model.parameters.random_names) <= used, (comp, m)
+            assert not used & {"pirson_bol", "none", m}, (comp, m)  # method names are not parameters
+            exact_indices(model)  # every parameter has an owner
+    # a single method, streamed (the constant columns are looked up by parameter name)
+    single = exp.with_methods(pcb="tide_pcb", truncation="company_reports")
+    memory = run(single, samples=3000, seed=2, design="mc", sobol=False)
+    streamed = run(single, samples=3000, seed=2, design="mc", sobol=False, out=tmp_path / "s", figures=False,
+                   engine=EngineOptions(stream=True, scheduler="synchronous", task_rows=1024))
+    assert streamed.summary.loc["total", "mean"] == pytest.approx(memory.summary.loc["total", "mean"], rel=1e-12)

@@ -166,13 +166,14 @@ def shapley_table(shapley: dict[str, xr.Dataset]) -> pd.DataFrame:
 
 
 def dependence_analysis(model: LifecycleModel, *, n: int, design: str, seed: int, permutations: int,
-                        inner: int = 3, bootstrap: int = 1000, conf_level: float = 0.95,
-                        groupings: Sequence[str] = GROUPINGS, hotspots: bool = True,
+                        shapley_seed: int | None = None, inner: int = 3, bootstrap: int = 1000,
+                        conf_level: float = 0.95, groupings: Sequence[str] = GROUPINGS, hotspots: bool = True,
                         chunk_size: int = EVAL_CHUNK) -> DependenceResult | None:
     """The Shapley hotspots (with ``hotspots``), the achieved correlations and the summary without the
     correlations of a model with correlated inputs; None for a model without.
 
-    ``n``, ``design``, ``seed``: the run's sampling (the checks use its first ``min(n, MAX_CHECK_SAMPLES)`` rows).
+    ``n``, ``design``, ``seed``: the run's sampling (the achieved correlations and the run without them use its
+    first ``min(n, MAX_CHECK_SAMPLES)`` rows); ``shapley_seed``: the estimator's (default ``seed``).
     """
     if not model.parameters.dependent:
         return None
@@ -180,6 +181,7 @@ def dependence_analysis(model: LifecycleModel, *, n: int, design: str, seed: int
     table = correlation_table(model, n=m, design=design, seed=seed)
     ds = run_monte_carlo(independent_model(model), n=m, design=design, seed=seed, chunk_size=chunk_size)
     without = summarize(ds)[["level", "mean", "median", "p5", "p95"]]
-    shapley = shapley_hotspots(model, seed=seed, permutations=permutations, inner=inner, bootstrap=bootstrap,
-                               conf_level=conf_level, groupings=groupings) if hotspots else {}
+    shapley = shapley_hotspots(model, seed=seed if shapley_seed is None else shapley_seed,
+                               permutations=permutations, inner=inner, bootstrap=bootstrap, conf_level=conf_level,
+                               groupings=groupings) if hotspots else {}
     return DependenceResult(shapley, table, without)

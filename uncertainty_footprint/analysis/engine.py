@@ -168,21 +168,24 @@ class Result(FactsDisplay):
 
     def indices(self, by: str = "component", kind: str = "exact") -> xr.Dataset | None:
         """The indices of one grouping as a Dataset (``kind`` ``exact``: S1, ST, shapley, remaining_sd;
-        ``sampled``: S1, S1_conf, ST, ST_conf), or None when the run has none.
+        ``sampled``: S1, S1_conf, ST, ST_conf; ``shapley``: the Shapley effects of a run with correlated inputs,
+        shapley, conf_low, conf_high), or None when the run has none.
 
         >>> from uncertainty_footprint import run
         >>> run("kws", samples=100, sobol=False).indices("stage")["shapley"].dims
         ('group',)
         """
-        if kind not in ("exact", "sampled"):
-            raise ConfigError("Result.indices", "kind", f"got {kind!r}; allowed: exact, sampled")
-        found = self.exact if kind == "exact" else self.sobol
+        if kind not in ("exact", "sampled", "shapley"):
+            raise ConfigError("Result.indices", "kind", f"got {kind!r}; allowed: exact, sampled, shapley")
+        found = {"exact": self.exact, "sampled": self.sobol,
+                 "shapley": self.dependence.shapley if self.dependence is not None else None}[kind]
         return (found or {}).get(by)
 
     def hotspots(self, by: str = "component") -> pd.DataFrame:
         """The hotspot table of one grouping, ranked by total-effect index: exact ``S1``, ``ST``, ``shapley``
         [-] and, when the run sampled them, ``S1_sampled``, ``ST_sampled`` with their confidence half-widths
-        ``*_conf`` [-].
+        ``*_conf`` [-]; for a run with correlated inputs, ranked by Shapley effect: ``shapley``, ``conf_low``,
+        ``conf_high`` [-].
 
         Parameters
         ----------
@@ -196,6 +199,12 @@ class Result(FactsDisplay):
         """
         if by not in GROUPINGS:
             raise ConfigError("Result.hotspots", "by", f"unknown grouping {by!r}; allowed: {', '.join(GROUPINGS)}")
+        shapley = self.indices(by, "shapley")
+        if shapley is not None:  # correlated inputs: the Shapley effects with their intervals
+            dim = shapley["shapley"].dims[0]
+            table = pd.DataFrame({k: shapley[k].values for k in ("shapley", "conf_low", "conf_high")},
+                                 index=pd.Index([str(v) for v in shapley[dim].values], name="name"))
+            return table.sort_values("shapley", ascending=False, kind="stable")
         frames = []
         if self.exact and by in self.exact:
             ds = self.exact[by]
@@ -268,8 +277,8 @@ class Result(FactsDisplay):
                           f"mean {t['mean']:.3g}")]
         try:
             top = self.hotspots("component").head(3)
-            key = "ST" if "ST" in top else "ST_sampled"
-            rows.append(("hotspots (ST)", ", ".join(f"{n} {v:.2f}" for n, v in top[key].items())))
+            key = next(k for k in ("ST", "ST_sampled", "shapley") if k in top)
+            rows.append((f"hotspots ({key})", ", ".join(f"{n} {v:.2f}" for n, v in top[key].items())))
         except ConfigError:
             pass
         if self.folder is not None:
@@ -380,8 +389,9 @@ def compute(experiment: Experiment, engine: EngineOptions = EngineOptions(), *, 
             conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=engine.chunk)
     methods = method_table(model, summary, n=s.samples, design=s.design, seed=s.seed, chunk_size=engine.chunk)
     sh = experiment.spec.shapley
-    dependence = dependence_analysis(model, n=s.samples, design=s.design, seed=seed, permutations=sh.permutations,
-                                     inner=sh.inner, bootstrap=sh.bootstrap, conf_level=so.conf_level,
-                                     groupings=so.groupings, hotspots=so.enabled, chunk_size=engine.chunk)
+    dependence = dependence_analysis(model, n=s.samples, design=s.design, seed=s.seed, shapley_seed=seed,
+                                     permutations=sh.permutations, inner=sh.inner, bootstrap=sh.bootstrap,
+                                     conf_level=so.conf_level, groupings=so.groupings, hotspots=so.enabled,
+                                     chunk_size=engine.chunk)
     return Result(experiment, summary, deterministic_table(experiment.published_model), results, exact_indices,
                   sobol, conv, balance, methods, dependence, streamed, engine.store)

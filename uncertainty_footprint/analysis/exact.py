@@ -54,7 +54,7 @@ import pandas as pd
 import xarray as xr
 from scipy import special  # scipy.integrate (slow to import) only where quadrature is needed
 
-from ..errors import FootprintError
+from ..errors import DependentInputsError, FootprintError
 from ..inputs.distributions import Distribution
 from ..inputs.schema import GROUPINGS
 from ..model.builder import LifecycleModel
@@ -64,7 +64,8 @@ from ..inputs.units import footprint_attrs
 from .hotspots import parameter_groups
 from .summary import SummaryLayout
 
-__all__ = ["InfiniteMomentError", "DependentInputsError", "ExactDecompositionWarning", "NotSeparableError", "DistributionMoments",
+__all__ = ["InfiniteMomentError", "DependentInputsError", "ExactDecompositionWarning", "NotSeparableError",
+           "DistributionMoments",
            "Decomposition", "ExactAnalysis", "exact_analysis", "exact_indices", "exact_table", "exact_summary",
            "try_exact", "difference_decomposition", "difference_shares", "sampled_coverage", "METHOD"]
 
@@ -80,11 +81,6 @@ CANCELLATION = 1e-7
 class InfiniteMomentError(FootprintError):
     """A moment the decomposition needs is infinite or undefined (a negative power of an input whose support
     reaches 0)."""
-
-
-class DependentInputsError(FootprintError):
-    """The model's inputs are correlated: a Sobol'-Hoeffding decomposition needs independent inputs (the
-    hotspots are then Shapley effects, :mod:`uncertainty_footprint.analysis.dependence`)."""
 
 
 class ExactDecompositionWarning(FootprintWarning):

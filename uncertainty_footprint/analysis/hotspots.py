@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import DependentInputsError
 from ..inputs.schema import GROUPINGS
 from ..model.builder import LifecycleModel
 from .sizes import EVAL_CHUNK
@@ -63,9 +64,18 @@ def parameter_groups(model: LifecycleModel, by: str) -> dict[str, list[str]]:
 def sobol_problem(model: LifecycleModel, output=None):
     """``(names, ppf, evaluate)`` of the model's uncertain parameters for
     :func:`~uncertainty_footprint.analysis.sobol.sobol_indices`: ``evaluate`` gives ``output(values)`` of every
-    parameter's values (default: the total footprint, the sum of the components) [its unit]."""
+    parameter's values (default: the total footprint, the sum of the components) [its unit].
+
+    Raises
+    ------
+    DependentInputsError
+        The model's inputs are correlated.
+    """
     ps = model.parameters
     names = ps.random_names
+    if ps.dependent:  # Saltelli's mixed matrices take columns from independent draws
+        raise DependentInputsError("Sobol' indices by Saltelli's estimator need independent inputs, and the inputs "
+                                   f"{', '.join(ps.correlations.names)} are correlated (use Shapley effects)")
 
     def ppf(u: np.ndarray) -> np.ndarray:
         values = ps.ppf(u)

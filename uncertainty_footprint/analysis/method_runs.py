@@ -3,9 +3,10 @@
 A component computed by several methods (:mod:`uncertainty_footprint.model.methods`) takes one per sample; its
 choice is an input ``method:<component>``. *Method m alone* is the same model with every choice fixed: to m where
 m is one of the component's methods, else to the component's baseline (``pirson_bol``; for ``truncation``,
-``none``; else its first method). All runs use the experiment's design and seed, whose columns are keyed by
-parameter name, so every method sees the same draws of every other input (common random numbers): the differences
-between the methods' intervals are the methods', not sampling noise.
+``none``; else its first method). All runs use the experiment's design and seed; with ``mc`` and ``lhs``, whose
+columns are keyed by parameter name, every method sees the same draws of every other input (common random
+numbers), so the differences between the methods' intervals are the methods', not sampling noise (a ``sobol``
+design's columns are positional: fixing a choice shifts them, and each method alone has draws of its own).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .propagate import run_monte_carlo
 from .sizes import EVAL_CHUNK
 from .summary import summarize
 
-__all__ = ["method_choices", "methods_of", "method_table", "totals_by_method", "MIXTURE", "METHOD_COLUMNS",
+__all__ = ["method_choices", "method_weights", "methods_of", "method_table", "totals_by_method", "MIXTURE", "METHOD_COLUMNS",
            "MAX_METHOD_SAMPLES"]
 
 #: The ``method`` label of the experiment's own mixture.
@@ -34,16 +35,20 @@ METHOD_COLUMNS = ("name", "method", "mean", "median", "p5", "p95")
 MAX_METHOD_SAMPLES = 1 << 17
 
 
+def method_weights(model: LifecycleModel) -> dict[str, dict[str, float]]:
+    """Component -> its methods and their weights (a component computed by one method: weight 1)."""
+    out = {}
+    for comp, (choice, methods) in method_choices(model).items():
+        dist = model.parameters[choice].distribution if choice is not None else None
+        weights = [float(dist.params[f"w{k}"]) for k in range(len(methods))] if dist is not None else [1.0]
+        out[comp] = dict(zip(methods, weights))
+    return out
+
+
 def method_choices(model: LifecycleModel) -> dict[str, tuple[str | None, list[str]]]:
     """Component -> (its choice parameter or None, its methods in order), for every component computed by a method
     (``methods`` and ``truncation`` kinds)."""
-    out = {}
-    for c in model.components:
-        if c.kind == "methods":
-            out[c.name] = (c.inputs["choice"], list(c.inputs["methods"]))
-        elif c.kind == "truncation":
-            out[c.name] = (c.inputs["choice"], list(c.inputs["options"]))
-    return out
+    return {c.name: (c.inputs["choice"], list(c.methods)) for c in model.components if c.methods}
 
 
 def methods_of(model: LifecycleModel) -> list[str]:

@@ -76,19 +76,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
-from ..inputs.copula import UNIT_HIGH, UNIT_LOW
+from ..inputs.copula import UNIT_HIGH, UNIT_LOW, fixed_order_product
 
 if TYPE_CHECKING:
     from ..inputs.copula import CorrelationSpec
 
 __all__ = ["ShapleyResult", "shapley_effects", "shapley_linear_gaussian", "ESTIMATOR", "BOOT_GROUPS",
-           "BATCH_ROWS", "MAX_EXACT_PLAYERS"]
+           "BATCH_ROWS", "MAX_EXACT_PLAYERS", "MAX_CACHED_BLOCK"]
 
 #: Most groups of permutations (and of variance draws) the bootstrap resamples.
 BOOT_GROUPS = 256
 #: Default number of model rows per call of the model in :func:`shapley_effects` (memory only: the results do
 #: not depend on it).
 BATCH_ROWS = 2**15
+#: Largest block of mutually correlated inputs whose conditional factors are kept (up to 2**s of them, a few MB);
+#: a larger block's are computed again at every use (time, not memory, grows with it).
+MAX_CACHED_BLOCK = 12
 #: Most players :func:`shapley_linear_gaussian` enumerates the subsets of.
 MAX_EXACT_PLAYERS = 16
 #: The estimator, as recorded in :attr:`ShapleyResult.estimator`.
@@ -97,7 +100,6 @@ ESTIMATOR = ("Shapley effects, Song, Nelson & Staum (2016) Algorithm 1: random p
              "groups of permutations")
 _DRAWS = {True: "; common random numbers along each permutation", False: "; fresh draws for every prefix"}
 
-_UNIT_LOW, _UNIT_HIGH = UNIT_LOW, UNIT_HIGH  # the package's open unit interval [2**-53, 1 - 2**-53]
 # Seed-sequence spawn keys of the independent streams (with the index of an input where there is one).
 _PERMUTATIONS, _VARIANCE, _OUTER, _INNER, _BOOTSTRAP = range(5)
 
@@ -319,18 +321,6 @@ def _blocks(names: tuple[str, ...], corr) -> list[_Block]:
     return blocks
 
 
-def _combine(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``out[a] = sum_k matrix[a, k] x[k]`` over the first axis of x, in a fixed order of elementwise operations
-    (every element depends on its own position in x only, whatever the other axes' lengths)."""
-    out = np.zeros((matrix.shape[0],) + x.shape[1:])
-    for a in range(matrix.shape[0]):
-        for k in range(matrix.shape[1]):
-            coef = matrix[a, k]
-            if coef != 0.0:
-                out[a] += coef * x[k]
-    return out
-
-
 def _conditional(normal: np.ndarray, inner: list[int], outer: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Regression matrix ``A`` and a factor ``F`` of the covariance of ``z_inner`` given ``z_outer`` (standard
     normal scores with correlation ``normal``): ``z_inner = A z_outer + F w`` with ``w`` standard normal."""
@@ -349,7 +339,7 @@ def _conditional(normal: np.ndarray, inner: list[int], outer: list[int]) -> tupl
 
 
 def _unit(z: np.ndarray) -> np.ndarray:
-    return np.clip(ndtr(z), _UNIT_LOW, _UNIT_HIGH)
+    return np.clip(ndtr(z), UNIT_LOW, UNIT_HIGH)
 
 
 class _GroupSums:
@@ -430,11 +420,11 @@ class _Sampler:
         """Model outputs at the next n plain draws of the inputs (the variance sample), shape (n, k)."""
         values = {}
         for i in self.independent:
-            u = np.clip(self.streams[_VARIANCE, i].random(n), _UNIT_LOW, _UNIT_HIGH)
+            u = np.clip(self.streams[_VARIANCE, i].random(n), UNIT_LOW, UNIT_HIGH)
             values[self.names[i]] = self._physical(self.names[i], u)
         for block in self.blocks:
             w = self.streams[_VARIANCE, int(block.inputs[0])].standard_normal((n, len(block.inputs)))
-            z = _combine(block.cholesky, w.T)
+            z = fixed_order_product(block.cholesky, w.T)
             for k, i in enumerate(block.inputs):
                 values[self.names[i]] = self._physical(self.names[i], _unit(z[k]))
         return self.evaluate(values, n)
@@ -454,9 +444,9 @@ class _Sampler:
         values = {}
         for i in self.independent:
             name = self.names[i]
-            outer = np.clip(self.streams[_OUTER, i].random((n_perm, n_outer, 1, units)), _UNIT_LOW, _UNIT_HIGH)
-            inner = np.clip(self.streams[_INNER, i].random((n_perm, n_outer, n_inner, units)), _UNIT_LOW,
-                            _UNIT_HIGH)
+            outer = np.clip(self.streams[_OUTER, i].random((n_perm, n_outer, 1, units)), UNIT_LOW, UNIT_HIGH)
+            inner = np.clip(self.streams[_INNER, i].random((n_perm, n_outer, n_inner, units)), UNIT_LOW,
+                            UNIT_HIGH)
             # the inverse CDF is elementwise: apply it to the draws, then spread them over the prefixes
             outer = self._physical(name, outer.reshape(-1)).reshape(outer.shape)
             inner = self._physical(name, inner.reshape(-1)).reshape(inner.shape)
@@ -494,7 +484,7 @@ class _Sampler:
             column, units = None, n_prefix
         key = int(block.inputs[0])
         outer = self.streams[_OUTER, key].standard_normal((n_perm, n_outer, units, s))
-        outer = _combine(block.cholesky, np.moveaxis(outer, -1, 0))  # (s, permutations, n_outer, units)
+        outer = fixed_order_product(block.cholesky, np.moveaxis(outer, -1, 0))  # (s, perms, n_outer, units)
         noise = np.moveaxis(self.streams[_INNER, key].standard_normal((n_perm, n_outer, n_inner, units, s)), -1, 0)
         z = np.empty((s, n_perm, n_outer, n_inner, codes.shape[1]))
         z[...] = outer[:, :, :, None, :]
@@ -502,15 +492,18 @@ class _Sampler:
             perm, col = np.nonzero(codes == code)
             unit = col if units > 1 else np.zeros_like(col)
             members = frozenset(int(block.inputs[k]) for k in range(s) if (code >> k) & 1)
-            if members not in self.cache:
+            entry = self.cache.get(members)
+            if entry is None:
                 inner_k = [k for k in range(s) if (code >> k) & 1]
                 outer_k = [k for k in range(s) if not (code >> k) & 1]
-                self.cache[members] = (np.array(inner_k), np.array(outer_k, dtype=int)) + _conditional(
-                    block.normal, inner_k, outer_k)
-            inner_k, outer_k, regression, factor = self.cache[members]
-            draw = _combine(factor, noise[inner_k[:, None], perm, :, :, unit])  # (|J|, picked, n_outer, n_inner)
+                entry = (np.array(inner_k), np.array(outer_k, dtype=int)) + _conditional(block.normal, inner_k,
+                                                                                       outer_k)
+                if s <= MAX_CACHED_BLOCK:  # at most 2**s subsets: a larger block's would not fit in memory
+                    self.cache[members] = entry
+            inner_k, outer_k, regression, factor = entry
+            draw = fixed_order_product(factor, noise[inner_k[:, None], perm, :, :, unit])  # (|J|, picked, o, i)
             if outer_k.size:
-                draw += _combine(regression, outer[outer_k[:, None], perm, :, unit])[..., None]
+                draw += fixed_order_product(regression, outer[outer_k[:, None], perm, :, unit])[..., None]
             z[inner_k[:, None], perm, :, :, col] = draw
         return z, column
 
@@ -588,7 +581,7 @@ def shapley_effects(
     grows with the tails of the outputs: each cost estimate is a sample variance of ``n_inner`` runs, whose
     variance involves the fourth moment, so an output that is a product of several wide lognormal inputs needs
     many more permutations than a sum. For a block of s mutually correlated inputs, up to ``2**s`` conditional
-    factors are computed and cached; large blocks make the set-up slow.
+    factors are computed (and cached up to :data:`MAX_CACHED_BLOCK` members); large blocks make it slow.
     """
     names = tuple(names)
     if len(set(names)) != len(names) or not names:

@@ -54,7 +54,7 @@ from ..errors import ConfigError
 from .distributions import UNIT_EDGE
 
 __all__ = ["CorrelationSpec", "correlation_matrix", "spearman_to_pearson", "pearson_to_spearman", "apply_copula",
-           "achieved_spearman", "UNIT_LOW", "UNIT_HIGH", "PD_TOLERANCE"]
+           "achieved_spearman", "fixed_order_product", "UNIT_LOW", "UNIT_HIGH", "PD_TOLERANCE"]
 
 #: The open unit interval the copula works in: uniforms are clipped to ``[UNIT_LOW, UNIT_HIGH]`` before
 #: ``Phi^-1`` and its results after ``Phi`` (the package's edge policy,
@@ -212,6 +212,8 @@ def _conflicting_subset(normal: np.ndarray) -> list[int]:
 
 
 _ITEM_KEYS = ("between", "rho", "reason", "source")
+#: Longest ``reason`` of a correlation [characters].
+MAX_REASON = 300
 
 
 def _item(item: Any, where: str, source: str, known_sources) -> tuple[tuple, str, tuple[str, ...]]:
@@ -226,8 +228,9 @@ def _item(item: Any, where: str, source: str, known_sources) -> tuple[tuple, str
             raise ConfigError(source, where, "a mapping item gives between: [name_a, name_b] and rho (and may give "
                               "reason and source)")
         reason = item.get("reason", "")
-        if not isinstance(reason, str) or any(ord(c) < 32 for c in reason):
-            raise ConfigError(source, f"{where}.reason", "must be one line of text")
+        if not isinstance(reason, str) or not reason.isprintable() or len(reason) > MAX_REASON:
+            raise ConfigError(source, f"{where}.reason", f"must be one line of printable text of at most "
+                              f"{MAX_REASON} characters")
         keys = item.get("source", ())
         keys = (keys,) if isinstance(keys, str) else keys
         if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
@@ -341,15 +344,18 @@ def correlation_matrix(names: Sequence[str], pairs: Any, *, source: str, aliases
     return CorrelationSpec(order, tuple(checked), spearman, normal, cholesky, tuple(reasons), tuple(cited))
 
 
-def _lower_combination(cholesky: np.ndarray, z: np.ndarray, a: int) -> np.ndarray:
-    """Row ``a`` of ``L z`` for z of shape (m, n): a sum over the non-zero entries in a fixed order, so every
-    element depends on its own column of z only (no BLAS kernel that changes with n)."""
-    acc = cholesky[a, 0] * z[0]
-    for b in range(1, a + 1):
-        coef = cholesky[a, b]
-        if coef != 0.0:
-            acc += coef * z[b]
-    return acc
+def fixed_order_product(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``out[a] = sum_k matrix[a, k] x[k]`` over the first axis of x, in a fixed order of elementwise operations
+    (zero coefficients skipped): every element depends on its own position in x only, whatever the other axes'
+    lengths (no BLAS kernel whose summation order changes with the size), so a row's bytes do not depend on how
+    a design is cut into blocks."""
+    out = np.zeros((matrix.shape[0],) + x.shape[1:])
+    for a in range(matrix.shape[0]):
+        for k in range(matrix.shape[1]):
+            coef = matrix[a, k]
+            if coef != 0.0:
+                out[a] += coef * x[k]
+    return out
 
 
 def apply_copula(u: np.ndarray, columns: Sequence[str], corr: CorrelationSpec | None,
@@ -412,11 +418,9 @@ def apply_copula(u: np.ndarray, columns: Sequence[str], corr: CorrelationSpec | 
         for k, j in enumerate(idx):  # read every correlated column of the block before writing any
             np.clip(u[start:stop, j], UNIT_LOW, UNIT_HIGH, out=zb[k])
             ndtri(zb[k], out=zb[k])
-        for a in range(m - 1, -1, -1):  # row a of L z uses z[0..a] only: overwrite from the last row up
-            x = _lower_combination(cholesky, zb, a)
-            zb[a] = np.clip(ndtr(x), UNIT_LOW, UNIT_HIGH)
+        x = fixed_order_product(cholesky, zb)
         for k, j in enumerate(idx):
-            out[start:stop, j] = zb[k]
+            out[start:stop, j] = np.clip(ndtr(x[k]), UNIT_LOW, UNIT_HIGH)
     return out
 
 

@@ -14,11 +14,13 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError, SpecError, key_path, shorten
 from .distributions import as_number
-from .parameters import Parameter, check_name, parse_record
+from .parameters import STATUSES, Parameter, check_name, parse_record
+from .units import KG_CO2EQ, conversion_factor, parse_unit
 from .pedigree import parse_pedigree
 from .safe_yaml import load_file
 
-__all__ = ["MethodData", "load_methods", "covers", "coverage", "METHODS_FILE", "RECIPES", "DEFAULT_METHOD", "NO_TRUNCATION",
+__all__ = ["MethodData", "load_methods", "covers", "coverage", "METHODS_FILE", "RECIPES", "DEFAULT_METHOD",
+           "NO_TRUNCATION",
            "TRUNCATION"]
 
 #: The data file of the methods (in the data catalog's folder).
@@ -111,12 +113,17 @@ def load_methods(root: Path, sources: Mapping[str, str], known_parameters, block
         if raw.get("recipe") not in RECIPES:
             raise ConfigError(str(path), f"{where}.recipe", f"got {shorten(raw.get('recipe'))}; allowed: "
                               f"{', '.join(RECIPES)}")
-        src = raw.get("source") or []
-        src = (src,) if isinstance(src, str) else tuple(src)
-        for key in src:
-            if key not in sources:
-                raise ConfigError(str(path), f"{where}.source", f"unknown source {shorten(key)}; add it to "
-                                  "sources.yaml")
+        for key in ("parameters", "nodes", "items", "quantities", "values"):
+            if not isinstance(raw.get(key) or {}, Mapping):
+                raise ConfigError(str(path), f"{where}.{key}", "must be a mapping")
+        for key in ("title", "note", "status", "pedigree_reasons"):
+            if not isinstance(raw.get(key, ""), str):
+                raise ConfigError(str(path), f"{where}.{key}", "must be text")
+        if raw.get("status", "quoted") not in STATUSES:
+            raise ConfigError(str(path), f"{where}.status", f"allowed: {', '.join(STATUSES)}")
+        src = _sources(path, f"{where}.source", raw.get("source"), sources)
+        for qname, q in (raw.get("quantities") or {}).items():
+            _check_quantity(path, f"{where}.quantities.{qname}", q, sources)
         params = {}
         for pname, record in (raw.get("parameters") or {}).items():
             if pname in seen_parameters:
@@ -138,6 +145,36 @@ def load_methods(root: Path, sources: Mapping[str, str], known_parameters, block
         seen_parameters |= set(method.quantities)
         out[str(name)] = method
     return out
+
+
+def _sources(path: Path, where: str, raw: Any, sources: Mapping[str, str]) -> tuple[str, ...]:
+    """A source key or a list of them, every one in the bibliography."""
+    keys = (raw,) if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise ConfigError(str(path), where, "must be a source key or a list of them (sources.yaml)")
+    for key in keys:
+        if key not in sources:
+            raise ConfigError(str(path), where, f"unknown source {shorten(key)}; add it to sources.yaml")
+    return tuple(keys)
+
+
+def _check_quantity(path: Path, where: str, q: Any, sources: Mapping[str, str]) -> None:
+    """A method's HSL quantity: unit, low <= typical <= high (numbers), status and known sources."""
+    fields = ("description", "unit", "low", "typical", "high", "status", "source", "note")
+    if not isinstance(q, Mapping) or not {"unit", "low", "typical", "high", "status", "source"} <= set(q) \
+            or set(q) - set(fields):
+        raise ConfigError(str(path), where, f"a quantity has unit, low, typical, high, status and source "
+                          f"(and may have description, note); allowed: {', '.join(fields)}")
+    try:
+        parse_unit(str(q["unit"]))
+        low, typical, high = (as_number(q[k], k) for k in ("low", "typical", "high"))
+    except SpecError as exc:
+        raise ConfigError(str(path), where, str(exc)) from None
+    if not 0 <= low <= typical <= high:
+        raise ConfigError(str(path), where, f"needs 0 <= low <= typical <= high, got {low:g}, {typical:g}, {high:g}")
+    if q["status"] not in STATUSES:
+        raise ConfigError(str(path), f"{where}.status", f"allowed: {', '.join(STATUSES)}")
+    _sources(path, f"{where}.source", q["source"], sources)
 
 
 def _values(path: Path, where: str, raw: Any) -> dict[str, dict[int, float]]:
@@ -169,11 +206,21 @@ def _check_catalog(path: Path, where: str, m: MethodData, parameters: set[str], 
                 if h not in blocks[block]["hsl"]:
                     raise ConfigError(str(path), f"{where}.values.{block}.{h}", f"{block} has no HSL-{h}; allowed: "
                                       f"{', '.join(str(k) for k in blocks[block]['hsl'])}")
-    names = {it.item for it in items}
-    if names:
-        for item in m.items:
-            if item not in names:
+    by_item = {it.item: it for it in items}
+    if by_item:
+        for item, change in m.items.items():
+            if item not in by_item:
                 raise ConfigError(str(path), f"{where}.items.{item}", "not an item of hsl_items.csv")
+            if "factor" in change:  # its unit fits the quantity it multiplies (converted when the model is built)
+                unit = m.quantities[change["quantity"]]["unit"] if "quantity" in change else by_item[item].unit
+                factor = m.parameters[change["factor"]]
+                wanted = f"{KG_CO2EQ}/({unit})"
+                try:
+                    conversion_factor(factor.unit, wanted)
+                except SpecError:
+                    raise ConfigError(str(path), f"{where}.items.{item}.factor", f"{change['factor']} is in "
+                                      f"{factor.unit}; a factor of a quantity in {unit} is in {wanted} or a unit "
+                                      "that converts to it") from None
     for factor in m.nodes:
         if factor not in parameters:
             raise ConfigError(str(path), f"{where}.nodes.{factor}", "not a die factor of the catalog")
@@ -198,7 +245,9 @@ def _check_recipe(path: Path, where: str, m: MethodData) -> None:
             raise ConfigError(str(path), f"{where}.{key}", message)
 
     if m.recipe == "ic_die_area":
-        need(bool(m.nodes), "nodes", "an ic_die_area method maps die factors to nodes")
+        need(bool(m.nodes) and all(isinstance(k, str) and isinstance(v, str) and v.isidentifier()
+                                   for k, v in m.nodes.items()), "nodes",
+             "an ic_die_area method maps die factors to node names (e.g. cmos_90nm_die_factor: legacy)")
         for node in set(m.nodes.values()):
             for stem in ("act_energy_per_area", "act_gas_per_area"):
                 need(f"{stem}_{node}" in m.parameters, "parameters", f"node {node!r} needs {stem}_{node}")

@@ -221,9 +221,9 @@ class ShapleyOptions(_Strict):
     :mod:`uncertainty_footprint.analysis.shapley`): random permutations of the players, inner runs per prefix and
     bootstrap resamples of the intervals. The confidence level, seed and groupings are those of ``sobol``."""
 
-    permutations: StrictInt = Field(default=10_000, ge=1, le=10**7)
+    permutations: StrictInt = Field(default=10_000, ge=1, le=10**6)
     inner: StrictInt = Field(default=3, ge=2, le=100)
-    bootstrap: StrictInt = Field(default=1000, ge=0, le=100_000)
+    bootstrap: StrictInt = Field(default=1000, ge=0, le=10_000)
 
 
 class ExperimentModel(_Strict):
@@ -248,11 +248,32 @@ class ExperimentModel(_Strict):
     #: (:mod:`uncertainty_footprint.inputs.method_data`; checked against the catalog when the model is built).
     methods: dict[StrictStr, MethodChoice] = Field(default_factory=dict)
     #: Spearman rank correlations between random inputs: ``[a, b, rho]`` or ``{between: [a, b], rho: r, reason:
-    #: ..., source: ...}`` items (checked against the model when it is built: :mod:`uncertainty_footprint.inputs.copula`).
+    #: ..., source: ...}`` items (checked against the model when it is built:
+    #: :mod:`uncertainty_footprint.inputs.copula`).
     correlations: list[Any] = Field(default_factory=list)
     shapley: ShapleyOptions = ShapleyOptions()
 
     _name_one_line = field_validator("name")(classmethod(lambda cls, v: _one_line(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sobol_options_of_shapley(cls, data):
+        """With ``correlations``, ``sobol`` options without a ``method`` (the confidence level, the seed) are
+        those of the Shapley estimator: they do not ask for the sampled Sobol' analysis, which needs independent
+        inputs."""
+        if isinstance(data, Mapping) and data.get("correlations") and isinstance(data.get("sobol"), Mapping) \
+                and "method" not in data["sobol"]:
+            return {**data, "sobol": {"method": "auto", **data["sobol"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _shapley_needs_correlations(self):
+        """A ``shapley`` section configures the Shapley effects of correlated inputs: without ``correlations``
+        nothing would use it (the hotspots are the exact decomposition)."""
+        if "shapley" in self.model_fields_set and not self.correlations:
+            raise ValueError("shapley: its options set the Shapley effects of an experiment with correlations, "
+                             "and this one declares none (its hotspots are exact)")
+        return self
 
     @field_validator("blocks", mode="before")
     @classmethod
@@ -269,7 +290,8 @@ def spec_with(spec: ExperimentModel, section: str, changes: Mapping[str, Any], s
     model = _NESTED[section]
     data = getattr(spec, section).model_dump()
     changes = {k: v for k, v in changes.items() if v is not None}
-    if section == "sobol" and "method" not in changes and any(k in changes for k in SAMPLED_SOBOL_OPTIONS):
+    if section == "sobol" and "method" not in changes and any(k in changes for k in SAMPLED_SOBOL_OPTIONS) \
+            and not spec.correlations:  # with correlations the level and seed are the Shapley estimator's
         changes["method"] = "sampled"
     data.update(changes)
     try:

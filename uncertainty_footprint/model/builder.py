@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -57,6 +58,9 @@ class Component:
     title : str
     detail : str
         What the component is in this experiment (e.g. ``HSL-1: small casing``).
+    methods : tuple of str
+        ``methods`` and ``truncation`` kinds: the methods that compute it, in the order of the alternatives of its
+        choice ``inputs['choice']`` (``distributions/methods.yaml``; ``none`` leaves the truncation gap out).
     """
 
     name: str
@@ -65,6 +69,7 @@ class Component:
     inputs: Mapping[str, Any]
     title: str = ""
     detail: str = ""
+    methods: tuple[str, ...] = ()
 
     def parameter_names(self) -> list[str]:
         """Every parameter the component uses, in order of first use (inputs may nest lists and mappings, e.g.
@@ -135,7 +140,7 @@ def _methods(c, values):
 
 def _truncation(c, values, manufacturing):
     gap = lifecycle.truncation_gap(manufacturing=manufacturing, truncation_gap_ratio=values[c.inputs["factor"]])
-    applied = [option != NO_TRUNCATION for option in c.inputs["options"]]
+    applied = [method != NO_TRUNCATION for method in c.methods]
     if c.inputs["choice"] is None:
         return gap if applied[0] else 0.0 * gap
     return lifecycle.method_mixture(choice=values[c.inputs["choice"]],
@@ -164,11 +169,6 @@ class ComponentKind:
     function: Callable[..., Any]
     depends_on: tuple[str, ...] = ()
     level: int = 0
-
-    @property
-    def of_embodied(self) -> bool:
-        """The footprint is a share of other components' (it depends on a stage sum)."""
-        return bool(self.depends_on)
 
 
 #: kind -> how a component of that kind is evaluated.
@@ -214,8 +214,8 @@ class LifecycleModel:
 
         The one place that fixes the evaluation order: every component whose kind does not depend on other
         components first, then the embodied footprint (sum of those of :data:`EMBODIED_STAGES`, in model order),
-        then the kinds that are a share of it (``of_embodied``: end of life). ``values`` maps every parameter to
-        numbers or arrays (results then broadcast against them) or to symbols
+        then the kinds that are a share of it (those with ``depends_on``: the truncation gap, end of life).
+        ``values`` maps every parameter to numbers or arrays (results then broadcast against them) or to symbols
         (:mod:`uncertainty_footprint.model.expansion`).
         """
         kinds = [COMPONENT_KINDS[c.kind] for c in self.components]
@@ -265,7 +265,7 @@ class LifecycleModel:
     def fingerprint(self) -> str:
         """SHA-256 of the resolved model: components and every parameter's distribution, nominal and status."""
         doc = {"components": [[c.name, c.stage, c.kind, {k: v for k, v in c.inputs.items()}]
-                              for c in self.components],
+                              + ([list(c.methods)] if c.methods else []) for c in self.components],
                "parameters": {n: [p.unit, p.distribution.to_spec(), p.nominal, p.status, list(p.source),
                                   dict(p.scenarios or {})] for n, p in self.parameters.items()},
                "references": {n: p.distribution.to_spec() for n, p in self.references.items()}}
@@ -318,10 +318,10 @@ class _Builder:
             self.params[name] = self.app_params.get(name) or self.cat.parameters[name]
         return name
 
-    def add(self, name, stage, kind, inputs, title, detail=""):
+    def add(self, name, stage, kind, inputs, title, detail="", methods=()):
         if name in {c.name for c in self.components}:
             raise self.error(f"extra_components.{name}", "a component of that name exists already")
-        self.components.append(Component(name, stage, kind, inputs, title, detail))
+        self.components.append(Component(name, stage, kind, inputs, title, detail, tuple(methods)))
 
     def _own_sources(self) -> dict[str, str]:
         """The experiment's ``sources`` section, checked against the catalog's bibliography."""
@@ -477,7 +477,7 @@ class _Builder:
                 raise self.error(f"reference_devices[{i}]", f"unknown reference device {shorten(name)}; allowed: "
                                  f"{', '.join(cat.reference_devices)}")
             refs.append(cat.reference_devices[name])
-        params = ParameterSet(self.params.values(), self._correlations())
+        params = ParameterSet(self.params.values(), None if published_method else self._correlations())
         return LifecycleModel(tuple(self.components), params, ParameterSet(refs),
                               {n: cat.reference_labels[n] for n in spec.reference_devices}, dict(self.sources))
 
@@ -500,8 +500,6 @@ class _Builder:
         raw = self.spec.methods[name]
         weights = {raw: 1.0} if isinstance(raw, str) else {str(k): float(v) for k, v in raw.items()}
         path = f"methods.{name}"
-        if not weights:
-            raise self.error(path, f"give one method or {{method: weight, ...}}; allowed: {', '.join(allowed)}")
         for method, w in weights.items():
             if method not in allowed:
                 raise self.error(f"{path}.{method}" if not isinstance(raw, str) else path,
@@ -510,6 +508,8 @@ class _Builder:
                 raise self.error(f"{path}.{method}", f"a weight is a number >= 0, got {w:g}")
         if sum(weights.values()) <= 0.0:
             raise self.error(path, "the weights must not all be 0")
+        if not math.isfinite(sum(weights.values())):
+            raise self.error(path, "the weights must add up to a finite number (they are relative: 1 and 3 will do)")
         return {m: w for m, w in weights.items() if w > 0.0}
 
     def _choice(self, name: str, weights: Mapping[str, float]) -> str | None:
@@ -545,6 +545,10 @@ class _Builder:
                 found.append(name)
         weights = self._weights(block, found)
         chosen = [options[m] for m in weights]
+        used = set().union(*(o.names() for o in chosen))
+        for it in items:  # a quantity that every chosen method replaces (the battery per kWh, a block value)
+            if it.parameter not in used:
+                del self.params[it.parameter]
         for option in chosen:
             for f in option.factors:
                 if f not in option.parameters:
@@ -555,9 +559,8 @@ class _Builder:
                 self.params[pname] = param
         choice = self._choice(block, weights)
         names = list(weights)
-        self.add(block, info["stage"], "methods", {"choice": choice, "methods": names,
-                                                   "options": [option_inputs(o) for o in chosen]},
-                 info["title"], f"{detail}; method{'s' if len(names) > 1 else ''} {', '.join(names)}")
+        self.add(block, info["stage"], "methods", {"choice": choice, "options": [option_inputs(o) for o in chosen]},
+                 info["title"], f"{detail}; method{'s' if len(names) > 1 else ''} {', '.join(names)}", names)
 
     def _truncation(self) -> None:
         """The component ``truncation``: what a bottom-up inventory misses, by the methods of
@@ -572,8 +575,8 @@ class _Builder:
                     self.params[pname] = param
         choice = self._choice(TRUNCATION, weights)
         self.add(TRUNCATION, "manufacturing", "truncation",
-                 {"choice": choice, "options": list(weights), "factor": "truncation_gap_ratio"},
-                 "Truncation gap", f"methods {', '.join(weights)}: gap ratio x manufacturing")
+                 {"choice": choice, "factor": "truncation_gap_ratio"},
+                 "Truncation gap", f"methods {', '.join(weights)}: gap ratio x manufacturing", list(weights))
 
     def _apply_overrides(self, published_method: bool) -> None:
         for name, raw in self.spec.parameters.items():
@@ -593,12 +596,15 @@ class _Builder:
 
 
 def check_sobol_method(spec, dependent: bool, source: str) -> None:
-    """Refuse ``sobol.method: sampled`` for a model with correlated inputs (a
-    :class:`~uncertainty_footprint.errors.ConfigError` naming ``source``): Saltelli's estimator needs independent
+    """Refuse ``sobol.method: sampled`` and ``sobol.second_order`` for a model with correlated inputs (a
+    :class:`~uncertainty_footprint.errors.ConfigError` naming ``source``): Sobol' indices need independent
     inputs, and the hotspots of such a model are Shapley effects."""
     if dependent and spec.sobol.method == "sampled":
         raise ConfigError(source, "sobol.method", "sampled Sobol' indices need independent inputs, and this "
                           "experiment declares correlations (its hotspots are Shapley effects); use auto or exact")
+    if dependent and spec.sobol.second_order:
+        raise ConfigError(source, "sobol.second_order", "second-order Sobol' indices need independent inputs, and "
+                          "this experiment declares correlations (its hotspots are Shapley effects)")
 
 
 def block_choice(spec, catalog: Catalog, block: str) -> tuple[int, str]:

@@ -52,6 +52,11 @@ class Option:
     value: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
 
+    def names(self) -> set[str]:
+        """Every parameter the option uses."""
+        return {*self.quantities, *self.factors, *(n for ic in self.ics for n in ic.values()),
+                *([self.value] if self.value is not None else [])}
+
     def keep(self, item: HslItem) -> None:
         """Keep a catalog item as it is (quantity x unit factor)."""
         self.quantities.append(item.parameter)

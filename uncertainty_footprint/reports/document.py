@@ -527,7 +527,7 @@ def _methods_context(result) -> dict | None:
     table = getattr(result, "methods", None)
     if table is None:
         return None
-    from ..analysis.method_runs import MIXTURE, method_choices, totals_by_method
+    from ..analysis.method_runs import MIXTURE, method_choices, method_weights, totals_by_method
 
     methods = getattr(result.catalog, "methods", {}) or {}
     totals = totals_by_method(table)
@@ -535,13 +535,10 @@ def _methods_context(result) -> dict | None:
              getattr(methods.get(m), "title", str(m)), _num(r["mean"]), _num(r["median"]),
              _interval(r["p5"], r["p95"])] for m, r in totals.iterrows()]
     model = result.experiment.model
-    choices = []
-    for comp, (choice, names) in method_choices(model).items():
-        dist = model.parameters[choice].distribution if choice in model.parameters.names else None
-        weights = [float(dist.params[f"w{k}"]) for k in range(len(names))] if dist is not None and \
-            dist.family == "categorical" else [1.0] * len(names)
-        choices.append([[("code", comp)], [("code", choice)] if dist is not None and dist.family == "categorical"
-                        else "fixed", ", ".join(f"{m} {w:.2f}" for m, w in zip(names, weights))])
+    weights = method_weights(model)
+    choices = [[[("code", comp)], [("code", choice)] if choice is not None else "one method",
+                ", ".join(f"{m} {w:.2f}" for m, w in weights[comp].items())]
+               for comp, (choice, _) in method_choices(model).items()]
     share = None
     by_parameter = _exact_groupings(getattr(result, "exact", None)).get("parameter")
     if by_parameter is not None and "shapley" in by_parameter:
