@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -105,7 +106,8 @@ def run(out: Path, direct_permutations: int = 30) -> dict:
     model, sh = exp.model, exp.spec.shapley
     seed = exp.spec.sampling.seed
     shapley_hotspots(model, seed=1, permutations=10, groupings=("stage",))  # warm-up (lazy imports, caches)
-    rows, report = [], {"machine": machine_info(), "experiment": str(EXPERIMENT.relative_to(ROOT)),
+    rows, report = [], {"machine": machine_info(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                        "load": os.getloadavg()[0], "experiment": str(EXPERIMENT.relative_to(ROOT)),
                         "inputs": len(model.parameters.random_names),
                         "correlated_pairs": [list(p) for p in model.parameters.correlations.pairs]}
     total = 0.0
@@ -153,7 +155,8 @@ def run(out: Path, direct_permutations: int = 30) -> dict:
     (out / "shapley_benchmark.json").write_text(json.dumps(report, indent=1) + "\n")
     m = report["machine"]
     text = [f"# Shapley effects with dependent inputs ({report['experiment']})", "",
-            f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gib']} GiB; Python {m['python']}.",
+            f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gib']} GiB; Python {m['python']}; "
+            f"{report['when']}, load average {report['load']:.2f}.",
             f"{report['inputs']} inputs; correlated pairs: "
             + ", ".join(f"({a}, {b}, {rho:g})" for a, b, rho in report["correlated_pairs"]) + ".", "",
             markdown_table(["grouping", "players", "permutations", "model runs", "seconds", "max half-width"],

@@ -5,6 +5,9 @@ package emits is either expected by a test or a bug.
 """
 
 
+__all__ = ["FootprintWarning", "ConvergenceWarning", "SubsetWarning"]
+
+
 class FootprintWarning(UserWarning):
     """Base class of every warning emitted by :mod:`uncertainty_footprint`."""
 

@@ -1,4 +1,4 @@
-"""The tutorial notebook (docs/tutorial.ipynb) runs from top to bottom, and is committed without outputs."""
+"""The tutorial notebook (docs/tutorials/first_run.ipynb) runs from top to bottom, and is committed without outputs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow  # fresh processes
 
-NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
+NOTEBOOK = ROOT / "docs" / "tutorials" / "first_run.ipynb"
 
 
 def test_the_committed_notebook_has_no_outputs():

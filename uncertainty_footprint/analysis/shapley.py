@@ -167,7 +167,7 @@ class ShapleyResult:
 # exact effects of a linear Gaussian model
 # --------------------------------------------------------------------------------------------------------
 def shapley_linear_gaussian(beta, cov, groups: Sequence[Sequence[int]] | None = None) -> tuple[np.ndarray, float]:
-    """Exact Shapley effects of ``Y = beta . X`` with ``X ~ N(mu, cov)``, by enumeration of the subsets.
+    """Exact Shapley effects of the linear model ``Y = beta @ X`` with ``X ~ N(mu, cov)``, by enumeration.
 
     The cost of a set ``u`` of inputs is ``c(u) = Var(Y) - Var(Y | X_u)`` with
     ``Var(Y | X_u) = beta_-u' (cov_-u,-u - cov_-u,u cov_uu^+ cov_u,-u) beta_-u`` (a pseudo-inverse, so a singular

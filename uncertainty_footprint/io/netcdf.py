@@ -139,7 +139,7 @@ def tree_encoding(tree: xr.DataTree, **options) -> dict[str, dict]:
 
 
 def inputs_by_parameter(ds: xr.Dataset) -> xr.Dataset:
-    """The sampled inputs of a results Dataset as one variable per parameter, each with its own CF ``units``.
+    """The sampled inputs of a results Dataset as one variable per parameter, each with its own CF units.
 
     Parameters
     ----------

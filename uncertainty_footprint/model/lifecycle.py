@@ -28,6 +28,9 @@ __all__ = [
     "use_stage_footprint",
     "training_footprint",
     "end_of_life_footprint",
+    "method_mixture",
+    "ic_footprint_act",
+    "truncation_gap",
 ]
 
 #: Unit conversions (definitions, not data) [target unit per source unit].
@@ -38,7 +41,7 @@ KWH_PER_MW_YR = conversion_factor("mW*yr", "kWh")  # yr = 365 d: the published 1
 
 
 def items_footprint(*, quantities, factors):
-    r"""Embodied footprint of a functional block as a sum of quantity x unit factor [1]_.
+    r"""Embodied footprint of a functional block as a sum of quantity x unit factor (Pirson & Bol 2021).
 
     .. math:: F = \sum_i q_i \, f_i
 
@@ -65,7 +68,7 @@ def items_footprint(*, quantities, factors):
 
 def transport_footprint(*, shipped_mass, truck_distance, plane_distance, transport_truck_factor,
                         transport_plane_factor):
-    r"""Transport of the device from factory to user by truck and plane [1]_.
+    r"""Transport of the device from factory to user by truck and plane (Pirson & Bol 2021).
 
     .. math:: F = \frac{m}{10^6} (d_{truck} f_{truck} + d_{plane} f_{plane})
 
@@ -111,7 +114,7 @@ def average_power_from_inference(*, energy_per_inference, inference_rate, sleep_
 
 
 def use_stage_footprint(*, average_power, lifetime, charging_efficiency, grid_carbon_intensity):
-    r"""Operational footprint of recharging the device from the grid [2]_.
+    r"""Operational footprint of recharging the device from the grid (Prakash et al. 2023).
 
     .. math:: F = \frac{P \, T \, 8760}{10^6 \, \eta} \, c_{grid}
 
@@ -144,7 +147,7 @@ def use_stage_footprint(*, average_power, lifetime, charging_efficiency, grid_ca
 
 
 def training_footprint(*, training_energy_per_run, training_runs, training_pue, training_grid_intensity):
-    r"""ML training footprint from energy per run, number of runs, PUE and grid intensity [3]_.
+    r"""ML training footprint from energy per run, number of runs, PUE and grid intensity (Dodge et al. 2022).
 
     .. math:: F = E_{run} \, n_{runs} \, PUE \, c_{grid}
 
@@ -168,7 +171,7 @@ def training_footprint(*, training_energy_per_run, training_runs, training_pue, 
 
 
 def end_of_life_footprint(*, embodied, end_of_life_fraction):
-    r"""End-of-life footprint as a fraction of the embodied footprint [2]_.
+    r"""End-of-life footprint as a fraction of the embodied footprint (Prakash et al. 2023).
 
     Parameters
     ----------
@@ -206,7 +209,7 @@ def method_mixture(*, choice, options):
 
 def ic_footprint_act(*, die_area, fab_carbon_intensity, energy_per_area, gas_per_area, materials_per_area,
                      fab_yield, packaging_per_ic):
-    r"""Embodied footprint of one IC by its die area and fab process (ACT's logic model) [1]_ [kg CO2-eq].
+    r"""Embodied footprint of one IC by its die area and fab process (ACT's logic model, Gupta et al. 2022) [kg CO2-eq].
 
     .. math:: F = A \, \frac{CI_{fab} \, EPA + GPA + MPA}{Y} + P
 
