@@ -44,10 +44,12 @@ def _worker(n: int, scheduler: str, store: str, design: str = "mc") -> dict:
     stream_monte_carlo(model, n=1 << 16, design=design, seed=1, scheduler="synchronous", store="none",
                        compiled=uses_kernels(n))
     baseline = rss_mib()
+    from uncertainty_footprint.io.netcdf import ResultsFile
+
     with tempfile.TemporaryDirectory() as tmp:
-        path = None if store == "none" else Path(tmp) / "results.nc"
+        sink = None if store == "none" else ResultsFile(Path(tmp) / "results.nc")
         t0 = time.perf_counter()
-        res = stream_monte_carlo(model, n=n, design=design, seed=2, scheduler=scheduler, store=store, path=path)
+        res = stream_monte_carlo(model, n=n, design=design, seed=2, scheduler=scheduler, store=store, sink=sink)
         seconds = time.perf_counter() - t0
     peak = hwm_mib()
     return {"n": n, "scheduler": scheduler, "store": store, "design": design, "seconds": seconds, "rate": n / seconds,

@@ -2,13 +2,14 @@
 
 Usage::
 
-    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup|large|shapley]
+    python benchmarks/run.py [--quick] [--out DIR] [--only sobol|mc|exact|startup|large|shapley|store]
 
 Writes ``sobol_benchmark.*``, ``mc_benchmark.*``, ``exact_benchmark.*``, ``startup_benchmark.*``,
 ``large_runs_benchmark.*`` and the scaling plots into DIR (default ``benchmarks/output/``) and prints the ratios
 against the targets of issues 5, 10 and 11 (``startup``: whole-process times of the default run, ``--no-figures``,
 1000 samples and the Monte Carlo rate, ``--quick`` there means 2 repetitions and no 10^7-sample run; ``large``:
-every shipped experiment at 10^7 samples, 10^6 with ``--quick``). Speed and memory are measured
+every shipped experiment at 10^7 samples, 10^6 with ``--quick``; ``store``: the cost of writing the per-sample
+results, the marginal rate and the memory of issue 27). Speed and memory are measured
 here, never in the test suite.
 """
 
@@ -27,7 +28,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a few minutes)")
     parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
-    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup", "large", "shapley"), default=None, help="run one benchmark only")
+    parser.add_argument("--only", choices=("sobol", "mc", "exact", "startup", "large", "shapley", "store"), default=None,
+                        help="run one benchmark only")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if args.only in (None, "sobol"):
@@ -60,6 +62,11 @@ def main(argv=None) -> int:
 
         print("== Shapley effects with dependent inputs (issue 24) ==", flush=True)
         shapley_benchmark.run(args.out, direct_permutations=10 if args.quick else 30)
+    if args.only in (None, "store"):
+        import store_benchmark
+
+        print("== Large runs: the store, the rate and the memory (issue 27) ==", flush=True)
+        store_benchmark.run(args.out, repeat=1 if args.quick else 3, quick=args.quick)
     print(f"Tables and plots in {args.out}/")
     return 0
 

@@ -370,6 +370,8 @@ def test_validate_missing_file(tmp_path, capsys):
     pytest.param(["--samples", "2.5"], id="samples-fraction"),
     pytest.param(["--seed", "abc"], id="seed-abc"),
     pytest.param(["--design", "foo"], id="design-foo"),
+    pytest.param(["--format", "parquet"], id="format-parquet"),
+    pytest.param(["--samples", "1\x1b[31m" + "9" * 5000], id="samples-escape-and-long"),
 ])
 def test_bad_command_line_is_refused_by_argparse(args, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
@@ -377,6 +379,9 @@ def test_bad_command_line_is_refused_by_argparse(args, tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
+    # one line, no raw control character, never the whole argument
+    assert err.count("\n") == 1 and "error: argument" in err and "--help" in err, err
+    assert "\x1b" not in err and len(err) < 500
     assert args[0] in err, f"the message should name the option {args[0]}: {err!r}"
     assert not (tmp_path / "out").exists()
     assert os.listdir(tmp_path) == []

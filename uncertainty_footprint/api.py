@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from .analysis.sizes import IN_MEMORY_MAX
+from .analysis.sizes import IN_MEMORY_MAX, RESULTS_FORMATS  # RESULTS_FORMATS: the choices of --format
 from .errors import ConfigError, WriteError
 from .inputs.choices import CRN_DESIGNS, DESIGN_NAMES, GROUPINGS, SCHEDULERS, SOBOL_METHODS, STORE_MODES
 from .inputs.examples import example_names, example_text, example_title, is_example, resolve_experiment
@@ -127,8 +127,9 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
         section (``{"samples": 1024, "second_order": True}``).
     engine : EngineOptions, optional
         How the Monte Carlo runs: in memory or streamed with dask (a scheduler, a cluster address), what
-        ``results.nc`` keeps per sample, chunk sizes. Never changes the numbers. A streaming run without ``out``
-        keeps no per-sample data (``results`` is None).
+        ``results.nc`` keeps per sample and whether it is ``results.zarr`` instead (``format='zarr'``: written by
+        the tasks in parallel, on a cluster's workers too), chunk sizes. Never changes the numbers. A streaming
+        run without ``out`` keeps no per-sample data (``results`` is None).
     data_dir : path, optional
         Folder of the data catalog.
     out : path, optional
@@ -181,35 +182,43 @@ def run(experiment: str | os.PathLike | Mapping[str, Any] | Experiment, *, sampl
 
 def _run_into(exp: Experiment, engine: EngineOptions, target, *, figures: bool, progress, on_result) -> Result:
     """Compute ``exp`` and write its outputs into the checked folder ``target`` (one transaction)."""
+    from functools import partial
+
     from .analysis.engine import compute
     from .io.folder import atomic_output_dir
     from .io.netcdf import ResultsFile, open_results
     from .io.provenance import results_provenance
-    from .io.writers import write_result_files
+    from .io.writers import results_name, write_result_files
+    from .io.zarr_store import ResultsStore, open_store
 
     streams = engine.streams(exp.spec.sampling.samples)
     keeps_file = streams and engine.store != "none"
+    name = results_name(engine.format)
+    open_results = open_store if engine.format == "zarr" else open_results
     done: dict[str, Result] = {}
 
     def write(folder: Path, note: Callable[[str], None]) -> None:
-        note("running the experiment" + (" (writing results.nc)" if keeps_file else ""))
-        sink = ResultsFile(folder / "results.nc", results_provenance(exp, streamed=True)) if keeps_file else None
+        note("running the experiment" + (f" (writing {name})" if keeps_file else ""))
+        sink = None
+        if keeps_file:
+            kind = ResultsStore if engine.format == "zarr" else ResultsFile
+            sink = kind(folder / name, results_provenance(exp, streamed=True))
         result = compute(exp, engine, convergence=figures, sink=sink, progress=progress)
         if keeps_file:
-            result = result.replace(results=open_results(folder / "results.nc", engine.task_rows))
+            result = result.replace(results=open_results(folder / name, engine.task_rows))
         result = result.replace(documents=figures and result.results is not None)
         done["result"] = result
         if on_result is not None:
             on_result(result)
         try:
-            _write_result(result, folder, note, write_result_files)
+            _write_result(result, folder, note, partial(write_result_files, format=engine.format))
         finally:
             if keeps_file:
                 result.results.close()
 
     written = atomic_output_dir(target, write, record={"command": "run", "experiments": [exp.source]})
     result = done["result"]
-    results = open_results(written / "results.nc", engine.task_rows) if keeps_file else result.results
+    results = open_results(written / name, engine.task_rows) if keeps_file else result.results
     return result.replace(results=results, folder=written)
 
 
@@ -223,11 +232,11 @@ def _write_result(result: Result, folder: Path, note, write_result_files) -> Non
         write_result_files(result, folder, note)
 
 
-def write_results(result: Result, out: str | os.PathLike, *, figures: bool = True) -> Result:
+def write_results(result: Result, out: str | os.PathLike, *, figures: bool = True, format: str = "netcdf") -> Result:
     """Write what the command line writes (results.nc, tables, sobol.nc, exact.nc, figures and reports) for a
     run made without ``out``, with the safety rules of :mod:`uncertainty_footprint.io.folder`: a new or empty
     folder, or an earlier results folder whose files are replaced once everything is written; other files are
-    kept.
+    kept. ``format='zarr'`` writes ``results.zarr`` instead of ``results.nc``.
 
     Returns
     -------
@@ -242,11 +251,16 @@ def write_results(result: Result, out: str | os.PathLike, *, figures: bool = Tru
     WriteError
         A failing environment (nothing changed).
     """
+    from functools import partial
+
     from .io.folder import atomic_output_dir, check_output_folder, source_inputs
     from .io.writers import write_result_files
 
     if result.streamed:
         raise ConfigError("write_results", "", "a streaming run writes its folder while it runs: pass out= to run()")
+    if format not in RESULTS_FORMATS:
+        raise ConfigError("write_results", "format", f"got {format!r}; allowed: {', '.join(RESULTS_FORMATS)}")
+    write_result_files = partial(write_result_files, format=format)
     exp = result.experiment
     target = check_output_folder(out, inputs=source_inputs([exp]), outputs=RUN_OUTPUTS,
                                  suggestion=f"results/{exp.label}")

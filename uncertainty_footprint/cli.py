@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Sequence
 
 from . import api
-from .api import (CRN_DESIGNS, DESIGN_NAMES, GROUPINGS, IN_MEMORY_MAX, SCHEDULERS, SOBOL_METHODS, STORE_MODES,
-                  example_names, is_example, package_version, resolve_experiment)
+from .api import (CRN_DESIGNS, DESIGN_NAMES, GROUPINGS, IN_MEMORY_MAX, RESULTS_FORMATS, SCHEDULERS, SOBOL_METHODS,
+                  STORE_MODES, example_names, is_example, package_version, resolve_experiment)
 from .app import DEFAULT_HOST, DEFAULT_PORT
 from .errors import FootprintError, WriteError
 from .warnings import FootprintWarning
@@ -60,8 +60,20 @@ def _positive_int(text: str) -> int:
     return int(text) if text.strip().lstrip("+").isdigit() else int(number)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line (the rule of every bad input), exit status 2."""
+
+    def error(self, message: str):
+        import re
+
+        message = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", message)
+        if len(message) > 300:  # quotes an argument: never echo unbounded input
+            message = message[:297] + "..."
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m uncertainty_footprint",
         description="Carbon footprint of TinyML devices with honest uncertainty: Monte Carlo propagation of "
                     "every emission factor, quantity, power and lifetime through the lifecycle model of "
@@ -80,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         "estimates beside them; with --second-order also the top pairs by S2), and write results.nc, "
         "summary.csv, deterministic.csv, exact.nc, exact.csv (sobol.nc, sobol.csv with sampled estimates; "
         "sobol_s2.csv with --second-order), report.md, report.html, table.tex and figures/ "
-        "to the output folder. The netCDF files follow CF-1.10 and are compressed (zlib, lossless)."))
+        "to the output folder. The netCDF files follow CF-1.10; the per-sample numbers are stored uncompressed "
+        "(random doubles barely compress), everything else with zlib (lossless)."))
     run.add_argument("experiment", metavar="EXPERIMENT",
                      help="experiment YAML file, e.g. experiments/kws.yaml, or the name of a shipped experiment "
                           f"({', '.join(example_names())})")
@@ -129,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="per-sample data results.nc keeps: footprints and totals (default), all (also the "
                           "sampled inputs; a rerun with the same seed regenerates them exactly), or none (no "
                           "results.nc; a streaming run then writes no figures or reports)")
+    eng.add_argument("--format", choices=RESULTS_FORMATS, default="netcdf",
+                     help="netcdf (default): the per-sample results in results.nc, written by this process; zarr: "
+                          "in results.zarr (a Zarr store, xarray.open_zarr reads it), written by the tasks in "
+                          "parallel, on the workers of a --scheduler-address cluster too (they must see --out). "
+                          "The same numbers either way")
     run.add_argument("--no-figures", action="store_true",
                      help="skip the figures and reports (figures/, report.md, report.html, table.tex)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -209,7 +227,7 @@ def _cmd_serve(args) -> int:
 
 def _engine_options(args):
     return api.EngineOptions(stream=args.stream, scheduler=args.scheduler, address=args.scheduler_address,
-                             store=args.store, chunk_size=args.chunk_size)
+                             store=args.store, chunk_size=args.chunk_size, format=args.format)
 
 
 def _sobol_options(args) -> dict | bool | None:

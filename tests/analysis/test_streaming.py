@@ -109,3 +109,36 @@ def test_cli_streaming_run(tmp_path, capsys):
                  "--no-sobol", "--no-figures", "--quiet"]) == 0
     with xr.open_dataset(tmp_path / "lhs" / "results.nc") as ds:
         assert ds.attrs["design"] == "lhs" and ds.sizes["sample"] == 1000
+
+
+class _FailingSink:
+    """A sink whose tasks write their rows themselves; the second task's write fails."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def create(self, skeleton):
+        assert skeleton["sample"].chunks is not None  # the sample numbers stay lazy: no index of n integers
+
+    def task_writer(self, in_process):
+        assert in_process  # threads: the tasks run in this process
+        return self._write
+
+    def _write(self, start, stop, footprint, inputs):
+        self.calls.append(start)
+        if start > 0:
+            raise OSError(28, "No space left on device", "r.zarr")
+
+
+def test_a_failed_task_is_raised_once_every_task_of_its_batch_has_ended(model):
+    sink = _FailingSink()
+    with pytest.raises(OSError, match="No space left"):
+        stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler="threads", store="footprint", sink=sink,
+                           task_rows=STATS_BLOCK)
+    assert sorted(sink.calls) == [0, STATS_BLOCK]

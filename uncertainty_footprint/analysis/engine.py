@@ -30,7 +30,7 @@ from .method_runs import method_table
 from .payback import BalanceResult, balance_analysis
 from .propagate import run_monte_carlo
 from .resources import check_memory
-from .sizes import EVAL_CHUNK, IN_MEMORY_MAX, TASK_ROWS
+from .sizes import EVAL_CHUNK, IN_MEMORY_MAX, RESULTS_FORMATS, TASK_ROWS
 from .summary import deterministic_table, summarize
 
 __all__ = ["EngineOptions", "Result", "compute", "check_resources", "samples_sobol", "samples_payback_sobol",
@@ -61,6 +61,10 @@ class EngineOptions:
     store : {'footprint', 'all', 'none'}
         What ``results.nc`` keeps per sample: footprints and totals (default), also the sampled inputs (which a
         rerun with the same seed regenerates exactly), or nothing (no results.nc).
+    format : {'netcdf', 'zarr'}
+        Where the per-sample results go: ``results.nc`` (default; one file, written by the calling process) or
+        ``results.zarr`` (a Zarr store that the tasks of a streaming run write in parallel, on a cluster's
+        workers too). The same values either way.
     task_rows : int
         Rows per streaming task [rows].
     chunk_size : int or None
@@ -74,10 +78,13 @@ class EngineOptions:
     store: str = "footprint"
     task_rows: int = TASK_ROWS
     chunk_size: int | None = None
+    format: str = "netcdf"
 
     def __post_init__(self):
         if self.store not in STORE_MODES:
             raise ConfigError("EngineOptions", "store", f"got {self.store!r}; allowed: {', '.join(STORE_MODES)}")
+        if self.format not in RESULTS_FORMATS:
+            raise ConfigError("EngineOptions", "format", f"got {self.format!r}; allowed: {', '.join(RESULTS_FORMATS)}")
         if self.scheduler is not None and self.scheduler not in SCHEDULERS:
             raise ConfigError("EngineOptions", "scheduler", f"got {self.scheduler!r}; allowed: "
                               f"{', '.join(SCHEDULERS)} (or a cluster's address)")

@@ -5,6 +5,12 @@ The Dataset has dimensions ``sample``, ``component`` and ``parameter``: ``footpr
 mixes units, given per parameter by the coordinates ``unit`` (project notation) and ``units_cf`` (udunits/pint);
 coordinates say each component's stage and each parameter's status and source. The CF attributes of a file and
 the provenance are stamped when it is written (:mod:`uncertainty_footprint.io`).
+
+The sampled inputs of a large in-memory run (from :data:`~uncertainty_footprint.analysis.sizes.LAZY_INPUTS_MIN`
+samples) are not held in memory: ``inputs`` is a dask array that regenerates its rows from the design when read
+(every design is addressed by row, so the values are the same doubles a run holding them would have). A run that
+never reads them (the default ``store='footprint'``) never computes them: they are most of an in-memory run's
+memory (52 of 68 numbers per sample for ``kws.yaml``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import xarray as xr
 from ..inputs.units import cf_unit, footprint_attrs
 from ..model.builder import LifecycleModel
 from .designs import make_design
-from .sizes import COMPILED_MIN, EVAL_CHUNK, EVAL_THREADS
+from .sizes import COMPILED_MIN, EVAL_CHUNK, EVAL_THREADS, LAZY_INPUTS_MIN
 
-__all__ = ["run_monte_carlo", "dataset_skeleton", "parameter_coords", "evaluate_rows", "points_buffer", "uses_kernels"]
+__all__ = ["run_monte_carlo", "dataset_skeleton", "parameter_coords", "evaluate_rows", "points_buffer", "uses_kernels",
+           "lazy_inputs"]
 
 
 def parameter_coords(model: LifecycleModel) -> dict[str, tuple]:
@@ -64,11 +71,10 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
             "comment": "each parameter in its own unit: coordinate units_cf (udunits, pint) or unit (project "
                        "notation); uncertainty_footprint.io.netcdf.inputs_by_parameter gives one variable per "
                        "parameter with its units"})
-    sample = np.arange(n) if footprint is not None else sample_array((n,)).astype(np.int64)
     ds = xr.Dataset(
         data_vars=data_vars,
         coords={
-            "sample": sample,
+            **({"sample": np.arange(n)} if footprint is not None else {}),
             "component": model.component_names,
             "stage": ("component", model.stages),
             "component_title": ("component", [c.title for c in model.components]),
@@ -84,6 +90,9 @@ def dataset_skeleton(model: LifecycleModel, n: int, *, inputs: bool = True,
                                                                  [model.reference_labels[r] for r in refs]),
                     "reference_source": ("reference", [";".join(refs[r].source) for r in refs])},
             attrs=footprint_attrs("reference device carbon footprint (published point value)"))
+    if footprint is None:  # a lazy layout: the sample numbers stay lazy too (an index would hold n integers)
+        ds = ds.assign_coords(xr.Coordinates({"sample": ("sample", sample_array((n,)).astype(np.int64))},
+                                             indexes={}))
     return ds
 
 
@@ -136,9 +145,46 @@ def points_buffer(model: LifecycleModel, rows: int) -> np.ndarray:
     return np.empty((rows, len(model.parameters.random_names)), order="F")
 
 
+def lazy_inputs(model: LifecycleModel, design, n: int, chunk_size: int = EVAL_CHUNK, compiled: bool = False):
+    """The sampled inputs ``(n, n_parameters)`` of ``design``'s rows as a dask array, each chunk of ``chunk_size``
+    rows regenerated from the design when it is computed (:func:`evaluate_rows`: the values a run holding them
+    has, bit for bit).
+
+    Parameters
+    ----------
+    model : LifecycleModel
+    design
+        The run's design (:func:`~uncertainty_footprint.analysis.designs.make_design`), addressed by row.
+    n : int
+        Rows [samples].
+    chunk_size : int
+        Rows per chunk [rows].
+    compiled : bool
+        Evaluate the inverse CDFs with the compiled kernels (the same values).
+    """
+    import uuid
+
+    import dask.array as da
+
+    width = len(model.parameters)
+    rows = da.arange(n, chunks=chunk_size, dtype=np.int64)
+
+    def regenerate(block: np.ndarray) -> np.ndarray:
+        if block.size == 0:
+            return np.empty((0, width))
+        lo, hi = int(block[0]), int(block[-1]) + 1
+        _, values = evaluate_rows(model, design.fill(lo, hi, points_buffer(model, hi - lo)), True,
+                                  compiled=compiled)
+        return values if values is not None else np.zeros((hi - lo, width))
+
+    # named, not tokenized: hashing the model and the design would cost more than a chunk
+    return rows.map_blocks(regenerate, dtype=float, new_axis=1, chunks=(rows.chunks[0], (width,)),
+                           name=f"sampled-inputs-{uuid.uuid4().hex}")
+
+
 def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed: int = 1,
                     chunk_size: int = EVAL_CHUNK, progress: Callable[[int, int], None] | None = None, threads: int | None = None,
-                    compiled: bool | None = None) -> xr.Dataset:
+                    compiled: bool | None = None, inputs: str | None = None) -> xr.Dataset:
     """Sample the model's parameters and evaluate every component, in memory.
 
     Parameters
@@ -160,6 +206,10 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
     compiled : bool, optional
         Evaluate with the compiled kernels (default: from
         :data:`~uncertainty_footprint.analysis.sizes.COMPILED_MIN` samples, see :func:`uses_kernels`); speed only.
+    inputs : {'lazy', 'memory'}, optional
+        ``lazy``: ``inputs`` is a dask array regenerated from the design when read (:func:`lazy_inputs`; no memory
+        until then); ``memory``: computed with the footprints and held; default: ``lazy`` from
+        :data:`~uncertainty_footprint.analysis.sizes.LAZY_INPUTS_MIN` samples. The same values either way.
 
     Returns
     -------
@@ -167,21 +217,26 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         ``footprint(sample, component)``, ``total(sample)``, ``inputs(sample, parameter)`` and reference devices.
         For sample counts that do not fit in memory see :func:`uncertainty_footprint.analysis.streaming.stream_monte_carlo`.
     """
+    if inputs is None:
+        inputs = "lazy" if n >= LAZY_INPUTS_MIN else "memory"
+    if inputs not in ("lazy", "memory"):
+        raise ValueError(f"inputs must be 'lazy' or 'memory', got {inputs!r}")
     ps = model.parameters
     compiled = uses_kernels(n, compiled)
     dsgn = make_design(design, n, ps.random_names, seed, compiled=compiled)
     footprint = np.empty((n, len(model.components)))
-    inputs = np.empty((n, len(ps)))
+    held = np.empty((n, len(ps))) if inputs == "memory" else None
     local = threading.local()  # one design buffer per thread, reused from chunk to chunk
 
     def fill(start: int) -> int:
         stop = min(start + chunk_size, n)
         if getattr(local, "points", None) is None:
             local.points = points_buffer(model, min(chunk_size, n))
-        _, iv = evaluate_rows(model, dsgn.fill(start, stop, local.points[:stop - start]),
-                              out=footprint[start:stop], compiled=compiled, inputs_out=inputs[start:stop])
-        if iv is None:
-            inputs[start:stop] = 0.0
+        _, iv = evaluate_rows(model, dsgn.fill(start, stop, local.points[:stop - start]), held is not None,
+                              out=footprint[start:stop], compiled=compiled,
+                              inputs_out=held[start:stop] if held is not None else None)
+        if held is not None and iv is None:
+            held[start:stop] = 0.0
         return stop
 
     starts = range(0, n, chunk_size)
@@ -190,4 +245,6 @@ def run_monte_carlo(model: LifecycleModel, *, n: int, design: str = "lhs", seed:
         for stop in pool.map(fill, starts):  # in row order
             if progress is not None:
                 progress(stop, n)
-    return dataset_skeleton(model, n, footprint=footprint, input_values=inputs)
+    if held is None:
+        held = lazy_inputs(model, dsgn, n, chunk_size, compiled)
+    return dataset_skeleton(model, n, footprint=footprint, input_values=held)

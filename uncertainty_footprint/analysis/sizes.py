@@ -7,6 +7,9 @@ Two kinds of sizes, kept apart on purpose:
 * **chunks** only bound memory and scheduling: results never depend on them (tests check this), so they are
   defaults that callers may override (:data:`EVAL_CHUNK`, :data:`TASK_ROWS`, :data:`SALTELLI_CHUNK`,
   :data:`IN_MEMORY_MAX`), as is the number of threads that evaluate chunks at once (:data:`EVAL_THREADS`).
+
+The formats of the per-sample results (:data:`RESULTS_FORMATS`) live here too: like the chunks they never change
+the numbers, and the command line reads them for its ``--help`` without importing the engine.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["MC_BLOCK", "STATS_BLOCK", "EVAL_CHUNK", "TASK_ROWS", "SALTELLI_CHUNK", "IN_MEMORY_MAX", "EVAL_THREADS",
-           "COMPILED_MIN", "task_size", "tasks_in_flight"]
+           "COMPILED_MIN", "LAZY_INPUTS_MIN", "RESULTS_FORMATS", "task_size", "tasks_in_flight"]
 
 #: Rows per independently seeded block of the Monte Carlo design (``analysis.designs``) [rows]. A block.
 MC_BLOCK = 1 << 16
@@ -34,6 +37,13 @@ IN_MEMORY_MAX = 1 << 20
 COMPILED_MIN = 1 << 20
 #: Threads evaluating chunks of an in-memory Monte Carlo at once (numpy releases the GIL) [threads]. Scheduling.
 EVAL_THREADS = max(1, min(8, os.cpu_count() or 1))
+#: Smallest in-memory Monte Carlo whose sampled inputs are regenerated from the design when read instead of held
+#: (``analysis.propagate.lazy_inputs``: the same values; below it holding them costs little) [samples]. Memory only.
+LAZY_INPUTS_MIN = 1 << 18
+#: Where a run keeps its per-sample results: ``results.nc`` (netCDF-4, one file written by one process) or
+#: ``results.zarr`` (a Zarr store, chunked along ``sample``, written by the workers of a streaming run in
+#: parallel). The same numbers either way.
+RESULTS_FORMATS = ("netcdf", "zarr")
 
 
 def task_size(task_rows: int) -> int:

@@ -4,10 +4,15 @@ The rows of a design are split into *tasks* of whole statistics blocks (:data:`S
 evaluates its rows chunk by chunk and returns the histogram of its rows (integer counts), the moments of each
 of its statistics blocks and, if asked, its per-sample arrays. Tasks run on a dask scheduler (``synchronous``,
 ``threads``, ``processes``, or a ``dask.distributed`` cluster at ``tcp://host:port``), a few at a time so that
-memory stays bounded; the calling process hands per-sample arrays to a *sink* as tasks finish (e.g.
-:class:`uncertainty_footprint.io.netcdf.ResultsFile`, which writes ``results.nc``) and folds the block moments in
-block order. Design rows are addressed by index and blocks are fixed, so the numbers do not
-depend on the chunk size, the task size, the scheduler or the number of workers.
+memory stays bounded. The per-sample arrays go to a *sink*: a task writes its own rows where it runs when the sink
+gives it a writer (:class:`uncertainty_footprint.io.zarr_store.ResultsStore`, ``results.zarr``, on any scheduler
+and on a cluster's workers; :class:`uncertainty_footprint.io.netcdf.ResultsFile`, ``results.nc``, for tasks in
+this process), otherwise the calling process writes the arrays the tasks hand back, as they finish. The calling
+process folds the block moments in block order. Design rows are addressed by index and blocks are fixed, so the
+numbers do not depend on the chunk size, the task size, the scheduler or the number of workers.
+
+A task never raises: it returns its failure, so that every task of a batch has ended (and written what it writes)
+before the run reports the first failure and its output is removed.
 """
 
 from __future__ import annotations
@@ -40,14 +45,36 @@ class StreamResult:
     n: int
 
 
+@dataclass
+class _Failed:
+    """An exception raised inside a task, returned rather than raised (see the module's docstring)."""
+
+    error: BaseException
+
+
 def _task(model: LifecycleModel, design, start: int, stop: int, chunk_size: int, layout: SummaryLayout,
-          keep_footprint: bool, keep_inputs: bool, compiled: bool = False):
-    """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays.
+          keep_footprint: bool, keep_inputs: bool, compiled: bool = False, writer=None):
+    """Evaluate rows ``start:stop`` (whole statistics blocks); return histogram, block moments and arrays (None
+    when ``writer(start, stop, footprint, inputs)`` wrote them here), or :class:`_Failed`.
 
     The design rows, footprints and summary columns of every chunk go into buffers allocated once per task (a
     chunk reuses the pages of the one before); the summary columns of a block are written in place, column by
     column contiguous, and reduced there.
     """
+    try:
+        start, stop, hist, moments, footprint, inputs = _evaluate(model, design, start, stop, chunk_size, layout,
+                                                                  keep_footprint, keep_inputs, compiled)
+        if writer is not None and keep_footprint:
+            writer(start, stop, footprint, inputs)
+            footprint = inputs = None
+        return start, stop, hist, moments, footprint, inputs
+    except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it once the batch has ended
+        return _Failed(exc)
+
+
+def _evaluate(model: LifecycleModel, design, start: int, stop: int, chunk_size: int, layout: SummaryLayout,
+              keep_footprint: bool, keep_inputs: bool, compiled: bool):
+    """The work of :func:`_task`."""
     ps = model.parameters
     constant = _constant_columns(model, layout)
     hist = None
@@ -130,9 +157,12 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
     sink : context manager, optional
         Receives the per-sample arrays (required unless ``store='none'``): entered around the run,
         ``sink.create(skeleton)`` with the lazy layout of the results (:func:`~uncertainty_footprint.analysis.
-        propagate.dataset_skeleton`), then ``sink.write(start, stop, footprint, inputs)`` per task in the order
-        tasks finish (``inputs`` None unless ``store='all'``); e.g.
-        :class:`uncertainty_footprint.io.netcdf.ResultsFile`.
+        propagate.dataset_skeleton`), then, if ``sink.task_writer(in_process)`` (optional) gives a writer, every
+        task calls ``writer(start, stop, footprint, inputs)`` where it runs (``in_process``: the tasks run in this
+        process; the writer must pickle otherwise), else ``sink.write(start, stop, footprint, inputs)`` per task
+        in the order tasks finish (``inputs`` None unless ``store='all'``); e.g.
+        :class:`uncertainty_footprint.io.netcdf.ResultsFile`, :class:`uncertainty_footprint.io.zarr_store.
+        ResultsStore`.
     progress : callable, optional
         Called as ``progress(done, n)``.
     compiled : bool, optional
@@ -164,26 +194,36 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
 
             sink.create(dataset_skeleton(model, n, inputs=keep_in,
                                          sample_array=lambda shape: da.zeros(shape, chunks=STATS_BLOCK * 4)))
+        writer = None
+        if store != "none" and hasattr(sink, "task_writer"):
+            writer = sink.task_writer(isinstance(target, str) and target in ("threads", "synchronous"))
         starts = list(range(0, n, task_rows))
         hist = None
         moments: list[Moments] = []
         try:
             delayed_model = dask.delayed(model, pure=True)
             delayed_design = dask.delayed(dsgn, pure=True)
+            delayed_writer = dask.delayed(writer, pure=True) if writer is not None else None
             for b in range(0, len(starts), in_flight):
                 batch = [dask.delayed(_task, pure=True)(delayed_model, delayed_design, s, min(s + task_rows, n),
-                                                        chunk_size, layout, keep_fp, keep_in, compiled)
+                                                        chunk_size, layout, keep_fp, keep_in, compiled,
+                                                        delayed_writer)
                          for s in starts[b:b + in_flight]]
-                for start, stop, h, ms, fp, inputs in dask.compute(*batch, scheduler=target):
+                done = dask.compute(*batch, scheduler=target)
+                failed = next((d.error for d in done if isinstance(d, _Failed)), None)
+                if failed is not None:
+                    raise failed
+                for start, stop, h, ms, fp, inputs in done:
                     if hist is None:
                         hist = h
                     else:
                         hist += h
                     moments.extend(ms)
-                    if store != "none":
+                    if fp is not None:
                         sink.write(start, stop, fp, inputs if keep_in else None)
                     if progress is not None:
                         progress(stop, n)
+                del done  # the batch's histograms, before the next batch computes its own
         finally:
             if hasattr(target, "close"):
                 target.close()

@@ -17,13 +17,14 @@ the command line, follow them in this order; every refusal happens before anythi
    into that folder replaces exactly the files listed there, removes listed files the new run does not write
    again (a stale report would contradict the new results) and **keeps every other file** (your notes, your
    own plots). A folder written before manifests existed, or by anything else, is refused: move it away or
-   choose another ``--out``.
+   choose another ``--out``. A store of many files (``results.zarr``, :data:`WHOLE_FOLDERS`) is one output: the
+   manifest lists it once (``folders``) and it is replaced, moved aside or removed as a whole.
 4. **Write beside, then swap.** The outputs are written into a temporary folder beside the target,
    ``.<name>.tmp-<pid>-<random>`` (inside the target when the target is a mount point or its parent is not
    writable), holding a lock file with the process id and start time. A new target is then the temporary
-   folder renamed (atomic). An existing one gets the new files one by one (each an atomic rename; the
-   previous versions are moved aside and restored if any step fails), then the final manifest. Ctrl-C and
-   SIGTERM are held back during this swap, which takes milliseconds.
+   folder renamed (atomic). An existing one gets the new files one by one (each an atomic rename, a whole
+   folder output too; the previous versions are moved aside and restored if any step fails), then the final
+   manifest. Ctrl-C and SIGTERM are held back during this swap, which takes milliseconds.
 5. **Clean up always.** On any error, Ctrl-C or SIGTERM the temporary folder (and any parent folder the run
    created) is removed and the previous results stay as they were. A temporary folder left by a process
    killed with ``kill -9`` (its recorded process is gone) is removed by the next run into the same place.
@@ -53,7 +54,8 @@ from ..atomic import atomic_file
 from ..errors import ConfigError, WriteError
 from .provenance import package_version
 
-__all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "COMPARISON_OUTPUTS", "WriteError", "ResultsFolder",
+__all__ = ["MANIFEST", "MANIFEST_MARKER", "RUN_OUTPUTS", "WHOLE_FOLDERS", "COMPARISON_OUTPUTS", "WriteError",
+           "ResultsFolder",
            "check_output_folder", "atomic_output_dir", "read_manifest", "discard_unfinished", "source_inputs"]
 
 #: The manifest of a results folder: which files the package wrote there.
@@ -61,9 +63,13 @@ MANIFEST = ".uncertainty_footprint.json"
 #: Its ``marker`` field (a manifest without it is not ours).
 MANIFEST_MARKER = "uncertainty_footprint results folder"
 #: Names a run may write at the top of its folder (a trailing ``/``: a folder of outputs).
-RUN_OUTPUTS = ("results.nc", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv", "report.md",
-               "report.html", "table.tex", "figures/", "exact.nc", "exact.csv", "sobol_s2.csv", "balance.csv",
-               "methods.csv", "shapley.nc", "shapley.csv", "correlations.csv")
+RUN_OUTPUTS = ("results.nc", "results.zarr/", "summary.csv", "deterministic.csv", "sobol.nc", "sobol.csv",
+               "report.md", "report.html", "table.tex", "figures/", "exact.nc", "exact.csv", "sobol_s2.csv",
+               "balance.csv", "methods.csv", "shapley.nc", "shapley.csv", "correlations.csv")
+#: Folder outputs that are one output each (a Zarr store: thousands of chunk files): listed once in the manifest
+#: (``folders``), moved into place, aside or away by one rename; a folder of that name the package did not write
+#: is refused like a file.
+WHOLE_FOLDERS = ("results.zarr",)
 #: Names a comparison writes.
 COMPARISON_OUTPUTS = ("comparison.nc", "comparison.csv", "differences.csv", "comparison.png", "comparison.pdf",
                       "difference_variance.csv")
@@ -91,8 +97,9 @@ class ResultsFolder:
     path : Path
         Absolute, with the symbolic links of its existing part resolved.
     exists : bool
-    files, dirs : frozenset of str
-        What the existing manifest lists (relative POSIX paths); empty for a new or empty folder.
+    files, dirs, folders : frozenset of str
+        What the existing manifest lists (relative POSIX paths: files, the folders holding them, whole folder
+        outputs); empty for a new or empty folder.
     """
 
     shown: str
@@ -100,6 +107,7 @@ class ResultsFolder:
     exists: bool
     files: frozenset = field(default_factory=frozenset)
     dirs: frozenset = field(default_factory=frozenset)
+    folders: frozenset = field(default_factory=frozenset)
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -156,6 +164,7 @@ def read_manifest(folder: str | os.PathLike) -> dict | None:
         raise ValueError(f"{MANIFEST} has no {MANIFEST_MARKER!r} marker and file list")
     data["files"] = sorted({r for r in map(_safe_rel, data["files"]) if r})
     data["dirs"] = sorted({r for r in map(_safe_rel, data.get("dirs") or []) if r})
+    data["folders"] = sorted({r for r in map(_safe_rel, data.get("folders") or []) if r in WHOLE_FOLDERS})
     return data
 
 
@@ -237,18 +246,18 @@ def check_output_folder(out: str | os.PathLike, *, inputs: Iterable[str | os.Pat
             raise refuse(f"is a folder that is not empty and has no {MANIFEST} (it was not written by "
                          "uncertainty_footprint, or by a version before manifests)")
         return ResultsFolder(shown, real, True)
-    files = frozenset(manifest["files"])
+    files, folders = frozenset(manifest["files"]), frozenset(manifest["folders"])
     for name in outputs:
         is_folder = name.endswith("/")
         name = name.rstrip("/")
         p = real / name
-        if not os.path.lexists(p) or name in files:
+        if not os.path.lexists(p) or name in files or name in folders:
             continue
-        if is_folder and p.is_dir() and not p.is_symlink():
-            continue
+        if is_folder and name not in WHOLE_FOLDERS and p.is_dir() and not p.is_symlink():
+            continue  # a folder of files (figures/): its files are checked one by one
         raise refuse(f"holds {name}, which uncertainty_footprint did not write there (it is not in {MANIFEST})",
                      "move it away or choose another --out")
-    return ResultsFolder(shown, real, True, files, frozenset(manifest["dirs"]))
+    return ResultsFolder(shown, real, True, files, frozenset(manifest["dirs"]), folders)
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -404,24 +413,26 @@ def _remove_empty(folders: Iterable[Path]) -> None:
             pass
 
 
-def _written_files(tmp: Path) -> list[str]:
+def _written_files(tmp: Path) -> tuple[list[str], list[str]]:
+    """The files written into ``tmp`` and its whole folder outputs (:data:`WHOLE_FOLDERS`, not looked into)."""
+    folders = sorted(name for name in WHOLE_FOLDERS if (tmp / name).is_dir() and not (tmp / name).is_symlink())
     out = []
     for root, dirs, files in os.walk(tmp):
         rel_root = Path(root).relative_to(tmp)
         if rel_root == Path("."):
-            dirs[:] = [d for d in dirs if d not in _INTERNAL]
+            dirs[:] = [d for d in dirs if d not in _INTERNAL and d not in folders]
         out.extend((rel_root / f).as_posix() for f in files
                    if not (rel_root == Path(".") and f in _INTERNAL))
-    return sorted(out)
+    return sorted(out), folders
 
 
-def _manifest(files: Iterable[str], dirs: Iterable[str], record: dict) -> dict:
+def _manifest(files: Iterable[str], dirs: Iterable[str], record: dict, folders: Iterable[str] = ()) -> dict:
     return {"marker": MANIFEST_MARKER,
-            "note": "uncertainty_footprint wrote the files listed here; a rerun into this folder replaces them "
-                    "and keeps every other file",
+            "note": "uncertainty_footprint wrote the files and folders listed here; a rerun into this folder "
+                    "replaces them and keeps every other file",
             "package": "uncertainty_footprint", "version": package_version(), **record,
             "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": sorted(files), "dirs": sorted(dirs)}
+            "files": sorted(files), "dirs": sorted(dirs), "folders": sorted(folders)}
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -436,8 +447,10 @@ def _parent_dirs(rel: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict) -> None:
-    """Move the new files from ``tmp`` into the existing folder, file by file, keeping every file not ours.
+def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict, folders: Sequence[str] = ()
+             ) -> None:
+    """Move the new files (and whole folder outputs) from ``tmp`` into the existing folder, one by one, keeping
+    every file not ours.
 
     The previous versions go to ``tmp/.uncertainty_footprint.previous`` and come back if any step fails. First
     a manifest listing old and new files is put in place (so that an interrupted swap leaves nothing
@@ -445,7 +458,13 @@ def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict) -
     """
     out, backup = target.path, tmp / _BACKUP
     new, old = set(files), set(target.files)
+    new_folders, old_folders = set(folders), set(target.folders)
     dirs_needed = {d for rel in files for d in _parent_dirs(rel)}
+    for rel in sorted(new_folders):
+        dest = out / rel
+        if os.path.lexists(dest) and (rel not in old_folders or dest.is_symlink() or not dest.is_dir()):
+            raise _refuse(target.shown, f"holds {rel}, which uncertainty_footprint did not write there (it is not "
+                          f"in {MANIFEST})", advice="move it away or choose another --out")
     for rel in sorted(new):  # the precise check, now that the names are known
         dest = out / rel
         for d in _parent_dirs(rel):
@@ -462,12 +481,18 @@ def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict) -
         if os.path.lexists(out / MANIFEST):
             os.replace(out / MANIFEST, backup / MANIFEST)
             done.append(("backup", MANIFEST))
-        _write_json(out / MANIFEST, _manifest(old | new, set(target.dirs) | dirs_needed, record))
+        _write_json(out / MANIFEST, _manifest(old | new, set(target.dirs) | dirs_needed, record,
+                                              old_folders | new_folders))
         done.append(("new", MANIFEST))
         for rel in sorted(old | new):
             dest = out / rel
             if rel in old and os.path.lexists(dest) and dest.is_file() and not dest.is_symlink():
                 (backup / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(dest, backup / rel)
+                done.append(("backup", rel))
+        for rel in sorted(old_folders):  # whole folders: moved aside by one rename each
+            dest = out / rel
+            if os.path.lexists(dest) and dest.is_dir() and not dest.is_symlink():
                 os.replace(dest, backup / rel)
                 done.append(("backup", rel))
         for rel in sorted(new):
@@ -477,9 +502,12 @@ def _swap_in(tmp: Path, target: ResultsFolder, files: list[str], record: dict) -
                     done.append(("dir", d))
             os.replace(tmp / rel, out / rel)
             done.append(("new", rel))
+        for rel in sorted(new_folders):
+            os.replace(tmp / rel, out / rel)
+            done.append(("new", rel))
         created = {d for kind, d in done if kind == "dir"}
         ours = {d for d in target.dirs if (out / d).is_dir() and not (out / d).is_symlink()} | created
-        _write_json(out / MANIFEST, _manifest(new, ours, record))  # a folder stays ours while it exists
+        _write_json(out / MANIFEST, _manifest(new, ours, record, new_folders))  # a folder stays ours while it exists
     except BaseException:
         for kind, rel in reversed(done):
             try:
@@ -552,18 +580,18 @@ def atomic_output_dir(target: ResultsFolder | str | os.PathLike, write: Callable
                         where = os.path.join(target.shown, os.path.relpath(name, tmp))
                 raise WriteError(step.what, where, _reason(exc, tmp)) from exc
             raise
-        files = _written_files(tmp)
+        files, folders = _written_files(tmp)
         with _io("moving the results into place", target.shown, target.path):
             with _signals_held():
                 if not target.exists and not os.path.lexists(target.path):
                     _write_json(tmp / MANIFEST, _manifest(files, {d for r in files for d in _parent_dirs(r)},
-                                                          record))
+                                                          record, folders))
                     os.unlink(tmp / _LOCK)
                     os.rename(tmp, target.path)
                 else:
                     if not target.exists:  # appeared meanwhile: check it as an existing folder
                         target = check_output_folder(target.path)
-                    _swap_in(tmp, target, files, record)
+                    _swap_in(tmp, target, files, record, folders)
                 job.committed = True
     finally:
         with _signals_held():

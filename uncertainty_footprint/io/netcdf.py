@@ -16,9 +16,14 @@ project's notation, e.g. ``kg CO2-eq/mm2``) and ``units_cf(parameter)`` (udunits
 each column's unit, and :func:`inputs_by_parameter` turns the array into one variable per parameter with its own
 ``units``, which is what xarray users expect (``inputs_by_parameter(ds).pint.quantify()``).
 
-Compression (:func:`netcdf_encoding`): zlib level :data:`COMPLEVEL` with the shuffle filter on every numeric
-variable, chunked along ``sample`` in chunks of about :data:`CHUNK_BYTES`. Lossless: the numbers read back are
-the numbers computed. The streaming engine creates ``results.nc`` with the same encoding.
+Layout and compression (:func:`netcdf_encoding`): every variable along ``sample`` is chunked along it in chunks of
+about :data:`CHUNK_BYTES`. The per-sample floating-point numbers (footprints, totals, inputs) are stored
+uncompressed: they are random doubles, which no lossless codec shrinks by more than about 1.4x (zstd) or 1.3x
+(zlib), while compressing them costs several times the computation of a large run
+(``benchmarks/store_benchmark.py`` measures the codecs). Every other numeric variable (the ``sample`` numbers,
+coordinates, indices) is compressed with zlib level :data:`COMPLEVEL` and the shuffle filter, which every netCDF
+reader decodes. Lossless either way: the numbers read back are the numbers computed. The streaming engine creates
+``results.nc`` with the same encoding.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Mapping
@@ -36,14 +42,18 @@ import xarray as xr
 from ..inputs.units import FOOTPRINT_UNITS, cf_unit
 
 
-__all__ = ["CONVENTIONS", "FOOTPRINT_UNITS", "COMPLEVEL", "CHUNK_BYTES", "LONG_NAMES", "annotate", "netcdf_encoding",
+__all__ = ["CONVENTIONS", "FOOTPRINT_UNITS", "COMPLEVEL", "COMPRESS_SAMPLES", "CHUNK_BYTES", "LONG_NAMES", "annotate",
+           "netcdf_encoding", "per_sample_doubles",
            "tree_encoding", "inputs_by_parameter", "released_on_failure", "write_dataset", "write_groups",
            "ResultsFile", "open_results"]
 
 #: The ``Conventions`` attribute of every netCDF file the package writes.
 CONVENTIONS = "CF-1.10"
-#: zlib compression level (1 fastest .. 9 smallest).
+#: zlib compression level (1 fastest .. 9 smallest) of the variables that are compressed.
 COMPLEVEL = 4
+#: Whether the per-sample floating-point variables are compressed (zlib with shuffle) [-]: no, they are random
+#: doubles (see the module's docstring).
+COMPRESS_SAMPLES = False
 #: Free space below which a failed write is reported as a full disk [bytes]
 FULL_DISK_BYTES = 1 << 20
 #: Target size of one chunk of a per-sample variable [bytes].
@@ -95,16 +105,33 @@ def annotate(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _chunks(var: xr.Variable, chunk_bytes: int) -> tuple[int, ...]:
+def sample_chunk_rows(var: xr.Variable, chunk_bytes: int, most: int | None = None) -> int:
+    """Rows of one chunk of ``var`` along ``sample``: a power of two (streamed tasks, whole statistics blocks,
+    then fill whole chunks), at most ``most``, whose chunk spanning the other dimensions whole holds at most
+    ``chunk_bytes`` (at least one row); never more than the variable has [rows]."""
     other = int(np.prod([s for d, s in var.sizes.items() if d != "sample"], dtype=np.int64)) or 1
     rows = max(1, chunk_bytes // (var.dtype.itemsize * other))
-    rows = 1 << (rows.bit_length() - 1)  # a power of two: streamed tasks (whole blocks) fill whole chunks
-    return tuple(min(rows, s) if d == "sample" else s for d, s in var.sizes.items())
+    rows = 1 << (rows.bit_length() - 1)
+    if most is not None:
+        rows = min(rows, most)
+    return max(1, min(rows, var.sizes["sample"]))
 
 
-def netcdf_encoding(ds: xr.Dataset, *, complevel: int = COMPLEVEL, chunk_bytes: int = CHUNK_BYTES
-                    ) -> dict[str, dict]:
-    """The ``encoding=`` argument of ``ds.to_netcdf`` (netCDF4 engine): lossless zlib with shuffle.
+def _chunks(var: xr.Variable, chunk_bytes: int) -> tuple[int, ...]:
+    rows = sample_chunk_rows(var, chunk_bytes)
+    return tuple(rows if d == "sample" else s for d, s in var.sizes.items())
+
+
+def per_sample_doubles(name, var: xr.Variable) -> bool:
+    """Whether ``var`` holds floating-point numbers per sample (footprints, totals, inputs, balances): the
+    variables stored uncompressed (:data:`COMPRESS_SAMPLES`)."""
+    return "sample" in var.dims and var.dtype.kind == "f" and str(name) != "sample"
+
+
+def netcdf_encoding(ds: xr.Dataset, *, complevel: int = COMPLEVEL, chunk_bytes: int = CHUNK_BYTES,
+                    compress_samples: bool = COMPRESS_SAMPLES) -> dict[str, dict]:
+    """The ``encoding=`` argument of ``ds.to_netcdf`` (netCDF4 engine): per-sample doubles chunked along
+    ``sample`` and uncompressed, every other numeric variable lossless zlib with shuffle.
 
     Parameters
     ----------
@@ -115,18 +142,23 @@ def netcdf_encoding(ds: xr.Dataset, *, complevel: int = COMPLEVEL, chunk_bytes: 
     chunk_bytes : int
         Target size of one chunk of a per-sample variable [bytes]; chunks run along ``sample`` over a power of two
         of rows and span the other dimensions whole.
+    compress_samples : bool
+        Compress the per-sample doubles too (:func:`per_sample_doubles`; zlib with shuffle, as the rest).
 
     Returns
     -------
     dict
-        Variable name -> ``{"zlib", "complevel", "shuffle"[, "chunksizes"]}`` for every numeric variable of one
-        or more dimensions (text variables are left as they are: HDF5 does not compress them).
+        Variable name -> ``{"zlib"[, "complevel", "shuffle"][, "chunksizes"]}`` for every numeric variable of
+        one or more dimensions (text variables are left as they are: HDF5 does not compress them).
     """
     out = {}
     for name, var in ds.variables.items():
         if var.ndim == 0 or var.dtype.kind not in "biuf" or 0 in var.shape:
             continue
-        enc = {"zlib": True, "complevel": int(complevel), "shuffle": True}
+        if per_sample_doubles(name, var) and not compress_samples:
+            enc = {"zlib": False, "shuffle": False}
+        else:
+            enc = {"zlib": True, "complevel": int(complevel), "shuffle": True}
         if "sample" in var.dims:
             enc["chunksizes"] = _chunks(var, chunk_bytes)
         out[str(name)] = enc
@@ -234,6 +266,11 @@ class ResultsFile:
     stream_monte_carlo` uses it as a context manager around :meth:`create` and :meth:`write`; on leaving, the file
     is closed, and after a failure emptied (:func:`released_on_failure`).
 
+    Tasks that run in this process (the ``threads`` and ``synchronous`` schedulers) write their own rows through
+    :meth:`task_writer`, one at a time (HDF5 writes one thing at a time), while the other tasks compute: the writing
+    overlaps the computation and no task's arrays wait for the calling thread. Tasks in other processes hand their
+    arrays back and the calling process writes them (:meth:`write`): one netCDF file has one writer.
+
     Parameters
     ----------
     path : path
@@ -247,6 +284,7 @@ class ResultsFile:
         self.attrs = dict(attrs or {})
         self._nc = None
         self._stack = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "ResultsFile":
         # on leaving: the file is closed first, then (after a failure, also one of closing it) emptied
@@ -260,13 +298,14 @@ class ResultsFile:
         return bool(stack.__exit__(*exc))
 
     def _close(self) -> None:
-        nc, self._nc = self._nc, None
-        if nc is not None:
-            nc.close()
+        with self._lock:
+            nc, self._nc = self._nc, None
+            if nc is not None:
+                nc.close()
 
     def create(self, skeleton: xr.Dataset) -> None:
         """Create the file with the coordinates, attributes and empty (lazy) per-sample variables of
-        ``skeleton``, compressed as an in-memory run's, and open it for :meth:`write`."""
+        ``skeleton``, encoded as an in-memory run's, and open it for :meth:`write`."""
         import netCDF4
 
         skeleton = annotate(skeleton.copy())
@@ -274,22 +313,63 @@ class ResultsFile:
         skeleton.to_netcdf(self.path, compute=False, encoding=netcdf_encoding(skeleton))
         self._nc = netCDF4.Dataset(self.path, "a")
         self._nc.set_auto_mask(False)
+        for name, var in skeleton.variables.items():
+            if "sample" in var.dims:  # whole chunks are written once: no chunk cache (it would only hold memory)
+                self._nc[name].set_var_chunk_cache(size=0)
 
     def write(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
         """Rows ``start:stop`` of the footprints (and totals, and inputs when kept)."""
-        nc = self._nc
-        nc["sample"][start:stop] = np.arange(start, stop)
-        nc["footprint"][start:stop, :] = footprint
-        nc["total"][start:stop] = footprint.sum(axis=1)
-        if inputs is not None:
-            nc["inputs"][start:stop, :] = inputs
+        total = footprint.sum(axis=1)
+        with self._lock:
+            nc = self._nc
+            if nc is None:
+                raise RuntimeError(f"{self.path} is closed: the run has ended")
+            nc["sample"][start:stop] = np.arange(start, stop)
+            nc["footprint"][start:stop, :] = footprint
+            nc["total"][start:stop] = total
+            if inputs is not None:
+                nc["inputs"][start:stop, :] = inputs
+
+    def task_writer(self, in_process: bool):
+        """What the tasks of a streaming run call to write their rows themselves: :meth:`write` when they run in
+        this process (``in_process``), else None (they hand their arrays back)."""
+        return _TaskWrite(self) if in_process else None
+
+
+class _TaskWrite:
+    """:meth:`ResultsFile.write`, called by a task of this process (the file's handle never leaves it)."""
+
+    def __init__(self, file: ResultsFile):
+        self.file = file
+
+    def __call__(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
+        self.file.write(start, stop, footprint, inputs)
+
+    def __dask_tokenize__(self):
+        return ("uncertainty_footprint.ResultsFile", str(self.file.path), id(self.file))
 
 
 def open_results(path: str | os.PathLike, task_rows: int) -> xr.Dataset:
     """A written ``results.nc`` opened lazily, chunked along ``sample`` in about ``task_rows`` [rows] (dask): a
-    whole number of the file's own chunks (rounded up), so that no task reads a stored chunk another reads too."""
-    with xr.open_dataset(path) as ds:
-        stored = max([int(v.encoding["chunksizes"][v.dims.index("sample")]) for v in ds.variables.values()
-                      if "sample" in v.dims and v.encoding.get("chunksizes")] or [1])
+    whole number of the file's own chunks (rounded up), so that no task reads a stored chunk another reads too
+    (``results.zarr``: :func:`~uncertainty_footprint.io.zarr_store.open_store`).
+
+    The ``sample`` numbers stay lazy, without an index (reading them whole to build one costs a tenth of a second
+    per 10^7 samples and 8 bytes per sample); the other dimensions are indexed as usual.
+    """
+    import netCDF4
+
+    with netCDF4.Dataset(path) as nc:
+        stored = max([int(v.chunking()[v.dimensions.index("sample")]) for v in nc.variables.values()
+                      if "sample" in v.dimensions and v.chunking() != "contiguous"] or [1])
     rows = -(-int(task_rows) // stored) * stored
-    return xr.open_dataset(path, chunks={"sample": rows})
+    ds = xr.open_dataset(path, chunks={"sample": rows}, create_default_indexes=False)
+    return _indexed(ds)
+
+
+def _indexed(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with the default index of every dimension coordinate but ``sample``."""
+    for dim in ds.dims:
+        if dim != "sample" and dim in ds.coords and dim not in ds.xindexes:
+            ds = ds.set_xindex(dim)
+    return ds

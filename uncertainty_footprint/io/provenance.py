@@ -28,7 +28,7 @@ DISTRIBUTION = "uncertainty_footprint"
 LIBRARIES = {
     "numpy": "numpy", "scipy": "scipy", "xarray": "xarray", "pandas": "pandas", "matplotlib": "matplotlib",
     "pyyaml": "PyYAML", "salib": "SALib", "dask": "dask", "netcdf4": "netCDF4", "pydantic": "pydantic",
-    "pint": "pint", "jinja2": "Jinja2",
+    "pint": "pint", "jinja2": "Jinja2", "zarr": "zarr",
 }
 #: Key in the ``versions`` attribute -> the library's top-level module, where it is not the key itself.
 MODULES = {"pyyaml": "yaml", "salib": "SALib", "netcdf4": "netCDF4"}

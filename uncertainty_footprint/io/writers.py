@@ -20,18 +20,27 @@ from ..analysis.summary import summary_frame
 from .netcdf import write_dataset, write_groups
 from .provenance import comparison_provenance, indices_provenance, result_provenance
 
-__all__ = ["write_result_files", "write_comparison_files", "result_file_names"]
+__all__ = ["write_result_files", "write_comparison_files", "result_file_names", "results_name"]
+
+#: The per-sample results of each format (:data:`~uncertainty_footprint.analysis.sizes.RESULTS_FORMATS`).
+RESULTS_NAMES = {"netcdf": "results.nc", "zarr": "results.zarr"}
+
+
+def results_name(format: str = "netcdf") -> str:
+    """The name of the per-sample results in a results folder: ``results.nc`` or ``results.zarr`` (a folder)."""
+    return RESULTS_NAMES[format]
 
 
 def _quiet(what: str) -> None:
     """The default ``note``: says nothing."""
 
 
-def result_file_names(result: Result) -> list[str]:
-    """The files of numbers :func:`write_result_files` writes for ``result``, in that order."""
+def result_file_names(result: Result, format: str = "netcdf") -> list[str]:
+    """The files of numbers :func:`write_result_files` writes for ``result`` (``results.zarr`` is a folder), in
+    that order."""
     names = []
     if result.store != "none" and (result.streamed or result.results is not None):
-        names.append("results.nc")
+        names.append(results_name(format))
     names += ["summary.csv", "deterministic.csv"]
     if result.sobol:
         names += ["sobol.nc", "sobol.csv"]
@@ -48,17 +57,24 @@ def result_file_names(result: Result) -> list[str]:
     return names
 
 
-def write_result_files(result: Result, folder: Path, note: Callable[[str], None] = _quiet) -> None:
-    """``results.nc`` (unless a streaming run wrote it already, or ``store`` is ``none``), ``summary.csv``,
-    ``deterministic.csv``, ``sobol.nc``/``sobol.csv`` (sampled indices), ``exact.nc``/``exact.csv`` (exact
-    indices), ``sobol_s2.csv`` (second order), ``balance.csv`` (a benefit or fleet), ``methods.csv`` (methods
-    side by side), ``shapley.nc``/``shapley.csv`` and ``correlations.csv`` (correlated inputs), as the run has
-    them."""
+def write_result_files(result: Result, folder: Path, note: Callable[[str], None] = _quiet, *,
+                       format: str = "netcdf") -> None:
+    """``results.nc`` (``format='zarr'``: ``results.zarr``; unless a streaming run wrote it already, or ``store``
+    is ``none``), ``summary.csv``, ``deterministic.csv``, ``sobol.nc``/``sobol.csv`` (sampled indices),
+    ``exact.nc``/``exact.csv`` (exact indices), ``sobol_s2.csv`` (second order), ``balance.csv`` (a benefit or
+    fleet), ``methods.csv`` (methods side by side), ``shapley.nc``/``shapley.csv`` and ``correlations.csv``
+    (correlated inputs), as the run has them."""
     folder = Path(folder)
     if not result.streamed and result.store != "none" and result.results is not None:
-        note("writing results.nc")
+        name = results_name(format)
+        note(f"writing {name}")
         kept = result.results if result.store == "all" else result.results.drop_vars("inputs", errors="ignore")
-        write_dataset(kept, folder / "results.nc", result_provenance(result))
+        if format == "zarr":
+            from .zarr_store import write_zarr
+
+            write_zarr(kept, folder / name, result_provenance(result))
+        else:
+            write_dataset(kept, folder / name, result_provenance(result))
     note("writing summary.csv and deterministic.csv")
     summary_frame(result).to_csv(folder / "summary.csv", float_format="%.6g")
     result.deterministic.to_csv(folder / "deterministic.csv", float_format="%.6g")
