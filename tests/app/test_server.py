@@ -56,8 +56,10 @@ def _selected(driver, card: str, option: str) -> bool:
 
 
 def _settled(driver) -> bool:
-    """No Dash callback is pending (Dash marks the outputs of a running callback as loading)."""
-    return driver.execute_script("return document.querySelectorAll('[data-dash-is-loading]').length === 0")
+    """No Dash callback is pending (Dash marks the outputs of a running callback as loading) and the URL shows the
+    state (the page replaces it once the numbers are painted)."""
+    return driver.execute_script("return document.querySelectorAll('[data-dash-is-loading]').length === 0 "
+                                 "&& !window.calculatorUrlPending")
 
 
 def _current(driver) -> str:
@@ -103,7 +105,7 @@ def test_page_is_served_locally_and_opens_on_the_vision_preset(page):
     assert _selected(page, "ml_training", "mobilenet")
     resources = page.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert resources and all(r.startswith(page.server.url) for r in resources), resources
-    assert "casing=hsl%3A1%3Alower" in page.current_url  # the state is in the URL
+    _wait(page, lambda d: "casing=hsl%3A1%3Alower" in d.current_url)  # the state is in the URL
     # the chart: a stacked device bar beside the two reference devices, the whisker and the published total
     names = page.execute_script("return document.getElementById('chart').querySelector('.js-plotly-plot')"
                                 ".data.map(t => t.name)")
@@ -134,7 +136,7 @@ def test_preset_option_custom_and_extra_change_total_chart_and_hotspots(page):
     # leave a block out
     page.find_element("id", "on-transport").find_element("css selector", "input").click()
     _changed(page, extra)
-    assert "transport=" in page.current_url and "off=transport" in page.current_url
+    _wait(page, lambda d: "transport=" in d.current_url and "off=transport" in d.current_url)
 
 
 def test_downloaded_experiment_reproduces_the_page(page):
@@ -184,9 +186,11 @@ def test_load_experiment_and_link_reproduce_a_view(page):
     assert "anomaly_detection.yaml" in page.find_element("id", "msg-load").text
     assert _selected(page, "sensing", "hsl:2")
     link = page.current_url
+    assert "v=" in link and "data=" in link  # the data version is kept in the link
     page.get("about:blank")
-    page.get(link)
-    _wait(page, lambda d: d.find_elements("id", "total-median") and _total(d) == loaded)
+    page.get(link.replace("v=", "v=0.0.1-"))  # made with another version: the page says so
+    _wait(page, lambda d: d.find_elements("id", "total-median") and _total(d) == loaded and _settled(d))
+    assert "0.0.1-" in _text(page, "msg-version") and "may differ" in _text(page, "msg-version")
 
 
 def test_screenshot(page):
@@ -197,3 +201,136 @@ def test_screenshot(page):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.save_screenshot(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------------------ issue 25
+AB_SCREENSHOT = ROOT / "docs" / "calculator_ab.png"
+
+
+def _download(driver, pattern: str):
+    """The file a download saved (waits until it is complete)."""
+    path = _wait(driver, lambda d: next(iter(driver.downloads.glob(pattern)), None))
+    _wait(driver, lambda d: path.stat().st_size > 0 and not list(driver.downloads.glob("*.crdownload")))
+    return path
+
+
+def _experiment(state):
+    from uncertainty_footprint.app import engine, state as st
+
+    return engine.load(st.experiment_from_state(state)[0], st.SOURCE).with_options("sobol", enabled=False)
+
+
+def test_named_custom_values_and_a_method_switch(page):
+    before = _current(page)
+    _type(page, "custom-casing", "lognormal median 0.5 gsd 2")
+    custom = _changed(page, before)
+    assert _selected(page, "casing", "custom") and not _text(page, "msg-custom-casing")
+    page.find_element("xpath", "//div[@id='method-processing']//input[@value='act_die_area']/ancestor::label").click()
+    _changed(page, custom)
+    assert _text(page, "method-now-processing") == "by ACT die area"
+    assert "method.processing=act_die_area" in page.current_url
+
+
+def test_sources_of_a_card_and_its_assumed_placeholders(page):
+    assert _text(page, "flag-use_stage") == "2 assumed"
+    page.find_element("css selector", "#src-use_stage summary").click()
+    _wait(page, lambda d: "lifetime" in _text(d, "src-use_stage"))
+    rows = {r.find_element("css selector", "code").text: r.text
+            for r in page.find_elements("css selector", "#src-use_stage tbody tr")}
+    assert "yr" in rows["lifetime"] and "assumed" in rows["lifetime"] and "pert(" in rows["lifetime"]
+    cite = page.find_element("css selector", "#src-use_stage .cite")
+    assert len(cite.get_attribute("title")) > len(cite.text) + 20  # the full reference behind the key
+
+
+def test_correlations_switch(page):
+    before = _current(page)
+    page.find_element("id", "preset-kws_correlated").click()
+    correlated = _changed(page, before)
+    assert "without them" in _text(page, "total-without") and "Shapley" in _text(page, "hotspots-heading")
+    page.find_element("css selector", "#correlations input").click()
+    _changed(page, correlated)
+    assert not page.find_elements("id", "total-without") and "corr=off" in page.current_url
+    assert "not used" in _text(page, "corr-note")
+
+
+def test_two_designs_side_by_side_exports_and_link(page):
+    from urllib.parse import urlsplit
+
+    from uncertainty_footprint.app import state as st
+
+    before = _current(page)
+    page.find_element("id", "preset-image_classification").click()
+    _changed(page, before)
+    page.find_element("id", "keep-a").click()
+    _wait(page, lambda d: "Design B is design A" in _text(d, "ab") and _settled(d))
+    _choose(page, "power_supply", "hsl:1")
+    _wait(page, lambda d: _text(d, "ab-diff-median") and _settled(d))
+    # the numbers are uf.compare's of the two designs the URL holds (common random numbers)
+    link = st.from_link(urlsplit(page.current_url).query)
+    assert link.a["choice"]["power_supply"] == "hsl:2" and link.state["choice"]["power_supply"] == "hsl:1"
+    comp = uf.compare(_experiment(link.state), _experiment(link.a), samples=link.state["samples"],
+                      seed=link.state["seed"], labels=["B", "A"])
+    d = comp.differences.loc[("B", "A")]
+    assert _text(page, "ab-diff-median") == f"{-d['median']:+.3g}"
+    assert float(_text(page, "ab-p-value")) == pytest.approx(d["p_a_lt_b"], abs=5e-4)
+    assert _text(page, "ab-a-median") == f"{comp.table.loc['A', 'median']:.2f}"
+    assert "Power supply" in page.find_element("id", "ab-decides").text  # what decides the difference
+    names = page.execute_script("return document.querySelector('#chart .js-plotly-plot').data[0].x")
+    assert [n[:3] for n in names] == ["A: ", "B: "]  # both designs in the chart
+    # exports: the comparison as CSV, the chart as PNG and SVG, design A's experiment
+    for old in page.downloads.glob("*"):
+        old.unlink()
+    page.find_element("id", "export-csv").click()
+    table = _download(page, "*_vs_A.csv").read_text()
+    assert table.startswith("design,name,level") and "\nB - A,total,difference," in table
+    page.find_element("id", "export-png").click()
+    assert _download(page, "*_chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.find_element("id", "export-svg").click()
+    assert "<svg" in _download(page, "*_chart.svg").read_text()[:500]
+    page.find_element("id", "download-a").click()
+    assert uf.Experiment.from_yaml(_download(page, "*_A.yaml").read_text()).spec.blocks["power_supply"] == 2
+    page.execute_script("window.scrollTo(0, 0); document.querySelector('.left').scrollTop = 0")
+    time.sleep(0.3)  # let plotly finish its transition
+    page.save_screenshot(str(AB_SCREENSHOT))
+    assert AB_SCREENSHOT.stat().st_size > 10_000
+    # the page stays in the A/B view for the next tests
+
+
+def test_text_from_inputs_is_escaped_and_chart_labels_are_not_cut(page):
+    """Design B's name (the A/B view is on) is text in the chart, the A/B table and the URL, never HTML."""
+    before = _current(page)
+    name = '<img src=x onerror="window.__xss=1">Anomaly Detection device'
+    _type(page, "name", name)
+    compact = "".join(name.split())  # the label is wrapped into lines: compared without spaces
+    _wait(page, lambda d: compact in d.execute_script(
+        "return Array.from(document.querySelectorAll('#chart .xtick text')).map(t => t.textContent).join('')"
+        ".replace(/\\s+/g, '')"))
+    assert _current(page) == before
+    assert not page.find_elements("css selector", "#chart img, #ab img, #total img")
+    assert page.execute_script("return window.__xss === undefined")
+    _wait(page, lambda d: name in _text(d, "ab"))
+    # every category label lies inside the chart (wrapped, with the margin it needs), none is shortened
+    boxes = page.execute_script("""
+        const svg = document.querySelector('#chart .main-svg').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#chart .xtick text')).map(t => {
+            const b = t.getBoundingClientRect();
+            return [t.textContent, b.left >= svg.left - 1 && b.right <= svg.right + 1 && b.bottom <= svg.bottom + 1];
+        });""")
+    assert boxes and all(inside for _, inside in boxes), boxes
+    assert not any("…" in text or "..." in text for text, _ in boxes)
+
+
+def test_accessibility_no_serious_violation(page):
+    """axe-core (from the axe-core-python package, injected into the page: nothing is loaded from other hosts)
+    finds no serious or critical violation, with a card's sources open and the A/B view shown."""
+    from axe_core_python.selenium import Axe
+
+    assert page.find_elements("id", "ab-diff-median")  # left by the A/B test
+    page.find_element("css selector", "#src-casing summary").click()
+    page.set_script_timeout(60)
+    result = Axe().run(page)
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    page.find_element("id", "clear-a").click()
+    _wait(page, lambda d: "Keep this device as design A" in _text(d, "ab") and _settled(d))

@@ -212,3 +212,92 @@ def test_a_loaded_experiment_with_a_benefit_shows_its_balance():
     assert view.balance["statement"] == res.balance.statement and "pays back" in res.balance.statement.lower()
     assert engine.evaluate(engine.load(st.experiment_from_state(st.preset_state("kws"))[0], st.SOURCE),
                            400, 5).balance is None
+
+
+# ------------------------------------------------------------------------------------------------ issue 25
+@pytest.mark.parametrize("text, expected", [
+    ("lognormal median 0.5 gsd 2", {"family": "lognormal", "median": 0.5, "gsd": 2.0}),
+    ("lognormal gsd 2 median 0.5", {"family": "lognormal", "median": 0.5, "gsd": 2.0}),
+    ("uniform low 0.1 high 0.3", {"family": "uniform", "low": 0.1, "high": 0.3}),
+    ("uniform low=0.1 high=0.3", {"family": "uniform", "low": 0.1, "high": 0.3}),
+    ("Pert low: 0.1, mode: 0.2, high: 0.4, lambda: 3",
+     {"family": "pert", "low": 0.1, "mode": 0.2, "high": 0.4, "lambda": 3.0}),
+    ("lognormal 0.5 2", {"family": "lognormal", "median": 0.5, "gsd": 2.0}),
+    ("family: uniform, low: 0.1, high: 0.3", {"family": "uniform", "low": 0.1, "high": 0.3}),
+])
+def test_custom_field_accepts_the_names_of_the_numbers(text, expected):
+    assert st.parse_custom(text) == expected
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lognormal median 0.5", "gsd missing"),
+    ("lognormal median x gsd 2", "is not a number"),
+    ("lognormal 0.5 gsd 2", "by its name"),
+    ("uniform low 1 low 2", "given twice"),
+    ("uniform low 1 high", "after its name"),
+])
+def test_named_custom_values_are_refused_with_a_message(text, words):
+    with pytest.raises(ValueError, match=words):
+        st.parse_custom(text)
+
+
+def test_an_unknown_name_of_a_number_is_refused_by_the_api():
+    state = st.default_state()
+    state["choice"]["casing"], state["custom"] = st.CUSTOM, {"casing": "lognormal median 0.5 gsd 2 spread 3"}
+    exp, errors = st.experiment_from_state(state)
+    assert not errors
+    with pytest.raises(ConfigError, match="spread") as info:
+        engine.load(exp, st.SOURCE)
+    assert info.value.path.startswith("components.casing")
+
+
+def test_method_switches_make_the_methods_section():
+    state = st.preset_state("vision")
+    state["methods"] = {"processing": "act_die_area", "pcb": st.MIXTURE, "truncation": "company_reports",
+                        "casing": "pirson_bol"}
+    exp, errors = st.experiment_from_state(state)
+    assert not errors
+    assert exp["methods"] == {"processing": "act_die_area", "truncation": "company_reports",
+                              "pcb": {m: 1 for m in uf.load_experiment(exp).method_options()["pcb"]}}
+    assert st.from_query(st.to_query(state)) == state
+    # a Custom card has no method; a mixture of one method is refused beside its switch
+    state["choice"]["processing"], state["custom"] = st.CUSTOM, {"processing": "0.2"}
+    state["methods"]["security"] = st.MIXTURE
+    exp, errors = st.experiment_from_state(state)
+    assert "processing" not in exp["methods"] and "nothing to mix" in errors["method:security"]
+
+
+def test_the_methods_of_a_loaded_experiment_are_its_switches():
+    state = st.preset_state("kws_methods")
+    assert state["methods"]["power_supply"] == st.MIXTURE and state["methods"]["truncation"] == st.MIXTURE
+    exp, _ = st.experiment_from_state(state)
+    assert exp["methods"] == uf.load_experiment("kws_methods").to_dict()["methods"]
+    data = uf.load_experiment("kws").with_methods(pcb={"pirson_bol": 2, "tide_pcb": 1}).to_dict()
+    state = st.state_from_experiment(data)
+    assert state["methods"] == {"pcb": {"pirson_bol": 2, "tide_pcb": 1}}
+    assert st.experiment_from_state(state)[0]["methods"] == data["methods"]
+    assert st.from_query(st.to_query(state)) == state
+    with pytest.raises(ValueError, match="unknown method"):
+        st.from_query("?method.pcb=astrology")
+
+
+def test_the_correlations_switch():
+    state = st.preset_state("kws_correlated")
+    assert state["correlations"] and state["base"]["correlations"]
+    exp, _ = st.experiment_from_state(state)
+    assert exp["correlations"] == state["base"]["correlations"] and exp["shapley"] == st.settings()["shapley"]
+    state["correlations"] = False
+    exp, _ = st.experiment_from_state(state)
+    assert "correlations" not in exp and "shapley" not in exp
+    assert st.from_query(st.to_query(state)) == state and "corr=off" in st.to_query(state)
+
+
+def test_a_link_holds_two_designs_and_the_data_version():
+    b, a = st.preset_state("kws"), st.preset_state("vision")
+    b["choice"]["casing"] = "hsl:2"
+    version = engine.data_version()
+    link = st.from_link(st.to_link(b, a, version))
+    assert (link.state, link.a, link.package, link.data) == (b, a, version["package"], version["data"])
+    assert st.from_query(st.to_link(b, a, version)) == b  # the state alone reads the same link
+    assert st.from_link(st.to_query(b)).a is None and st.from_link("").state is None
+    assert len(version["data"]) == 12 and version["package"] == uf.package_version()

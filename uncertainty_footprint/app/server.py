@@ -1,6 +1,14 @@
-"""The calculator page (Dash): layout and callbacks. Each interaction sends the controls' values; the server
-turns them into an experiment (:mod:`.state`), runs it through the public API (:mod:`.engine`) and returns numbers,
-charts and hotspots. The server keeps no per-session state (the page holds it, and its URL), so it does not grow
+"""The calculator page (Dash): layout and callbacks.
+
+One interaction is one request: the controls' values go to :func:`create_app`'s ``update`` callback, which turns
+them into an experiment (:mod:`.state`), runs it through the public API (:mod:`.engine`: ``run``, or ``compare``
+for two designs) and answers with one JSON document of formatted text and chart specifications (:mod:`.page`);
+the page's script (``assets/calculator.js``, client-side callbacks) writes that text into the page and hands the
+charts to Plotly, so that the controls are not re-rendered. A preset, an uploaded file or a link sets the controls
+in the same request (the callback outputs its own inputs, which Dash does not run again).
+
+The first page is complete without any request: the default preset's view is computed when the app starts and
+sent with the layout. The server keeps no per-session state (the page holds it, and its URL), so it does not grow
 with the number of visitors; bad input gets a message beside its field and leaves the last valid view in place.
 """
 
@@ -11,13 +19,14 @@ import binascii
 import threading
 import time
 from collections import deque
+from functools import lru_cache
 from pathlib import Path
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import Response
 
-from . import charts, engine, state as st
+from . import engine, page, state as st
 from .engine import ConfigError
 
 __all__ = ["create_app", "TIMINGS", "MAX_REQUEST"]
@@ -31,8 +40,24 @@ TEXT_MAX = (1 << 20) + 1
 #: Server time of the last interactions [s] (callback name, seconds), newest last; bounded.
 TIMINGS: deque = deque(maxlen=2000)
 _LOCK = threading.Lock()
+#: The component that stands for the truncation correction (a method switch without a card).
+TRUNCATION = "truncation"
 
-CARD_IDS = None  # filled by create_app (the card names in page order)
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        {%config%}
+        {%scripts%}
+        {%renderer%}
+    </body>
+</html>"""
 
 
 def _timed(name):
@@ -50,144 +75,26 @@ def _timed(name):
     return wrap
 
 
-def _kg(x: float) -> str:
-    if x == 0:
-        return "0"
-    return f"{x:.2f}" if x >= 0.095 else f"{x:.3f}" if x >= 0.0095 else f"{x:.2g}"
-
-
-def _option_label(option: st.Option, stats: engine.OptionStats | None):
-    parts = [html.Span(option.label, className="opt-label")]
-    if option.id == st.CUSTOM:
-        parts.append(html.Span("a number or a distribution", className="opt-stats"))
-    elif stats is not None:
-        parts.append(html.Span(f"{_kg(stats.median)} kg [{_kg(stats.p5)}-{_kg(stats.p95)}]", className="opt-stats",
-                               title="median [90 % interval], kg CO2-eq"))
-        if option.published is not None:
-            parts.append(html.Span(f"published {option.published:.2f}", className="opt-published",
-                                   title="the published calculator's point value, kg CO2-eq"))
-        else:
-            parts.append(html.Span(f"point {_kg(stats.point)}", className="opt-point",
-                                   title="the published method's point value (typical quantities, central "
-                                         "factors), kg CO2-eq"))
-    return html.Span(parts, className="opt")
-
-
-def _options(card: st.Card, stats: dict, selected: str | None) -> list[dict]:
-    opts = [{"label": _option_label(o, stats.get((card.name, o.id))), "value": o.id} for o in card.options]
-    if selected and selected not in {o.id for o in card.options}:
-        opts.insert(-1, {"label": html.Span([html.Span(selected, className="opt-label"),
-                                             html.Span("from the loaded experiment", className="opt-stats")],
-                                            className="opt"), "value": selected})
-    return opts
-
-
 def _stats(application: str | None) -> dict:
     conf = st.settings()["sampling"]
     return engine.option_stats(st.option_rounds(application or None), conf["samples"], conf["seed"])
 
 
-def _card(card: st.Card, stats: dict, value: str):
-    return html.Div(className="card", id=f"card-{card.name}", children=[
-        html.Div(className="card-head", children=[
-            dcc.Checklist(id=f"on-{card.name}", options=[{"label": card.title, "value": "on"}], value=["on"],
-                          className="card-toggle", inputClassName="card-check"),
-            html.Span(id=f"now-{card.name}", className="now"),
-        ]),
-        dcc.RadioItems(id=f"choice-{card.name}", options=_options(card, stats, value), value=value,
-                       className="options", labelClassName="option", inputClassName="option-input"),
-        html.Div(className="custom-row", children=[
-            dcc.Input(id=f"custom-{card.name}", type="text", debounce=True, value="", maxLength=st.CUSTOM_MAX,
-                      className="custom-input",
-                      placeholder=f"Custom {card.title} kg CO2-eq: 0.3 | uniform 0.1 0.3 | lognormal 0.3 1.5"),
-            html.Div(id=f"msg-custom-{card.name}", className="msg"),
-        ]),
-    ])
+def _method_cards() -> list[str]:
+    """Cards with a method switch: the components that more than one method computes at some HSL."""
+    methods = engine.card_methods()
+    return [c.name for c in st.cards() if len(methods.get(c.name, {})) > 1]
 
 
-def _layout():
-    conf = st.settings()
-    default = st.default_state()
-    stats = _stats(default["application"])
-    presets = [html.Button([html.Div(p["label"], className="preset-label"),
-                            html.Div(p["subtitle"], className="preset-sub")],
-                           id=f"preset-{name}", className="preset", n_clicks=0)
-               for name, p in conf["presets"].items()]
-    apps = [{"label": title, "value": name} for name, title in engine.applications().items()] + \
-        [{"label": "none", "value": ""}]
-    lo, hi = conf["limits"]["samples"]
-    left = html.Div(className="left", children=[
-        html.Div(id="total", className="total"),
-        dcc.Graph(id="chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]},
-                  figure={"layout": {"height": 430}}),
-        dcc.Graph(id="histogram", config={"displayModeBar": False}, figure={"layout": {"height": 210}}),
-        html.Div(className="panel", children=[
-            html.H3("Hotspots (exact variance decomposition)"),
-            html.P(id="sentence", className="sentence"),
-            html.Div(id="hotspots"),
-        ]),
-    ])
-    right = html.Div(className="right", children=[
-        html.Div(className="panel", id="presets-panel", children=[
-            html.H3("Application presets"),
-            html.Div(presets, className="presets"),
-            html.Div(className="row", children=[
-                html.Label("Application (sensing and MLPerf Tiny numbers of the inference model)", htmlFor="application"),
-                dcc.RadioItems(id="application", options=apps, value=default["application"], inline=True,
-                               className="apps"),
-            ]),
-            html.Div(className="row", children=[
-                html.Label("Device name", htmlFor="name"),
-                dcc.Input(id="name", type="text", debounce=True, value=default["name"], maxLength=200,
-                          className="name-input"),
-                html.Label("Samples", htmlFor="samples"),
-                dcc.Input(id="samples", type="number", debounce=True, value=default["samples"], min=lo, max=hi,
-                          step=1, className="num-input"),
-                html.Label("Seed", htmlFor="seed"),
-                dcc.Input(id="seed", type="number", debounce=True, value=default["seed"], min=1, step=1,
-                          className="num-input"),
-            ]),
-            html.Div(id="msg-sampling", className="msg"),
-            html.Div(className="row", children=[
-                html.Button("Download experiment", id="download-button", className="action"),
-                dcc.Download(id="download"),
-                dcc.Upload(html.Button("Load experiment", className="action"), id="upload", multiple=False,
-                           max_size=TEXT_MAX),
-                html.Span(id="msg-load", className="msg"),
-            ]),
-        ]),
-        html.Div([_card(c, stats, default["choice"][c.name]) for c in st.cards()], className="cards"),
-        html.Div(className="panel", id="extra-panel", children=[
-            html.H3("Extra components"),
-            html.P(["Add components as YAML: the experiment file's ", html.Code("extra_components"),
-                    " records, a bare distribution, or the published calculator's ", html.Code("name: kg"),
-                    " pairs (manufacturing stage)."]),
-            dcc.Textarea(id="extra", value="", maxLength=TEXT_MAX, className="extra",
-                         placeholder="solar_cell: 0.2\nantenna: {family: uniform, low: 0.01, high: 0.05}\n"
-                                     "packaging: {stage: end_of_life, distribution: {family: fixed, value: 0.05}}"),
-            html.Button("Add to calculator", id="extra-add", className="action", n_clicks=0),
-            html.Div(id="msg-extra", className="msg"),
-        ]),
-    ])
-    return html.Div([
-        dcc.Location(id="url", refresh=False),
-        dcc.Store(id="base", data={}), dcc.Store(id="design", data=default["design"]),
-        dcc.Store(id="query"), dcc.Store(id="experiment-yaml"),
-        dcc.Store(id="options-for", data=[default["application"] or "", []]), html.Div(id="url-sink", hidden=True),
-        html.Header(html.H1(["TinyML CO", html.Sub("2"), " Footprint Calculator, with error bars"])),
-        html.Main([left, right], className="main"),
-        html.Footer(["Every number: median [90 % interval] in kg CO2-eq from a seeded sample; indices are exact. ",
-                     "Re-implements Prakash et al. (2023), Is TinyML Sustainable?; embodied blocks after Pirson & "
-                     "Bol (2021)."]),
-    ])
-
-
+# ------------------------------------------------------------------------------------------------ numbers
 def _field(exc: ConfigError) -> str:
     """The field a message belongs beside, from the key path of an API error."""
     path = exc.path or ""
     head, _, rest = path.partition(".")
     if head == "components" and rest:
         return f"custom:{rest.split('.')[0]}"
+    if head == "methods" and rest:
+        return f"method:{rest.split('.')[0]}"
     if head in ("extra_components", "stages", "sources") or "extra components" in exc.source:
         return "extra"
     if head == "sampling":
@@ -199,87 +106,286 @@ def _message(exc: ConfigError) -> str:
     return f"{exc.path}: {exc.message}" if exc.path else exc.message
 
 
-def _sentence(view: engine.View) -> str:
-    if view.total.p95 - view.total.p5 <= 0 or not view.parameters_ranked:
-        return "Every input is fixed: the total has no spread, so there is nothing to pin down."
-    top = view.parameters_ranked[0]
-    comp = view.components_ranked[0] if view.components_ranked else None
-    titles = {r.name: r.title for r in view.components}
-    verb = "Pin down" if top.status in ("assumed", "inferred") else "Narrow down"
-    text = (f"{verb} {top.name.replace('_', ' ')} ({titles.get(top.component, top.component)}, {top.status}) "
-            f"first: knowing it exactly would remove {top.S1:.0%} of the variance of the total "
-            f"(total-order index {top.ST:.0%}).")
-    if comp is not None:
-        text += (f" {titles.get(comp.name, comp.name)} carries {comp.ST:.0%} of the variance: redesign it or "
-                 "specify it better before anything else.")
-    return text
+def _blank_messages(names, method_cards) -> dict[str, str]:
+    out = {f"custom:{n}": "" for n in names}
+    out.update({f"method:{n}": "" for n in [*method_cards, TRUNCATION]})
+    out.update({k: "" for k in page.FIELDS})
+    return out
 
 
-def _bar(value: float) -> html.Div:
-    return html.Div(html.Div(style={"width": f"{max(0.0, min(1.0, value)) * 100:.1f}%"}, className="bar-fill"),
-                    className="bar")
+def _sampling_message(samples, seed) -> str:
+    lo, hi = st.settings()["limits"]["samples"]
+    if not isinstance(samples, (int, float)) or samples != int(samples) or not lo <= samples <= hi:
+        return f"samples must be a whole number from {lo} to {hi}"
+    if not isinstance(seed, (int, float)) or seed != int(seed) or not 1 <= seed < 2 ** 63:
+        return "seed must be a whole number of at least 1"
+    return ""
 
 
-def _hotspots(view: engine.View):
-    titles = {r.name: r.title for r in view.components}
-    comps = [i for i in view.components_ranked if i.ST > 1e-4][:8]
-    head = html.Tr([html.Th(""), html.Th("ST"), html.Th("Shapley"), html.Th("")])
-    comp_rows = [html.Tr([html.Td(titles.get(i.name, i.name)), html.Td(f"{i.ST:.3f}"), html.Td(f"{i.shapley:.3f}"),
-                          html.Td(_bar(i.ST))], className="hot-component") for i in comps]
-    par_rows = [html.Tr([html.Td([i.name, html.Span(f" {titles.get(i.component, i.component)}, {i.status}",
-                                                   className="hot-detail")]),
-                         html.Td(f"{i.ST:.3f}"), html.Td(f"{i.shapley:.3f}"), html.Td(_bar(i.ST))],
-                        className="hot-parameter") for i in view.parameters_ranked if i.ST > 1e-4]
-    return html.Div([
-        html.H4("Components"), html.Table([html.Thead(head), html.Tbody(comp_rows)], id="hot-components"),
-        html.H4("Parameters"), html.Table([html.Thead(head), html.Tbody(par_rows)], id="hot-parameters"),
+def _version_message(link: st.Link) -> str:
+    now = engine.data_version()
+    if not (link.package or link.data) or (link.package, link.data) == (now["package"], now["data"]):
+        return ""
+    return (f"This link was made with uncertainty_footprint {engine.shorten(link.package or '?', 20)} (data "
+            f"{engine.shorten(link.data or '?', 20)}); this page runs {now['package']} (data {now['data']}): its "
+            "numbers may differ from the ones that were shared.")
+
+
+def _name(state) -> str:
+    return state.get("name") or "Calculator device"
+
+
+def compute_view(state: dict, state_a: dict | None, messages: dict[str, str]) -> dict:
+    """The page's update for a state (and design A in the A/B view): run or compare through the API and format;
+    with bad input, the messages only."""
+    exp, errors = st.experiment_from_state(state)
+    for key, text in errors.items():
+        messages[key if key in messages else "load"] = text
+    exp_a = None
+    if state_a is not None:
+        exp_a, errors_a = st.experiment_from_state(state_a)
+        if errors_a:
+            messages["ab"] = "design A: " + "; ".join(errors_a.values())
+            exp_a = None
+    if any(messages[k] for k in messages if k not in ("version", "load", "ab")):
+        return page.error_json(messages)
+    samples, seed = state["samples"], state["seed"]
+    try:
+        experiment = engine.load(exp, st.SOURCE)
+    except ConfigError as exc:
+        field = _field(exc)
+        messages[field if field in messages else "load"] = _message(exc)
+        return page.error_json(messages)
+    pair, same, name_a = None, False, ""
+    view = None
+    if state_a is not None:
+        name_a = _name(state_a)
+        try:
+            if exp_a is None:
+                raise ConfigError("design A", "", messages["ab"] or "design A cannot be read")
+            experiment_a = engine.load(exp_a, f"{st.SOURCE}: design A")
+            same = engine.experiment_yaml(experiment_a, samples, seed) == engine.experiment_yaml(experiment, samples,
+                                                                                                    seed)
+            if not same:
+                view, pair = engine.compare(experiment_a, experiment, samples, seed)
+        except ConfigError as exc:
+            messages["ab"] = "A/B comparison: " + _message(exc)
+    try:
+        if view is None:
+            view = engine.evaluate(experiment, samples, seed)
+    except ConfigError as exc:
+        field = _field(exc)
+        messages[field if field in messages else "load"] = _message(exc)
+        return page.error_json(messages)
+    query = st.to_link(state, state_a, engine.data_version())
+    declared = len((state.get("base") or {}).get("correlations") or [])
+    return page.view_json(view, name=_name(state), query=query, messages=messages, pair=pair, name_a=name_a,
+                          ab=state_a is not None, same=same, declared=declared,
+                          correlated=bool(state.get("correlations", True)))
+
+
+@lru_cache(maxsize=1)
+def _default_view() -> dict:
+    """The default preset's view (computed once: the first page needs no request)."""
+    names = [c.name for c in st.cards()]
+    return compute_view(st.default_state(), None, _blank_messages(names, _method_cards()))
+
+
+# ------------------------------------------------------------------------------------------------ layout
+def _card(card: st.Card, state: dict, method_cards: list[str]):
+    name = card.name
+    parts = [
+        html.Div(className="card-head", children=[
+            html.Div(id=f"on-{name}", className="card-toggle"),
+            html.Div(id=f"info-{name}", className="card-info"),
+        ]),
+        html.Div(id=f"choice-{name}", className="options"),
+        html.Div(className="custom-row", children=[
+            html.Label("Custom", htmlFor=f"custom-{name}", className="custom-label"),
+            dcc.Input(id=f"custom-{name}", type="text", debounce=True, value=state["custom"].get(name, ""),
+                      maxLength=st.CUSTOM_MAX, className="custom-input",
+                      placeholder="kg CO2-eq: 0.3 | uniform 0.1 0.3 | lognormal median 0.3 gsd 1.5"),
+            html.Div(id=f"msg-custom-{name}", className="msg", role="status"),
+        ]),
+    ]
+    if name in method_cards:
+        parts.append(_method_row(name))
+    parts.append(html.Div(id=f"src-{name}", className="src"))
+    return html.Section(id=f"card-{name}", className="card", children=parts, **{"aria-label": card.title})
+
+
+def _method_row(comp: str):
+    return html.Div(className="method-row", children=[
+        html.Div(id=f"method-{comp}", className="methods"),
+        html.Div(id=f"msg-method-{comp}", className="msg", role="status"),
     ])
 
 
-def _total(view: engine.View):
-    t = view.total
-    return [html.Span("Total ", className="total-label"),
-            html.Span(f"{t.median:.2f}", id="total-median", className="total-median"),
-            html.Span(" kg CO2-eq, 90 % interval "),
-            html.Span(f"{t.p5:.2f}-{t.p95:.2f}", id="total-interval"),
-            html.Span(f" (mean {t.mean:.2f}; published method {t.point:.2f})", className="total-point")
-            ] + _balance(view)
+#: The titles of the choices the page's script draws as native radio buttons and checkboxes (legends).
+def _titles() -> dict:
+    out = {"application": "Application (sensing and MLPerf Tiny numbers of the inference model)",
+           "correlations": "Use the declared correlations", "method:truncation": "Truncation correction"}
+    for c in st.cards():
+        out[f"choice:{c.name}"] = f"{c.title}: option"
+        out[f"on:{c.name}"] = c.title
+        out[f"method:{c.name}"] = "Method"
+    return out
 
 
-def _balance(view: engine.View) -> list:
-    """The net balance line of an experiment with a benefit (none otherwise)."""
-    b = view.balance
-    if b is None:
-        return []
-    return [html.Div([html.Span("Net balance "), html.Span(f"{b['median']:.3g}", id="balance-median"),
-                      html.Span(f" kg CO2-eq per device, 90 % interval {b['p5']:.3g} to {b['p95']:.3g}; "
-                                f"P(offset) {b['p_offset']:.1%}. "),
-                      html.Span(b["statement"] or "", id="balance-statement")], id="balance", className="balance")]
+def _controls(state: dict, switches) -> dict:
+    """The selection controls of a state (the ``controls`` store the page's script draws)."""
+    names = [c.name for c in st.cards()]
+    method = {}
+    for n in switches:
+        choice = state["methods"].get(n)
+        method[n] = page.method_value(choice if choice is not None else st.DEFAULT_METHOD.get(n, st.BLOCK_METHOD))
+    return {"application": state["application"] or "", "correlations": bool(state.get("correlations", True)),
+            "choice": {n: state["choice"][n] for n in names}, "on": {n: n not in state["off"] for n in names},
+            "method": method}
 
 
-def _now(row: engine.Row | None) -> str:
-    if row is None:
-        return ""
-    return f"{_kg(row.median)} kg [{_kg(row.p5)}-{_kg(row.p95)}], {row.share:.0%} of the mean"
+def _options(state: dict, switches) -> dict:
+    """The options of the controls: the application presets, each card's options with their intervals (per
+    application), each method switch's methods."""
+    stats = _stats(state["application"])
+    apps = [{"label": title, "value": name} for name, title in engine.applications().items()] + \
+        [{"label": "none", "value": ""}]
+    return {"application": apps,
+            "choice": {c.name: page.options(c, stats, state["choice"][c.name]) for c in st.cards()},
+            "method": {n: page.method_options(n, state["methods"].get(n)) for n in switches}}
 
 
+def _layout():
+    conf = st.settings()
+    default = st.default_state()
+    method_cards = _method_cards()
+    switches = [*method_cards, TRUNCATION]
+    view = _default_view()
+    version = engine.data_version()
+    presets = [html.Button([html.Span(p["label"], className="preset-label"),
+                            html.Span(p["subtitle"], className="preset-sub")],
+                           id=f"preset-{name}", className="preset", n_clicks=0)
+               for name, p in conf["presets"].items()]
+    lo, hi = conf["limits"]["samples"]
+    left = html.Div(className="left", children=[
+        html.Div(className="panel ab-panel", children=[
+            html.Div(className="row", children=[
+                html.Button("Keep as design A", id="keep-a", className="action", n_clicks=0,
+                            title="Keep this device as design A; then change it into design B"),
+                html.Button("Back to one design", id="clear-a", className="action secondary ab-only", n_clicks=0),
+            ]),
+            html.Div(id="ab", className="ab"),
+            html.Div(id="msg-ab", className="msg", role="status"),
+        ]),
+        html.Div(id="total", className="total", role="status"),
+        dcc.Graph(id="chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage", "lasso2d",
+                                                                                      "select2d"]},
+                  figure=view["chart"]),
+        dcc.Graph(id="histogram", config={"displayModeBar": False}, figure=view["histogram"]),
+        html.Div(className="row exports", children=[
+            html.Span("Export", className="export-title"),
+            html.Button("Summary CSV", id="export-csv", className="action", n_clicks=0),
+            html.Button("Chart PNG", id="export-png", className="action", n_clicks=0),
+            html.Button("Chart SVG", id="export-svg", className="action", n_clicks=0),
+            html.Button("Experiment YAML", id="download-button", className="action", n_clicks=0),
+            html.Button("Experiment A YAML", id="download-a", className="action ab-only", n_clicks=0),
+            dcc.Download(id="download"),
+        ]),
+        html.Div(className="panel", children=[
+            html.H2("Hotspots", id="hotspots-heading"),
+            html.P(id="sentence", className="sentence"),
+            html.Div(id="hotspots"),
+        ]),
+    ])
+    right = html.Div(className="right", children=[
+        html.Div(className="panel", id="presets-panel", children=[
+            html.H2("Application presets"),
+            html.Div(presets, className="presets"),
+            html.Div(id="application", className="row apps"),
+            html.Div(className="row", children=[
+                html.Label("Device name", htmlFor="name"),
+                dcc.Input(id="name", type="text", debounce=True, value=default["name"], maxLength=200,
+                          className="name-input"),
+                html.Label("Samples", htmlFor="samples"),
+                dcc.Input(id="samples", type="number", debounce=True, value=default["samples"], min=lo, max=hi,
+                          step=1, className="num-input"),
+                html.Label("Seed", htmlFor="seed"),
+                dcc.Input(id="seed", type="number", debounce=True, value=default["seed"], min=1, step=1,
+                          className="num-input"),
+            ]),
+            html.Div(id="msg-sampling", className="msg", role="status"),
+            _method_row(TRUNCATION),
+            html.Div(className="row", children=[
+                html.Div(id="correlations", className="corr-toggle"),
+                html.Span(id="corr-note", className="note"),
+            ]),
+            html.Div(id="src-truncation", className="src"),
+            html.Div(className="row", children=[
+                html.Div(id="upload", className="upload", **{"data-max": str(TEXT_MAX)}),
+                html.Span(id="msg-load", className="msg", role="status"),
+            ]),
+        ]),
+        html.Div([_card(c, default, method_cards) for c in st.cards()], className="cards"),
+        html.Div(className="panel", id="extra-panel", children=[
+            html.H2("Extra components"),
+            html.P(["Add components as YAML: the experiment file's ", html.Code("extra_components"),
+                    " records, a bare distribution, or the published calculator's ", html.Code("name: kg"),
+                    " pairs (manufacturing stage)."]),
+            html.Label("Extra components (YAML)", htmlFor="extra", className="sr-only"),
+            dcc.Textarea(id="extra", value="", maxLength=TEXT_MAX, className="extra",
+                         placeholder="solar_cell: 0.2\nantenna: {family: uniform, low: 0.01, high: 0.05}\n"
+                                     "packaging: {stage: end_of_life, distribution: {family: fixed, value: 0.05}}"),
+            html.Button("Add to calculator", id="extra-add", className="action", n_clicks=0),
+            html.Div(id="msg-extra", className="msg", role="status"),
+        ]),
+    ])
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="link"), dcc.Store(id="upload-data"),
+        dcc.Store(id="base", data=default["base"]), dcc.Store(id="design", data=default["design"]),
+        dcc.Store(id="design-a", data=None), dcc.Store(id="query", data=view["query"]),
+        dcc.Store(id="view", data=view), dcc.Store(id="bibliography", data=dict(engine.catalog().sources)),
+        dcc.Store(id="options-for", data=[default["application"] or "", [], []]),
+        dcc.Store(id="controls", data=_controls(default, switches)),
+        dcc.Store(id="options", data=_options(default, switches)), dcc.Store(id="titles", data=_titles()),
+        html.Header(html.H1(["TinyML CO", html.Sub("2"), " Footprint Calculator, with error bars"])),
+        html.Main([left, right], className="main"),
+        html.Footer([
+            html.P(["Every number: median [90 % interval] in kg CO2-eq from a seeded sample; indices are exact "
+                    "(Shapley effects with declared correlations are estimated). Re-implements Prakash et al. "
+                    "(2023), Is TinyML Sustainable?; embodied blocks after Pirson & Bol (2021)."]),
+            html.P([html.Span("Data version: "),
+                    html.Span(f"uncertainty_footprint {version['package']}, data {version['data']}",
+                              id="data-version"),
+                    html.Span(" (the package version and a checksum of its data catalog; links carry both).")]),
+            html.Div(id="msg-version", className="msg", role="status"),
+        ]),
+    ])
+
+
+# ------------------------------------------------------------------------------------------------ the app
 def create_app() -> dash.Dash:
     """The Dash app of the calculator (every script, style and font served from the installed packages)."""
     cards = st.cards()
     names = [c.name for c in cards]
+    method_cards = _method_cards()
+    switches = [*method_cards, TRUNCATION]
     app = dash.Dash(__name__, title="TinyML CO2 footprint calculator", serve_locally=True,
                     assets_folder=str(Path(__file__).with_name("assets")),
                     update_title=None, suppress_callback_exceptions=False)
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST
     # No dev tools and no version check: the page talks to this server only.
     app.enable_dev_tools(debug=False, dev_tools_ui=False, dev_tools_disable_version_check=True)
+    # The page's language is stated (screen readers); plotly.js is left to load when the chart first renders,
+    # after the numbers are on the page (it is by far the largest script, and the slowest to evaluate).
+    app.index_string = _INDEX
     app.layout = _layout
     # Warm up once, so that the first visitor's page and first click take the usual milliseconds: the default
-    # preset's option intervals (cached) and one evaluation.
-    # The other applications' option intervals are computed in the background.
+    # preset's option intervals and view (cached), the methods of the cards; the other applications' option
+    # intervals in the background.
     default = st.default_state()
     _stats(default["application"])
-    engine.evaluate(engine.load(st.experiment_from_state(default)[0], st.SOURCE), default["samples"], default["seed"])
+    _default_view()
     others = [a for a in [*engine.applications(), ""] if a != default["application"]]
     threading.Thread(target=lambda: [_stats(a) for a in others], name="calculator-warmup", daemon=True).start()
 
@@ -289,127 +395,211 @@ def create_app() -> dash.Dash:
 
     preset_names = list(st.settings()["presets"])
 
-    # ---- controls from the URL (on load), a preset or a loaded experiment
-    @app.callback(
-        [Output("application", "value"), Output("name", "value"), Output("samples", "value"),
-         Output("seed", "value"), Output("base", "data"), Output("design", "data"), Output("extra", "value"),
-         Output("msg-load", "children")]
-        + [Output(f"choice-{n}", "value") for n in names] + [Output(f"on-{n}", "value") for n in names]
-        + [Output(f"custom-{n}", "value") for n in names],
-        [Input("url", "search")] + [Input(f"preset-{p}", "n_clicks") for p in preset_names]
-        + [Input("upload", "contents")],
-        [State("upload", "filename")],
-    )
-    @_timed("load")
-    def load_controls(search, *args):
+    # The controls and the numbers: one callback, one request per interaction. The selections (radio buttons and
+    # checkboxes, drawn by the page's script) are one store, ``controls``; the text fields are Dash inputs.
+    control_keys = ["controls", "options", "name", "samples", "seed", "base", "design", "extra", "design-a",
+                    "options-for", "query", "view"] + [f"custom-{n}" for n in names]
+    props = {"controls": ("controls", "data"), "options": ("options", "data"), "name": ("name", "value"),
+             "samples": ("samples", "value"), "seed": ("seed", "value"), "base": ("base", "data"),
+             "design": ("design", "data"), "extra": ("extra", "value"), "design-a": ("design-a", "data"),
+             "options-for": ("options-for", "data"), "query": ("query", "data"), "view": ("view", "data"),
+             **{f"custom-{n}": (f"custom-{n}", "value") for n in names}}
+    outputs = [Output(*props[k]) for k in control_keys]
+    input_keys = (["link", "upload-data"] + [f"preset-{p}" for p in preset_names]
+                  + ["keep-a", "clear-a", "controls", "name", "samples", "seed", "extra-add"]
+                  + [f"custom-{n}" for n in names])
+    input_props = {"link": ("link", "data"), "upload-data": ("upload-data", "data"), "keep-a": ("keep-a", "n_clicks"),
+                   "clear-a": ("clear-a", "n_clicks"), "extra-add": ("extra-add", "n_clicks"),
+                   **{f"preset-{p}": (f"preset-{p}", "n_clicks") for p in preset_names}}
+    inputs = [Input(*(input_props.get(k) or props[k])) for k in input_keys]
+    state_keys = ["extra", "base", "design", "design-a", "options-for"]
+    states = [State(*props[k]) for k in state_keys]
+
+    @app.callback(outputs, inputs, states, prevent_initial_call=True)
+    @_timed("update")
+    def update(*args):
+        given = dict(zip(input_keys, args[:len(input_keys)]))
+        held = dict(zip(state_keys, args[len(input_keys):]))
+        out = {k: no_update for k in control_keys}
+        messages = _blank_messages(names, method_cards)
         trigger = dash.ctx.triggered_id
-        contents, filename = args[-2], args[-1]
-        message = ""
+        state_a = _state_a(held["design-a"])
+        loaded = None
         try:
-            if isinstance(trigger, str) and trigger.startswith("preset-"):
-                state = st.preset_state(trigger[len("preset-"):])
-            elif trigger == "upload":
-                state = _uploaded(contents, filename)
-                message = f"loaded {engine.shorten(filename or 'experiment', 60)}"
-            else:
-                state = st.from_query(search) or st.default_state()
+            if trigger == "link":
+                link = st.from_link(given["link"])
+                loaded, state_a = link.state or st.default_state(), link.a
+                messages["version"] = _version_message(link)
+            elif trigger == "upload-data":
+                data = given["upload-data"] or {}
+                loaded = _uploaded(data.get("contents"), data.get("filename"))
+                messages["load"] = f"loaded {engine.shorten(data.get('filename') or 'experiment', 60)}"
+            elif isinstance(trigger, str) and trigger.startswith("preset-"):
+                loaded = st.preset_state(trigger[len("preset-"):])
         except (ConfigError, ValueError) as exc:
-            if trigger in (None, "url"):
-                state = st.default_state()
+            if trigger != "link":
+                messages["load"] = str(exc)
+                out["view"] = page.error_json(messages)
+                return _values(out, control_keys)
+            loaded, state_a = st.default_state(), None
+            messages["load"] = f"the link could not be read ({exc}); showing the default preset"
+        if loaded is not None:
+            state = loaded
+            _set_controls(out, state, names, switches, given, held)
+            if trigger == "link":
+                out["design-a"] = st.to_query(state_a) if state_a is not None else None
+        else:
+            state = _state_of_controls(given, held, names, switches, out)
+        if trigger == "keep-a":
+            if st.experiment_from_state(state)[1] or _sampling_message(state["samples"], state["seed"]):
+                messages["ab"] = "correct the fields marked in red before keeping this device as design A"
             else:
-                return [no_update] * 7 + [str(exc)] + [no_update] * (3 * len(names))
-            message = f"the link could not be read ({exc}); showing the default preset"
-        return ([state["application"] or "", state["name"], state["samples"], state["seed"], state["base"],
-                 state["design"], state["extra"], message]
-                + [state["choice"][n] for n in names] + [[] if n in state["off"] else ["on"] for n in names]
-                + [state["custom"].get(n, "") for n in names])
+                state_a = state
+                out["design-a"] = st.to_query(state)
+        elif trigger == "clear-a":
+            state_a = None
+            out["design-a"] = None
+        messages["sampling"] = _sampling_message(state["samples"], state["seed"])
+        if messages["sampling"]:
+            state["samples"] = state["seed"] = None
+        else:
+            state["samples"], state["seed"] = int(state["samples"]), int(state["seed"])
+        if state_a is not None and not messages["sampling"]:
+            state_a = {**state_a, "samples": state["samples"], "seed": state["seed"]}
+        # the options of the controls: the option intervals depend on the application
+        extra = sorted(v for c, v in zip(cards, state["choice"].values()) if v and c.option(v) is None)
+        weights = sorted(n for n, m in state["methods"].items() if isinstance(m, dict))
+        key = [state["application"] or "", extra, weights]
+        if key != held["options-for"]:
+            out["options"] = _options(state, switches)
+            out["options-for"] = key
+        view = compute_view(state, state_a, messages) if not messages["sampling"] else page.error_json(messages)
+        out["view"] = view
+        if view["ok"]:
+            out["query"] = view["query"]
+        return _values(out, control_keys)
 
-    # ---- option labels (per application: the inference model's numbers differ)
-    @app.callback([Output(f"choice-{n}", "options") for n in names] + [Output("options-for", "data")],
-                  [Input("application", "value")],
-                  [State(f"choice-{n}", "value") for n in names] + [State("options-for", "data")])
-    @_timed("options")
-    def option_labels(application, *rest):
-        choices, built_for = rest[:-1], rest[-1]
-        extra = sorted(v for c, v in zip(cards, choices) if v and c.option(v) is None)
-        key = [application or "", extra]
-        if built_for == key:  # same labels as on the page: nothing to re-render
-            return [no_update] * (len(names) + 1)
-        stats = _stats(application)
-        return [_options(c, stats, v) for c, v in zip(cards, choices)] + [key]
+    # ---- the selections: native radio buttons and checkboxes (fieldsets with legends) drawn from the store
+    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="controls"),
+                            Output("application", "title"), Input("controls", "data"), Input("options", "data"),
+                            State("titles", "data"))
+    # ---- the URL's query at load (only then: the page replaces it as the state changes, without a request)
+    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="link"),
+                            Output("link", "data"), Input("url", "search"))
+    # ---- the page's text from the view (and the URL); the charts
+    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="render"),
+                            Output("corr-note", "title"), Input("view", "data"), State("bibliography", "data"))
+    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="figures"),
+                            Output("chart", "figure"), Output("histogram", "figure"), Input("view", "data"),
+                            prevent_initial_call=True)
+    # ---- exports: the chart as drawn (plotly.js), the summary and the experiment files (server)
+    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="exportChart"),
+                            Output("export-png", "title"), Input("export-png", "n_clicks"),
+                            Input("export-svg", "n_clicks"), State("name", "value"), prevent_initial_call=True)
 
-    # ---- the numbers
-    @app.callback(
-        [Output("total", "children"), Output("chart", "figure"), Output("histogram", "figure"),
-         Output("hotspots", "children"), Output("sentence", "children"), Output("query", "data"),
-         Output("experiment-yaml", "data"), Output("msg-extra", "children"), Output("msg-sampling", "children")]
-        + [Output(f"now-{n}", "children") for n in names] + [Output(f"msg-custom-{n}", "children") for n in names]
-        + [Output(f"choice-{n}", "value", allow_duplicate=True) for n in names],
-        [Input("application", "value"), Input("name", "value"), Input("samples", "value"), Input("seed", "value"),
-         Input("base", "data"), Input("extra-add", "n_clicks")]
-        + [Input(f"choice-{n}", "value") for n in names] + [Input(f"on-{n}", "value") for n in names]
-        + [Input(f"custom-{n}", "value") for n in names],
-        [State("extra", "value"), State("design", "data")],
-        prevent_initial_call=True,
-    )
-    @_timed("compute")
-    def compute(application, name, samples, seed, base, _add, *rest):
-        k = len(names)
-        choices, ons, customs = list(rest[:k]), rest[k:2 * k], rest[2 * k:3 * k]
-        extra, design = rest[3 * k], rest[3 * k + 1]
-        # Typing in a card's Custom field selects its Custom option (this callback sets the radio too, so that
-        # one request carries both).
-        selected = [no_update] * k
+    @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), Input("download-a", "n_clicks"),
+                  Input("export-csv", "n_clicks"), State("query", "data"), prevent_initial_call=True)
+    @_timed("export")
+    def download(_n, _na, _nc, query):
         trigger = dash.ctx.triggered_id
-        if isinstance(trigger, str) and trigger.startswith("custom-") and trigger[7:] in names:
-            i = names.index(trigger[7:])
-            if customs[i] and choices[i] != st.CUSTOM:
-                choices[i] = selected[i] = st.CUSTOM
-        messages = {f"custom:{n}": "" for n in names}
-        messages.update(extra="", sampling="")
-        lo, hi = st.settings()["limits"]["samples"]
-        if not isinstance(samples, (int, float)) or samples != int(samples) or not lo <= samples <= hi:
-            messages["sampling"] = f"samples must be a whole number from {lo} to {hi}"
-        elif not isinstance(seed, (int, float)) or seed != int(seed) or not 1 <= seed < 2 ** 63:
-            messages["sampling"] = "seed must be a whole number of at least 1"
-        state = {"name": name, "application": application or "", "choice": dict(zip(names, choices)),
-                 "off": [n for n, on in zip(names, ons) if not on],
-                 "custom": {n: t for n, t in zip(names, customs) if t}, "extra": extra or "",
-                 "samples": int(samples) if not messages["sampling"] else None,
-                 "seed": int(seed) if not messages["sampling"] else None, "design": design, "base": base or {}}
-        exp, errors = st.experiment_from_state(state)
-        for key, text in errors.items():
-            messages[key if key in messages else "sampling"] = text
-        view = None
-        if not any(messages.values()):
-            try:
-                experiment = engine.load(exp, st.SOURCE)
-                view = engine.evaluate(experiment, state["samples"], state["seed"])
-            except ConfigError as exc:
-                field = _field(exc)
-                messages[field if field in messages else "sampling"] = _message(exc)
-        msgs = ([messages["extra"], messages["sampling"]], [messages[f"custom:{n}"] for n in names])
-        if view is None:  # keep the last valid view
-            return [no_update] * 7 + msgs[0] + [no_update] * k + msgs[1] + selected
-        rows = {r.name: r for r in view.components}
-        return ([_total(view), charts.stacked_chart(view, name or "This device"), charts.total_histogram(view),
-                 _hotspots(view), _sentence(view), st.to_query(state), view.yaml] + msgs[0]
-                + [_now(rows.get(n)) for n in names] + msgs[1] + selected)
-
-    # ---- the URL follows the state (no reload, no new history entry per click)
-    app.clientside_callback(ClientsideFunction(namespace="calculator", function_name="replaceUrl"),
-                            Output("url-sink", "children"), Input("query", "data"))
-
-    # ---- download
-    @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("experiment-yaml", "data"),
-                  State("name", "value"), prevent_initial_call=True)
-    def download(_n, text, name):
-        if not text:
+        try:
+            link = st.from_link(query or "")
+            state = link.state or st.default_state()
+            samples, seed = int(state["samples"]), int(state["seed"])
+            exp = engine.load(st.experiment_from_state(state)[0], st.SOURCE)
+            stem = _stem(_name(state))
+            if trigger == "download-button":
+                return _file(engine.experiment_yaml(exp, samples, seed), f"{stem}.yaml", "application/x-yaml")
+            if link.a is None:
+                if trigger == "download-a":
+                    return no_update
+                return _file(engine.summary_csv(exp, samples, seed), f"{stem}_summary.csv", "text/csv")
+            exp_a = engine.load(st.experiment_from_state(link.a)[0], f"{st.SOURCE}: design A")
+            if trigger == "download-a":
+                return _file(engine.experiment_yaml(exp_a, samples, seed), f"{_stem(_name(link.a))}_A.yaml",
+                             "application/x-yaml")
+            if engine.experiment_yaml(exp_a, samples, seed) == engine.experiment_yaml(exp, samples, seed):
+                return _file(engine.summary_csv(exp, samples, seed), f"{stem}_summary.csv", "text/csv")
+            return _file(engine.comparison_csv(exp_a, exp, samples, seed), f"{stem}_vs_A.csv", "text/csv")
+        except (ConfigError, ValueError, TypeError):  # the query is that of a valid view; nothing to export else
             return no_update
-        stem = "".join(ch if ch.isalnum() else "_" for ch in (name or "calculator")).strip("_").lower()[:60]
-        return {"content": text, "filename": f"{stem or 'calculator'}.yaml", "type": "application/x-yaml"}
 
     return app
+
+
+def _values(out: dict, keys: list[str]) -> list:
+    return [out[k] for k in keys]
+
+
+def _stem(name: str) -> str:
+    stem = "".join(ch if ch.isalnum() else "_" for ch in (name or "calculator")).strip("_").lower()[:60]
+    return stem or "calculator"
+
+
+def _file(text: str, filename: str, kind: str) -> dict:
+    return {"content": text, "filename": filename, "type": kind}
+
+
+def _state_a(query: str | None) -> dict | None:
+    if not query:
+        return None
+    try:
+        return st.from_query(query)
+    except ValueError:
+        return None
+
+
+def _set_controls(out: dict, state: dict, names, switches, given: dict, held: dict) -> None:
+    """Set the controls to a loaded state; a control that already shows its value is left alone (each one sent
+    is re-rendered by the page)."""
+    controls = _controls(state, switches)
+    if controls != given["controls"]:
+        out["controls"] = controls
+    values = {"name": state["name"], "samples": state["samples"], "seed": state["seed"],
+              **{f"custom-{n}": state["custom"].get(n, "") for n in names}}
+    for key, value in values.items():
+        if given.get(key) != value:
+            out[key] = value
+    held_values = {"base": state["base"], "design": state["design"], "extra": state["extra"]}
+    for key, value in held_values.items():
+        if held.get(key) != value:
+            out[key] = value
+
+
+def _state_of_controls(given: dict, held: dict, names, switches, out: dict) -> dict:
+    """The state the controls stand for. Typing in a card's Custom field selects its Custom option (the callback
+    sets the radio too, in the same request)."""
+    trigger = dash.ctx.triggered_id
+    controls = given["controls"] or {}
+    choices = {n: (controls.get("choice") or {}).get(n) for n in names}
+    customs = {n: given[f"custom-{n}"] for n in names}
+    if isinstance(trigger, str) and trigger.startswith("custom-") and trigger[7:] in names:
+        n = trigger[7:]
+        if customs[n] and choices[n] != st.CUSTOM:
+            choices[n] = st.CUSTOM
+            out["controls"] = {**controls, "choice": {**controls.get("choice", {}), n: st.CUSTOM}}
+    methods = {}
+    for n in switches:
+        value = (controls.get("method") or {}).get(n)
+        if value and value != st.DEFAULT_METHOD.get(n, st.BLOCK_METHOD):
+            methods[n] = _json_or_text(value)
+    on = controls.get("on") or {}
+    return {"name": given["name"], "application": controls.get("application") or "", "choice": choices,
+            "off": [n for n in names if not on.get(n, True)], "custom": {n: t for n, t in customs.items() if t},
+            "extra": held["extra"] or "", "samples": given["samples"], "seed": given["seed"],
+            "design": held["design"], "methods": methods, "correlations": bool(controls.get("correlations", True)),
+            "base": held["base"] or {}}
+
+
+def _json_or_text(value: str):
+    import json
+
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _uploaded(contents: str | None, filename: str | None) -> dict:

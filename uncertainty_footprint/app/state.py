@@ -9,12 +9,15 @@ A state is a plain, JSON-able mapping::
      "custom": {"casing": "uniform 0.1 0.3"},                               # text of the Custom fields
      "extra": "solar_cell: 0.2",                                            # the extra components box (YAML)
      "samples": 4000, "seed": 20230101, "design": "lhs",
+     "methods": {"processing": "act_die_area", "pcb": "mixture"},           # a method, "mixture" or {method: w}
+     "correlations": True,                   # use the experiment's declared correlations (if it has any)
      "base": {...}}                          # the rest of a loaded experiment (parameters, sources, ...), kept as is
 
 Option ids: ``hsl:N`` (the block at HSL N, quantities from its lower/typical/upper triple), ``hsl:N:MODE`` (MODE
 ``lower``/``typical``/``upper`` fixes the quantities: the published calculator's scenarios; ``pert``/
 ``triangular``/``uniform`` picks the family), ``custom``, and the options of the non-block cards named in
-``calculator.yaml``. The state lives in the page's URL (:func:`to_query`, :func:`from_query`).
+``calculator.yaml``. The state lives in the page's URL (:func:`to_query`, :func:`from_query`); with a second
+design and the data version (:func:`to_link`, :func:`from_link`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,15 +37,21 @@ import yaml
 from . import engine
 from .engine import ConfigError
 
-__all__ = ["Option", "Card", "settings", "cards", "preset_state", "default_state", "state_from_experiment",
+__all__ = ["Option", "Card", "Link", "settings", "cards", "preset_state", "default_state", "state_from_experiment",
            "experiment_from_state", "parse_custom", "format_custom", "parse_extra", "to_query", "from_query",
-           "option_rounds", "CUSTOM", "ZERO"]
+           "to_link", "from_link", "option_rounds", "method_label", "MIXTURE", "DEFAULT_METHOD", "CUSTOM", "ZERO"]
 
 CUSTOM = "custom"
 #: A card left out: its component is replaced by this distribution [kg CO2-eq].
 ZERO = {"family": "fixed", "value": 0.0}
 #: Keys of an experiment that the page's controls set; every other key is kept in ``base``.
-UI_KEYS = ("name", "application", "blocks", "training", "use_stage", "components", "extra_components", "sampling")
+UI_KEYS = ("name", "application", "blocks", "training", "use_stage", "components", "extra_components", "sampling",
+           "methods")
+#: A card's method switch: an equal mixture of every method that computes the component at its HSL.
+MIXTURE = "mixture"
+#: The method a component takes when the experiment names none (``truncation``: no truncation correction).
+DEFAULT_METHOD = {"truncation": "none"}
+BLOCK_METHOD = "pirson_bol"
 #: Longest text a Custom field accepts [characters] (a distribution is a few dozen).
 CUSTOM_MAX = 300
 #: Where a message goes: ``custom:<card>``, ``extra``, ``samples``, ``seed``, ``load`` or ``general``.
@@ -131,7 +141,7 @@ def _blank(name: str, application: str | None) -> dict:
     s = _sampling_defaults()
     return {"name": name, "application": application or "", "choice": {c.name: c.options[0].id for c in cards()},
             "off": [], "custom": {}, "extra": "", "samples": s["samples"], "seed": s["seed"],
-            "design": s["design"], "base": {}}
+            "design": s["design"], "methods": {}, "correlations": True, "base": {}}
 
 
 def preset_state(name: str) -> dict:
@@ -164,10 +174,12 @@ def format_custom(dist: Any) -> str:
 
 
 def parse_custom(text: str) -> Any:
-    """A Custom field's distribution [kg CO2-eq]: a number (``0.3``), a family and its numbers in the registry's
-    order (``uniform 0.1 0.3``, ``lognormal 0.3 1.5`` = median and geometric SD, ``pert 0.1 0.2 0.4``), or a
-    YAML mapping (``{family: uniform, low: 0.1, high: 0.3}``). Whether the distribution is valid (e.g. not
-    negative) is the API's to say.
+    """A Custom field's distribution [kg CO2-eq]: a number (``0.3``); a family and its numbers in the registry's
+    order (``uniform 0.1 0.3``, ``lognormal 0.3 1.5`` = median and geometric SD, ``pert 0.1 0.2 0.4``) or named
+    (``lognormal median 0.5 gsd 2``, ``uniform low=0.1 high=0.3``, ``pert low: 0.1, mode: 0.2, high: 0.4``, in any
+    order; a family's optional numbers such as pert's ``lambda`` only by name); or a YAML mapping
+    (``{family: uniform, low: 0.1, high: 0.3}``). Whether the distribution is valid (e.g. not negative) is the
+    API's to say.
 
     Raises
     ------
@@ -175,9 +187,10 @@ def parse_custom(text: str) -> Any:
         The text is none of these; the message says what is allowed.
     """
     text = (text or "").strip()
-    fams = engine.families()
-    hint = ("type a number in kg CO2-eq (0.3), a family and its numbers (" +
-            ", ".join(f"{f} {' '.join(p)}" for f, p in fams.items() if f != "fixed") + "), or a YAML mapping")
+    fams = {f: p for f, p in engine.families().items() if p}
+    hint = ("type a number in kg CO2-eq (0.3), a family and its numbers, in order or by name (" +
+            "; ".join(f"{f} {' '.join(p)}" for f, p in fams.items() if f != "fixed") +
+            "; e.g. lognormal 0.5 2 or lognormal median 0.5 gsd 2), or a YAML mapping")
     if not text:
         raise ValueError(f"empty; {hint}")
     if len(text) > CUSTOM_MAX:
@@ -187,23 +200,56 @@ def parse_custom(text: str) -> Any:
         if not isinstance(data, Mapping):
             raise ValueError(f"not a mapping; {hint}")
         return data
-    words = text.replace(",", " ").split()
-    numbers = words[1:] if words[0] in fams else words
+    words = [w for w in re.split(r"[\s,;=:]+", text) if w]
+    if len(words) > 1 and words[0].lower() == "family":  # family: uniform, low: 0.1, high: 0.3 (no braces)
+        words = words[1:]
+    family = words[0].lower() if words[0].lower() in fams else None
+    rest = words[1:] if family else words
+    if family and rest and not _is_float(rest[0]):
+        return _named(family, fams[family], rest, hint)
+    if family and any(w.lower() in fams[family] for w in rest):
+        raise ValueError(f"{family}: give every number by its name ({' '.join(f'{n} X' for n in fams[family])}) "
+                         f"or all of them in order ({family} {' '.join(fams[family])})")
     try:
-        values = [float(w) for w in numbers]
+        values = [float(w) for w in rest]
     except ValueError:
-        bad = next(w for w in numbers if not _is_float(w))
+        bad = next(w for w in rest if not _is_float(w))
         raise ValueError(f"{engine.shorten(bad, 40)} is not a number; {hint}") from None
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"not a finite number; {hint}")
-    if words[0] not in fams:
+    if family is None:
         if len(values) != 1:
             raise ValueError(f"{len(values)} numbers without a family; {hint}")
         return {"family": "fixed", "value": values[0]}
-    names = fams[words[0]]
+    names = fams[family]
     if len(values) != len(names):
-        raise ValueError(f"{words[0]} takes {len(names)} numbers ({', '.join(names)}), got {len(values)}")
-    return {"family": words[0], **dict(zip(names, values))}
+        raise ValueError(f"{family} takes {len(names)} numbers ({', '.join(names)}), got {len(values)}")
+    return {"family": family, **dict(zip(names, values))}
+
+
+def _named(family: str, names: tuple[str, ...], words: list[str], hint: str) -> dict:
+    """``name value`` pairs of a family (``median 0.5 gsd 2``); every required name once; other names are left to
+    the API (a family's optional numbers, or a refusal naming the allowed ones)."""
+    if len(words) % 2:
+        raise ValueError(f"{family}: give each number after its name ({' '.join(f'{n} X' for n in names)}); {hint}")
+    out: dict[str, Any] = {"family": family}
+    for key, word in zip(words[::2], words[1::2]):
+        key = key.lower()
+        if _is_float(key) or not key.replace("_", "").isalnum():
+            raise ValueError(f"{family}: {engine.shorten(key, 40)} is not the name of a number "
+                             f"({', '.join(names)}); {hint}")
+        if key in out:
+            raise ValueError(f"{family}: {key} is given twice")
+        if not _is_float(word):
+            raise ValueError(f"{family}: {key} {engine.shorten(word, 40)} is not a number; {hint}")
+        value = float(word)
+        if not math.isfinite(value):
+            raise ValueError(f"{family}: {key} is not a finite number")
+        out[key] = value
+    missing = [n for n in names if n not in out]
+    if missing:
+        raise ValueError(f"{family} needs {', '.join(names)}; {', '.join(missing)} missing")
+    return out
 
 
 def _is_float(word: str) -> bool:
@@ -275,10 +321,43 @@ def experiment_from_state(state: Mapping[str, Any]) -> tuple[dict, dict[str, str
             exp["extra_components"] = extra
     except ConfigError as exc:
         errors["extra"] = str(exc)
+    methods = _methods(exp, state.get("methods") or {}, errors)
+    exp.pop("methods", None)
+    if methods:
+        exp["methods"] = methods
+    if not state.get("correlations", True):
+        exp.pop("correlations", None)
+        exp.pop("shapley", None)
+    elif exp.get("correlations") and "shapley" not in exp:
+        exp["shapley"] = dict(settings()["shapley"])
     exp["sampling"] = {"samples": int(state.get("samples") or _sampling_defaults()["samples"]),
                        "seed": int(state.get("seed") or _sampling_defaults()["seed"]),
                        "design": state.get("design") or _sampling_defaults()["design"]}
     return exp, errors
+
+
+def _methods(exp: Mapping[str, Any], chosen: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The ``methods:`` section of the method switches: a method by name, a weighted mixture as loaded, or
+    :data:`MIXTURE`, an equal mixture of every method that computes the component at its HSL (a component left out
+    or replaced by a Custom distribution has no method)."""
+    out: dict[str, Any] = {}
+    replaced = set(exp.get("components") or {})
+    for comp, choice in chosen.items():
+        if comp in replaced or choice in (None, "", DEFAULT_METHOD.get(comp, BLOCK_METHOD)):
+            continue
+        if choice == MIXTURE:
+            try:
+                options = engine.method_options(exp).get(comp, [])
+            except ConfigError:  # the experiment itself is refused: its own message says why
+                continue
+            if len(options) < 2:
+                errors[f"method:{comp}"] = (f"only {', '.join(options) or 'no method'} computes {comp} at this "
+                                            "HSL: nothing to mix")
+                continue
+            out[comp] = {m: 1 for m in options}
+        else:
+            out[comp] = copy.deepcopy(choice)
+    return out
 
 
 def _option_of(c: Card, data: Mapping[str, Any]) -> str:
@@ -337,17 +416,52 @@ def state_from_experiment(data: Mapping[str, Any]) -> dict:
     extra = data.get("extra_components") or {}
     if extra:
         state["extra"] = yaml.safe_dump(dict(extra), sort_keys=False, default_flow_style=False, width=100)
+    state["methods"] = _method_state(data)
     return state
 
 
+def _method_state(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The method switches of an experiment's ``methods:`` section: a method by name, :data:`MIXTURE` for equal
+    weights over every method that applies, other weights as they are."""
+    chosen = data.get("methods") or {}
+    if not chosen:
+        return {}
+    try:
+        options = engine.method_options(data)
+    except ConfigError:
+        options = {}
+    out: dict[str, Any] = {}
+    for comp, choice in chosen.items():
+        if isinstance(choice, Mapping):
+            weights = {str(k): v for k, v in choice.items()}
+            if set(weights) == set(options.get(comp, ())) and len(set(weights.values())) == 1:
+                out[comp] = MIXTURE
+            elif len(weights) == 1:
+                out[comp] = next(iter(weights))
+            else:
+                out[comp] = weights
+        else:
+            out[comp] = str(choice)
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ the URL
-def to_query(state: Mapping[str, Any]) -> str:
-    """The URL query string of a state (readable: one key per card)."""
+#: Longest URL query the page reads [characters] (a state is about 1 kB; the extra box may add more).
+QUERY_MAX = 64 * 1024
+#: Prefix of design A's keys in a link of two designs (``a.casing=hsl:2``).
+A_PREFIX = "a."
+
+
+def _pairs(state: Mapping[str, Any]) -> list[tuple[str, str]]:
     pairs = [("name", state.get("name") or ""), ("app", state.get("application") or "")]
     pairs += [(c, o) for c, o in (state.get("choice") or {}).items()]
     if state.get("off"):
         pairs.append(("off", ",".join(state["off"])))
     pairs += [(f"custom.{c}", t) for c, t in (state.get("custom") or {}).items() if t]
+    pairs += [(f"method.{c}", m if isinstance(m, str) else json.dumps(m, separators=(",", ":"), sort_keys=True))
+              for c, m in (state.get("methods") or {}).items()]
+    if not state.get("correlations", True):
+        pairs.append(("corr", "off"))
     if state.get("extra"):
         pairs.append(("extra", state["extra"]))
     pairs += [("samples", str(state.get("samples"))), ("seed", str(state.get("seed")))]
@@ -355,15 +469,17 @@ def to_query(state: Mapping[str, Any]) -> str:
         pairs.append(("design", state["design"]))
     if state.get("base"):
         pairs.append(("base", json.dumps(state["base"], separators=(",", ":"), sort_keys=True)))
-    return "?" + urlencode(pairs)
+    return pairs
 
 
-#: Longest URL query the page reads [characters] (a state is about 1 kB; the extra box may add more).
-QUERY_MAX = 64 * 1024
+def to_query(state: Mapping[str, Any]) -> str:
+    """The URL query string of a state (readable: one key per card)."""
+    return "?" + urlencode(_pairs(state))
 
 
 def from_query(search: str) -> dict | None:
     """The state in a URL query string, or None when it holds none (then the page opens on the default preset).
+    Keys of a second design (``a.``) and of the data version are not the state's and are ignored here.
 
     Raises
     ------
@@ -371,15 +487,20 @@ def from_query(search: str) -> dict | None:
         The query is too long or names an unknown card, option or number.
     """
     search = (search or "").lstrip("?")
-    if not search:
-        return None
     if len(search) > QUERY_MAX:
         raise ValueError(f"the link is longer than {QUERY_MAX} characters")
-    q = dict(parse_qsl(search, keep_blank_values=True, max_num_fields=200))
+    if not search:
+        return None
+    pairs = parse_qsl(search, keep_blank_values=True, max_num_fields=400)
+    return _state_of({k: v for k, v in pairs if not k.startswith(A_PREFIX) and k not in ("v", "data")})
+
+
+def _state_of(q: Mapping[str, str]) -> dict | None:
     if not q:
         return None
     state = _blank(q.get("name", "Calculator device"), q.get("app") or None)
     names = {c.name: c for c in cards()}
+    methods = card_methods_all()
     for key, value in q.items():
         if key in names:
             c = names[key]
@@ -388,7 +509,10 @@ def from_query(search: str) -> dict | None:
             state["choice"][key] = value
         elif key.startswith("custom.") and key[7:] in names:
             state["custom"][key[7:]] = value[:CUSTOM_MAX]
+        elif key.startswith("method.") and key[7:] in methods:
+            state["methods"][key[7:]] = _method_value(key[7:], value, methods[key[7:]])
     state["off"] = [c for c in q.get("off", "").split(",") if c in names]
+    state["correlations"] = q.get("corr", "on") != "off"
     state["extra"] = q.get("extra", "")
     for key in ("samples", "seed"):
         if key in q:
@@ -407,6 +531,73 @@ def from_query(search: str) -> dict | None:
             raise ValueError("the link's experiment settings ('base') are not a mapping")
         state["base"] = {k: v for k, v in base.items() if k not in UI_KEYS}
     return state
+
+
+def card_methods_all() -> dict[str, tuple[str, ...]]:
+    """Component -> every method that computes it at some HSL (the method switches' choices, without
+    :data:`MIXTURE`)."""
+    return {c: tuple(m) for c, m in engine.card_methods().items()}
+
+
+def _method_value(comp: str, value: str, allowed: tuple[str, ...]) -> Any:
+    if value == MIXTURE or value in allowed:
+        return value
+    if value.startswith("{"):
+        try:
+            weights = json.loads(value)
+        except ValueError:
+            weights = None
+        if (isinstance(weights, dict) and weights and all(k in allowed for k in weights)
+                and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights.values())):
+            return weights
+    raise ValueError(f"{comp}: unknown method {engine.shorten(value, 40)}; allowed: "
+                     f"{', '.join((*allowed, MIXTURE))}")
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a link holds: design B (the page's state), design A (None outside the A/B view) and the data version
+    it was made with (empty strings for a link without one)."""
+
+    state: dict | None
+    a: dict | None
+    package: str
+    data: str
+
+
+def to_link(state: Mapping[str, Any], a: Mapping[str, Any] | None = None,
+            version: Mapping[str, str] | None = None) -> str:
+    """The page's URL query: design B's state, design A's with the prefix ``a.`` and the data version
+    (``v`` the package version, ``data`` the data checksum)."""
+    pairs = _pairs(state)
+    if a is not None:
+        pairs += [(A_PREFIX + k, v) for k, v in _pairs(a)]
+    if version:
+        pairs += [("v", version["package"]), ("data", version["data"])]
+    return "?" + urlencode(pairs)
+
+
+def from_link(search: str) -> Link:
+    """The designs and data version of a link (:func:`to_link`); a link without state gives ``Link(None, ...)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`from_query`, for either design.
+    """
+    search = (search or "").lstrip("?")
+    if len(search) > QUERY_MAX:
+        raise ValueError(f"the link is longer than {QUERY_MAX} characters")
+    pairs = parse_qsl(search, keep_blank_values=True, max_num_fields=400) if search else []
+    q = dict(pairs)
+    own = {k: v for k, v in pairs if not k.startswith(A_PREFIX) and k not in ("v", "data")}
+    a = {k[len(A_PREFIX):]: v for k, v in pairs if k.startswith(A_PREFIX)}
+    return Link(_state_of(own), _state_of(a), q.get("v", ""), q.get("data", ""))
+
+
+def method_label(method: str) -> str:
+    """A method's short label on the page (``calculator.yaml``; the name itself for one not listed)."""
+    return str(settings().get("methods", {}).get(method, method))
 
 
 def _valid_hsl_id(value: str) -> bool:

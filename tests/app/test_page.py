@@ -1,0 +1,128 @@
+"""What the calculator shows, without a browser: the A/B comparison against uf.compare, the view's text (sources,
+assumed placeholders, hotspots), the exports and the charts' escaping of input text."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from uncertainty_footprint import api as uf
+from uncertainty_footprint.app import charts, engine, page, server, state as st
+
+SAMPLES, SEED = 400, 7
+
+
+def _experiment(state):
+    exp, errors = st.experiment_from_state(state)
+    assert not errors
+    return engine.load(exp, st.SOURCE)
+
+
+@pytest.fixture(scope="module")
+def designs():
+    a = st.preset_state("vision")
+    b = st.preset_state("vision")
+    b["choice"]["casing"] = "hsl:3"
+    return _experiment(a), _experiment(b)
+
+
+@pytest.fixture(scope="module")
+def pair(designs):
+    return engine.compare(*designs, SAMPLES, SEED)
+
+
+def test_the_ab_view_is_uf_compare_with_common_random_numbers(designs, pair):
+    exp_a, exp_b = designs
+    view, p = pair
+    single = engine.evaluate(exp_b, SAMPLES, SEED)
+    assert view.total == single.total  # design B's numbers are those of its own run
+    comp = uf.compare(exp_a.with_options("sobol", enabled=False), exp_b.with_options("sobol", enabled=False),
+                      samples=SAMPLES, seed=SEED, labels=["A", "B"])
+    d = comp.differences.loc[("A", "B")]  # B - A, P(A < B)
+    assert p.difference.median == pytest.approx(d["median"]) and p.difference.p5 == pytest.approx(d["p5"])
+    assert p.difference.p95 == pytest.approx(d["p95"])
+    assert p.p_b_lt_a == pytest.approx(1 - d["p_a_lt_b"])  # continuous totals: no ties
+    assert p.a_total.median == pytest.approx(comp.table.loc["A", "median"])
+    # what decides it: the casing's inputs, ranked by their exact share of the difference's variance
+    assert p.decides and p.decides[0].component == "casing" and not p.note
+    assert [i.shapley for i in p.decides] == sorted((i.shapley for i in p.decides), reverse=True)
+    assert sum(p.histogram[1]) == SAMPLES
+
+
+def test_the_view_text(pair):
+    view, p = pair
+    out = page.view_json(view, name="Vision B", query="?x=1", messages={"extra": "bad"}, pair=p, name_a="Vision A",
+                         ab=True)
+    assert out["ok"] and out["messages"] == {"msg-extra": "bad"}
+    ab = out["ab"]
+    assert (ab["a"]["name"], ab["b"]["name"]) == ("Vision A", "Vision B")
+    assert ab["diff"]["median"] == f"{p.difference.median:+.3g}" and ab["decides"][0][0] == p.decides[0].name
+    assert "B emits more than A" in ab["verdict"]
+    assert p.decides_components[0][0] == "casing"
+    assert sum(v for _, v in p.decides_components) == pytest.approx(1, abs=0.01)
+    assert ab["decided"].startswith("Which choice decides it: the inputs of Casing ")
+    # sources: every input behind a card with its distribution, unit, status and sources; assumed ones flagged
+    use = {r[0]: r for r in out["sources"]["use_stage"]}
+    assert use["lifetime"][3] == "yr" and use["lifetime"][4] == "assumed" and use["lifetime"][5]
+    assert use["lifetime"][2].startswith("pert(")
+    assert out["cards"]["use_stage"]["flag"] == "2 assumed" and "lifetime" in out["cards"]["use_stage"]["flag_title"]
+    assert out["cards"]["ml_training"]["flag"] == ""  # the published MobileNet value is quoted
+    assert out["hotspots"]["components"] and out["hotspots"]["columns"] == ["ST", "Shapley"]
+    assert page.error_json({"custom:casing": "x"}) == {"ok": False, "messages": {"msg-custom-casing": "x"}}
+
+
+def test_pedigree_and_methods_are_in_the_sources():
+    state = st.preset_state("kws_methods")
+    view = engine.evaluate(_experiment(state), SAMPLES, SEED)
+    processing = {s.name: s for s in view.sources["processing"]}
+    assert processing["act_ic_packaging"].pedigree.startswith("pedigree (4,4,2,5,3)")
+    assert processing["act_ic_packaging"].pedigree_reasons
+    assert view.methods["processing"] == ("pirson_bol", "act_die_area", "boavizta_tide")
+    assert page.view_json(view, name="x", query="", messages={})["cards"]["processing"]["method"].startswith(
+        "mixture of Pirson & Bol items")
+
+
+def test_correlated_inputs_give_shapley_hotspots_and_the_interval_without():
+    state = st.preset_state("kws_correlated")
+    view = engine.evaluate(_experiment(state), SAMPLES, SEED)
+    assert view.hotspots == "shapley" and view.correlations == 4 and view.without is not None
+    top = view.components_ranked[0]
+    assert top.conf_low <= top.shapley <= top.conf_high
+    out = page.view_json(view, name="x", query="", messages={}, declared=4)
+    assert "Shapley" in out["hotspots"]["heading"] and "without them" in out["total"]["without"]
+    assert out["correlations"].startswith("4 pairs declared")
+
+
+def test_exports(designs):
+    exp_a, exp_b = designs
+    summary = pd.read_csv(io.StringIO(engine.summary_csv(exp_b, SAMPLES, SEED)), index_col=0)
+    run = uf.run(exp_b.with_options("sobol", enabled=False), samples=SAMPLES, seed=SEED)
+    assert summary.loc["total", "median"] == pytest.approx(run.summary.loc["total", "median"], rel=1e-5)
+    both = pd.read_csv(io.StringIO(engine.comparison_csv(exp_a, exp_b, SAMPLES, SEED)))
+    assert set(both["design"]) == {"A", "B", "B - A"}
+    diff = both[both["design"] == "B - A"].iloc[0]
+    assert diff["p95"] > diff["median"] > diff["p5"] > 0 and 0 <= diff["p_b_lt_a"] <= 1
+    text = engine.experiment_yaml(exp_b, SAMPLES, SEED)
+    assert uf.run(uf.Experiment.from_yaml(text)).summary.loc["total", "median"] == run.summary.loc["total", "median"]
+
+
+def test_a_link_of_another_version_is_named():
+    now = engine.data_version()
+    assert server._version_message(st.Link(None, None, now["package"], now["data"])) == ""
+    assert server._version_message(st.Link(None, None, "", "")) == ""
+    text = server._version_message(st.Link(None, None, "0.0.1", "abcdef012345"))
+    assert "0.0.1" in text and now["data"] in text and "may differ" in text
+
+
+def test_chart_text_from_inputs_is_escaped_and_labels_wrap():
+    view = engine.evaluate(_experiment(st.preset_state("vision")), SAMPLES, SEED)
+    name = '<a href="javascript:alert(1)">Anomaly Detection device with a long name</a>'
+    fig = charts.stacked_chart(view, name)
+    device = fig["data"][0]["x"][0]
+    assert "<a" not in device and "&lt;a href" in device
+    assert all(len(line) <= charts.LABEL_WIDTH + 6 for line in device.replace("&lt;", "<").split("<br>"))
+    assert fig["layout"]["xaxis"]["automargin"] and fig["layout"]["xaxis"]["tickangle"] == 0
+    assert all("%{hovertext}" == t["hovertemplate"].split("<extra>")[0] for t in fig["data"])
+    assert charts.label("Apple Watch Series 7") == "Apple Watch<br>Series 7"
