@@ -219,9 +219,26 @@ def test_a_benefit_shares_the_correlated_inputs_of_the_footprint():
     avoided = ds["total"].values - ds["net_balance"].values
     assert achieved_spearman(np.column_stack([avoided, life * grid]))[0, 1] > 0.5
     assert res.balance.exact is None and res.balance.payback_sobol is None
-    from uncertainty_footprint.reports.payback_report import balance_lines
+    from uncertainty_footprint.reports.payback_report import balance_context, balance_lines
 
-    assert "not computed: its inputs are correlated" in " ".join(balance_lines(res.balance))
+    # the balance's hotspots are the Shapley effects of the net balance, with the correlations
+    shapley = res.balance.shapley
+    assert set(shapley) == {"parameter", "component", "stage"}
+    for ds in shapley.values():
+        assert float(ds["shapley"].sum()) == pytest.approx(1.0, abs=1e-12)
+        assert ds.attrs["output"].startswith("net balance") and ds.attrs["seed"] == 2  # the run's seed
+    stage = shapley["stage"]["shapley"].to_series()
+    assert set(stage.nlargest(2).index) == {"benefit", "use+benefit"}  # saved energy; lifetime and grid (shared)
+    text = " ".join(balance_lines(res.balance))
+    assert "Net balance: Shapley effects by component: " in text and "not computed" not in text
+    titles = [h["title"] for h in balance_context(res.balance)["hotspots"]]
+    assert titles == ["Net balance: Shapley effects by component", "Net balance: Shapley effects by stage",
+                      "Net balance: Shapley effects, top parameters"]
+    # without hotspots (sobol.enabled: false) the page says why there are none
+    data["sobol"] = {"enabled": False}
+    res = run(parse_experiment(data, "sbl.yaml"), samples=1000, seed=2)
+    assert res.balance.shapley is None
+    assert "switched off" in " ".join(balance_lines(res.balance))
 
 
 def test_the_inputs_of_the_training_model_and_of_methods_can_be_correlated():

@@ -29,7 +29,12 @@ def page(tmp_path_factory):
     server = testing.start_server()
     driver = testing.chromium(width=1400, height=1000, downloads=downloads)
     driver.get(server.url)
-    _wait(driver, lambda d: d.find_elements("id", "total-median"))
+    # the page is ready: the numbers, the controls the page's script draws and both charts (plotly.js loads after
+    # the numbers, so on a loaded machine the charts may come seconds later)
+    _wait(driver, lambda d: d.execute_script(
+        "const plot = id => document.querySelector('#' + id + ' .js-plotly-plot');"
+        "return !!(document.getElementById('total-median') && document.querySelector('#choice-ml_training input')"
+        " && plot('chart') && plot('chart').data && plot('histogram') && plot('histogram').data);"))
     driver.downloads = downloads
     driver.server = server
     yield driver

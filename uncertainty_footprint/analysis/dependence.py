@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -92,7 +92,8 @@ def correlation_table(model: LifecycleModel, *, n: int, design: str, seed: int) 
     return pd.DataFrame(rows, columns=list(CORRELATION_COLUMNS))
 
 
-def _dataset(model: LifecycleModel, grouping: str, res, groups) -> xr.Dataset:
+def _dataset(model: LifecycleModel, grouping: str, res, groups, output: str = "total footprint [kg CO2-eq]"
+             ) -> xr.Dataset:
     dim = "parameter" if groups is None else "group"
     coords: dict = {dim: list(res.players)}
     ps = model.parameters
@@ -104,14 +105,15 @@ def _dataset(model: LifecycleModel, grouping: str, res, groups) -> xr.Dataset:
     else:
         coords["members"] = (dim, [",".join(m) for m in res.members])
     level = f"{res.conf_level:.0%}".replace("%", " %")
-    data = {"shapley": ((dim,), res.shapley[:, 0], {"long_name": "Shapley effect (share of the variance of the "
-                                                                  "total, with dependence)", "units": "1"}),
+    what = output.rsplit(" [", 1)[0]
+    data = {"shapley": ((dim,), res.shapley[:, 0], {"long_name": f"Shapley effect (share of the variance of the "
+                                                                  f"{what}, with dependence)", "units": "1"}),
             "conf_low": ((dim,), res.conf_low[:, 0], {"long_name": f"lower end of the {level} bootstrap interval",
                                                       "units": "1"}),
             "conf_high": ((dim,), res.conf_high[:, 0], {"long_name": f"upper end of the {level} bootstrap "
                                                                      "interval", "units": "1"})}
     ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()}, coords=coords)
-    ds.attrs.update({"grouped_by": grouping, "output": "total footprint [kg CO2-eq]", "method": res.estimator,
+    ds.attrs.update({"grouped_by": grouping, "output": output, "method": res.estimator,
                      "n_permutations": res.n_perm, "n_inner": res.n_inner, "n_outer": res.n_outer,
                      "n_variance": res.n_var, "n_evaluations": res.n_evaluations, "num_resamples": res.n_boot,
                      "conf_level": res.conf_level, "seed": res.seed, "variance": float(res.variance[0]),
@@ -120,9 +122,11 @@ def _dataset(model: LifecycleModel, grouping: str, res, groups) -> xr.Dataset:
 
 
 def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inner: int = 3, bootstrap: int = 1000,
-                     conf_level: float = 0.95, groupings: Sequence[str] = GROUPINGS) -> dict[str, xr.Dataset]:
-    """Shapley effects of the total footprint per grouping (players: the parameters, or the parameters of each
-    component or stage), with the model's correlations.
+                     conf_level: float = 0.95, groupings: Sequence[str] = GROUPINGS,
+                     output: Callable[[Mapping[str, Any]], np.ndarray] | None = None,
+                     label: str = "total footprint [kg CO2-eq]") -> dict[str, xr.Dataset]:
+    """Shapley effects of the total of ``model`` (or of ``output``) per grouping (players: the parameters, or the
+    parameters of each component or stage), with the model's correlations.
 
     Parameters
     ----------
@@ -135,13 +139,20 @@ def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inn
         Level of the bootstrap percentile intervals [1].
     groupings : sequence of str
         Of ``parameter``, ``component``, ``stage``.
+    output : callable, optional
+        ``output(values)``: the analysed output [its unit] from the values of every parameter (random and fixed,
+        as :meth:`~uncertainty_footprint.inputs.parameters.ParameterSet.values` gives them); by default the sum of
+        ``model``'s components (the total footprint, or a balance model's net balance).
+    label : str
+        What the output is, with its unit (the ``output`` attribute of the Datasets).
     """
     ps = model.parameters
     names = ps.random_names
 
     def total(values: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(values.values())))
-        return model.evaluate(ps.values(values, n)).sum(axis=1)
+        full = ps.values(values, n)
+        return model.evaluate(full).sum(axis=1) if output is None else output(full)
 
     def ppf(name: str, u: np.ndarray) -> np.ndarray:
         return ps[name].distribution.ppf(u)
@@ -151,7 +162,7 @@ def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inn
         groups = None if grouping == "parameter" else parameter_groups(model, grouping)
         res = shapley_effects(total, ppf, names, ps.correlations, n_perm=permutations, n_inner=inner,
                               seed=seed, n_boot=bootstrap, conf_level=conf_level, groups=groups)
-        out[grouping] = _dataset(model, grouping, res, groups)
+        out[grouping] = _dataset(model, grouping, res, groups, label)
     return out
 
 

@@ -389,13 +389,15 @@ def compute(experiment: Experiment, engine: EngineOptions = EngineOptions(), *, 
             conv = st_convergence(model, n_base=so.samples, seed=seed, conf_level=so.conf_level,
                                   num_resamples=so.num_resamples, chunk_size=engine.chunk)
     balance = None
+    sh = experiment.spec.shapley
     if experiment.balance_model is not None:  # adds net_balance, payback_years (, fleet_*) to in-memory results
         balance = balance_analysis(
             experiment.balance_model, results, n=s.samples, design=s.design, seed=s.seed, groupings=so.groupings,
             sobol_samples=so.samples if samples_payback_sobol(experiment) else None, sobol_seed=seed,
-            conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=engine.chunk)
+            conf_level=so.conf_level, num_resamples=so.num_resamples, chunk_size=engine.chunk,
+            shapley=dict(permutations=sh.permutations, inner=sh.inner, bootstrap=sh.bootstrap, seed=seed)
+            if so.enabled else None)
     methods = method_table(model, summary, n=s.samples, design=s.design, seed=s.seed, chunk_size=engine.chunk)
-    sh = experiment.spec.shapley
     dependence = dependence_analysis(model, n=s.samples, design=s.design, seed=s.seed, shapley_seed=seed,
                                      permutations=sh.permutations, inner=sh.inner, bootstrap=sh.bootstrap,
                                      conf_level=so.conf_level, groupings=so.groupings, hotspots=so.enabled,

@@ -46,6 +46,19 @@ def _hotspot_frames(result: BalanceResult) -> list[tuple[str, str, pd.DataFrame]
         frame = _exact_frame(ds, "parameter", "parameter")
         out.append(("Net balance: exact indices, top parameters", "Exact indices per parameter, largest ST first.",
                     frame.sort_values("ST", ascending=False).head(TOP)))
+    for grouping, ds in sorted((result.shapley or {}).items(), key=lambda item: item[0] == "parameter"):
+        dim = ds["shapley"].dims[0]
+        frame = pd.DataFrame({k: np.asarray(ds[k].values, dtype=float) for k in ("shapley", "conf_low", "conf_high")},
+                             index=pd.Index([str(v) for v in ds[dim].values], name=grouping))
+        level = f"{ds.attrs.get('conf_level', 0.95):.0%}".replace("%", " %")
+        by = ", top parameters" if grouping == "parameter" else f" by {grouping}"
+        out.append((f"Net balance: Shapley effects{by}",
+                    "The inputs are correlated: each input's (or group's) share of the variance of the net balance, "
+                    "summing to 1 "
+                    f"with dependence (estimated by {ds.attrs.get('n_permutations')} random permutations; "
+                    f"conf_low and conf_high: {level} bootstrap interval). The payback time has no hotspots with "
+                    "correlated inputs: its heavy tail makes the estimator's intervals unreliable.",
+                    frame.sort_values("shapley", ascending=False).head(TOP)))
     for grouping, ds in (result.payback_sobol or {}).items():
         dim = ds["ST"].dims[0]
         frame = pd.DataFrame({k: np.asarray(ds[k].values, dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")},
@@ -116,7 +129,8 @@ def _g(x: float, digits: int = 3) -> str:
 
 def balance_lines(result: BalanceResult, width: int = 115) -> list[str]:
     """What ``run`` prints about the balance: the statement, the balance table, the fleet beside the published
-    anchors and the largest exact (net balance) and sampled (payback time) indices."""
+    anchors and the largest exact (net balance) and sampled (payback time) indices, or with correlated inputs the
+    largest Shapley effects of the net balance with their intervals."""
     t = result.table
     rows = [[name, r["unit"], _g(r["mean"]), _g(r["median"]), f"[{_g(r['p5'])}, {_g(r['p95'])}]",
              f"[{_g(r['p2_5'])}, {_g(r['p97_5'])}]"] for name, r in t.iterrows()]
@@ -130,9 +144,14 @@ def balance_lines(result: BalanceResult, width: int = 115) -> list[str]:
     frames = _hotspot_frames(result)
     shown = [next((f for f in frames if f[0].startswith(kind)), None) for kind in ("Net balance", "Payback time")]
     for title, _, frame in (f for f in shown if f is not None):
-        lines += textwrap.wrap(f"{title}: " + ", ".join(f"{n} ST {r['ST']:.2f}" for n, r in frame.head(4).iterrows()),
-                               width)
+        if "ST" in frame:
+            text = ", ".join(f"{n} ST {r['ST']:.2f}" for n, r in frame.head(4).iterrows())
+        else:
+            text = ", ".join(f"{n} {r['shapley']:.2f} [{r['conf_low']:.2f}, {r['conf_high']:.2f}]"
+                             for n, r in frame.head(4).iterrows())
+        lines += textwrap.wrap(f"{title}: {text}", width)
     if not frames and result.balance.parameters.dependent:
-        lines += textwrap.wrap("The balance's hotspots are not computed: its inputs are correlated, and Sobol' "
-                               "indices are not shares of the variance then.", width)
+        lines += textwrap.wrap("The balance's hotspots are not computed: its inputs are correlated, Sobol' indices "
+                               "are not shares of the variance then, and the Shapley hotspots were switched off "
+                               "(sobol.enabled: false).", width)
     return lines
