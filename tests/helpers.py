@@ -28,3 +28,18 @@ def copy_data(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     shutil.copytree(default_data_dir(), data)
     return data
+
+
+def assert_shapley_near_exact(exact, sampled, *, floor: float) -> None:
+    """Every estimated Shapley effect of ``sampled`` (a Dataset of the estimator: ``shapley``, ``conf_low``,
+    ``conf_high`` over ``group``) within twice its bootstrap half-width (at least ``floor``) of the exact effect in
+    ``exact`` (a Dataset of the exact decomposition), and the estimates summing to 1."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    e = exact["shapley"].to_series()
+    s = sampled["shapley"].to_series().reindex(e.index)
+    half = ((sampled["conf_high"] - sampled["conf_low"]) / 2).to_series().reindex(e.index)
+    assert ((s - e).abs() <= np.maximum(2 * half, floor)).all(), pd.DataFrame({"exact": e, "sampled": s, "half": half})
+    assert s.sum() == pytest.approx(1.0, abs=1e-12)

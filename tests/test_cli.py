@@ -180,7 +180,7 @@ def test_text_from_input_files_never_reaches_the_terminal_raw(tmp_path, capsys):
 def test_run_prints_the_summary_before_it_writes(tmp_path):
     """The summary is on standard output before the figures are drawn: a child whose drawing stops the process
     has printed the table already."""
-    code = f"""
+    code = """
 import os, sys
 from uncertainty_footprint.reports import drawing
 def stop(*args, **kwargs):

@@ -15,7 +15,6 @@ from uncertainty_footprint.analysis.exact import exact_analysis
 from uncertainty_footprint.analysis.method_runs import (METHOD_COLUMNS, MIXTURE, method_choices, method_table,
                                                         methods_of, totals_by_method)
 from uncertainty_footprint.analysis.propagate import run_monte_carlo
-from uncertainty_footprint.analysis.summary import summarize
 from uncertainty_footprint.api import run
 from uncertainty_footprint.model.experiment import load_experiment
 
@@ -82,8 +81,8 @@ def test_the_choice_is_the_same_whatever_the_chunking(mixed):
 
 def test_a_streamed_run_with_methods_gives_the_in_memory_numbers(mixed, tmp_path):
     memory = run(mixed, samples=3000, seed=4, design="mc", sobol=False)
-    streamed = run(mixed, samples=3000, seed=4, design="mc", sobol=False, out=tmp_path / "s", figures=False,
-                   engine=EngineOptions(stream=True, scheduler="synchronous", task_rows=1000, store="footprint"))
+    run(mixed, samples=3000, seed=4, design="mc", sobol=False, out=tmp_path / "s", figures=False,
+        engine=EngineOptions(stream=True, scheduler="synchronous", task_rows=1000, store="footprint"))
     with xr.open_dataset(tmp_path / "s" / "results.nc") as ds:
         assert ds["total"].values.tobytes() == memory.results["total"].values.tobytes()
     table = pd.read_csv(tmp_path / "s" / "methods.csv")

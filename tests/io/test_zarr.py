@@ -8,7 +8,6 @@ import errno
 import json
 import os
 
-import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr

@@ -1,26 +1,19 @@
 """Tests of :mod:`uncertainty_footprint.reports.document`: report.md, report.html and table.tex."""
 
 import base64
-import dataclasses
 import re
 
-import matplotlib
 import numpy as np
 import pytest
 import xarray as xr
-from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 import uncertainty_footprint as uf
 from tests.helpers import ROOT
-from uncertainty_footprint.analysis.convergence import running_statistics
 from uncertainty_footprint.analysis.hotspots import indices_table
 from uncertainty_footprint.analysis.summary import absent_components
-from uncertainty_footprint.inputs.catalog import CORNERS_NOTE, load_catalog
+from uncertainty_footprint.inputs.catalog import CORNERS_NOTE
 from uncertainty_footprint.model.builder import KG
 from uncertainty_footprint.reports import document as R
-from uncertainty_footprint.reports import drawing as D
-from uncertainty_footprint.reports import figures as F
 from tests.reports.synthetic import FIGURE_NAMES
 
 NUMBER = r"-?\d+\.\d+"

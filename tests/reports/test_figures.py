@@ -1,6 +1,5 @@
 """Tests of :mod:`uncertainty_footprint.reports.figures` (and the figure plan of :mod:`~uncertainty_footprint.reports.drawing`)."""
 
-import base64
 import dataclasses
 import re
 
@@ -11,17 +10,14 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-import uncertainty_footprint as uf
-from tests.helpers import ROOT
 from uncertainty_footprint.analysis.convergence import running_statistics
 from uncertainty_footprint.analysis.hotspots import indices_table
 from uncertainty_footprint.analysis.summary import absent_components
-from uncertainty_footprint.inputs.catalog import CORNERS_NOTE, load_catalog
 from uncertainty_footprint.model.builder import KG
 from uncertainty_footprint.reports import document as R
 from uncertainty_footprint.reports import drawing as D
 from uncertainty_footprint.reports import figures as F
-from tests.reports.synthetic import FIGURE_NAMES, st_convergence, synthetic_sobol
+from tests.reports.synthetic import FIGURE_NAMES
 
 NUMBER = r"-?\d+\.\d+"
 

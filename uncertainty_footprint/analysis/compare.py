@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..inputs.units import footprint_attrs
 from ..model.experiment import Experiment
 from ..inputs.choices import CRN_DESIGNS
-from .engine import EngineOptions, Result, compute
+from .engine import EngineOptions, compute
 from .exact import difference_shares
 from .summary import PERCENTILES
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from functools import lru_cache
 
 import pint

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path

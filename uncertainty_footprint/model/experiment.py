@@ -27,7 +27,7 @@ import yaml
 
 from ..display import FactsDisplay
 from ..errors import ConfigError
-from ..inputs.catalog import Catalog, load_catalog
+from ..inputs.catalog import load_catalog
 from ..inputs.examples import example_names, resolve_experiment
 from ..inputs.safe_yaml import MAX_BYTES, load_text
 from ..inputs.schema import ExperimentModel, parse_spec, read_spec, spec_with

@@ -25,7 +25,7 @@ Recipes (:data:`~uncertainty_footprint.inputs.method_data.RECIPES`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import SpecError
 from ..inputs.catalog import HslItem
