@@ -18,7 +18,7 @@ From Python (:mod:`uncertainty_footprint.api`; the names below are imported on f
 __version__ = "0.3.0"
 
 #: Public names served by :mod:`uncertainty_footprint.api` (loaded lazily by :func:`__getattr__`).
-_API = ("load_experiment", "run", "write_results", "compare", "write_comparison", "catalog", "block_options",
+_API = ("load_experiment", "run", "write_results", "summarize_results", "compare", "write_comparison", "catalog", "block_options",
         "Experiment", "Result", "Comparison", "Catalog", "EngineOptions", "Sampling", "SobolOptions", "parse_yaml",
         "distribution_families", "example_names", "example_text", "example_title", "provenance", "plot_total",
         "plot_components", "plot_indices", "plot_stacked", "plot_convergence", "plot_balance", "plot_comparison",

@@ -61,7 +61,8 @@ def __getattr__(name: str):
 
 __all__ = [
     # experiments and runs
-    "Experiment", "load_experiment", "parse_yaml", "run", "write_results", "Result", "EngineOptions", "Sampling",
+    "Experiment", "load_experiment", "parse_yaml", "run", "write_results", "summarize_results", "Result",
+    "EngineOptions", "Sampling",
     "SobolOptions", "compare", "write_comparison", "Comparison", "experiment_labels",
     # the data catalog
     "Catalog", "catalog", "block_options", "distribution_families",
@@ -277,6 +278,91 @@ def provenance(result: Result) -> dict[str, Any]:
     from .io.provenance import result_provenance
 
     return result_provenance(result)
+
+
+def summarize_results(results: str | os.PathLike | Any, *, scheduler: str | None = "threads",
+                      address: str | None = None, task_rows: int | None = None) -> "pd.DataFrame":
+    """The summary table (``summary.csv``'s numbers) of stored per-sample results, computed from them in parallel.
+
+    For the results of a large run, e.g. ``results.zarr`` written by a cluster: every dask task reads whole
+    statistics blocks of the footprints and returns their moments and histogram, which are combined as the run
+    combined them, so a streamed run's summary is reproduced bit for bit. An in-memory run's summary has the same
+    moments, while its percentiles are exact order statistics: the histogram's differ from them by its relative
+    resolution (2.4e-4) plus the gap between neighbouring samples, which matters only for small runs.
+
+    Parameters
+    ----------
+    results : path or xarray.Dataset
+        A results folder (its ``results.zarr`` or ``results.nc``), a ``results.zarr`` store, a ``results.nc`` file,
+        or an opened Dataset with ``footprint(sample, component)`` and its ``stage`` coordinate.
+    scheduler : {'synchronous', 'threads', 'processes'}, optional
+        The local dask scheduler.
+    address : str, optional
+        A ``dask.distributed`` scheduler (``tcp://host:port``) instead; its workers must see the path.
+    task_rows : int, optional
+        Rows per task [rows] (default: a streaming run's). Memory and scheduling only: the numbers do not change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Mean, sd, median, 2.5/5/95/97.5 % quantiles [kg CO2-eq] and share per component, stage and the total.
+
+    Raises
+    ------
+    ConfigError
+        A path that holds no per-sample results, or a scheduler that does not exist.
+
+    Examples
+    --------
+    >>> import uncertainty_footprint as uf
+    >>> res = uf.run("kws", samples=2000, sobol=False)
+    >>> table = uf.summarize_results(res.results)
+    >>> bool(abs(table.loc["total", "mean"] / res.summary.loc["total", "mean"] - 1) < 1e-12)
+    True
+    """
+    from .analysis.sizes import TASK_ROWS
+    from .analysis.streaming import summarize_stored
+    from .errors import shorten
+
+    if scheduler is not None and scheduler not in SCHEDULERS:
+        raise ConfigError("summarize_results", "scheduler", f"got {shorten(scheduler)}; allowed: "
+                          f"{', '.join(SCHEDULERS)}")
+    rows = TASK_ROWS if task_rows is None else task_rows
+    if isinstance(results, (str, os.PathLike)):
+        ds = _open_stored(Path(results), rows)
+        try:
+            return summarize_stored(ds, task_rows=rows, scheduler=scheduler, address=address)
+        finally:
+            ds.close()
+    try:
+        return summarize_stored(results, task_rows=rows, scheduler=scheduler, address=address)
+    except (ValueError, KeyError) as exc:
+        raise ConfigError("summarize_results", "results", str(exc)) from None
+
+
+def _open_stored(path: Path, task_rows: int):
+    """The per-sample results at ``path`` (a folder holding them, a Zarr store or a netCDF file), opened lazily."""
+    from .errors import shorten
+    from .io.netcdf import open_results
+    from .io.zarr_store import open_store
+
+    shown = shorten(str(path), 120)
+    if path.is_dir() and not (path / ".zmetadata").exists() and not (path / "zarr.json").exists():
+        found = [path / name for name in ("results.zarr", "results.nc") if (path / name).exists()]
+        if not found:
+            raise ConfigError(shown, "", "holds no results.zarr or results.nc (a run with --store none keeps no "
+                              "per-sample results)")
+        path = found[0]
+    if not path.exists():
+        raise ConfigError(shorten(str(path), 120), "", "not found")
+    try:
+        ds = open_store(path, task_rows) if path.is_dir() else open_results(path, task_rows)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(shorten(str(path), 120), "", f"not readable as results ({shorten(str(exc), 120)})") from None
+    if "footprint" not in ds:
+        ds.close()
+        raise ConfigError(shorten(str(path), 120), "", "holds no per-sample footprints")
+    return ds
 
 
 # ------------------------------------------------------------------------------------------------ compare

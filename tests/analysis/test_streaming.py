@@ -7,7 +7,7 @@ import xarray as xr
 
 from tests.helpers import KWS
 from uncertainty_footprint.cli import main
-from uncertainty_footprint.analysis.streaming import STATS_BLOCK, stream_monte_carlo
+from uncertainty_footprint.analysis.streaming import STATS_BLOCK, stream_monte_carlo, summarize_stored
 from uncertainty_footprint.io.netcdf import ResultsFile
 from uncertainty_footprint.analysis.propagate import run_monte_carlo
 from uncertainty_footprint.analysis.running_stats import Moments, RunningStats, histogram, relative_resolution
@@ -142,3 +142,35 @@ def test_a_failed_task_is_raised_once_every_task_of_its_batch_has_ended(model):
         stream_monte_carlo(model, n=N, design="mc", seed=5, scheduler="threads", store="footprint", sink=sink,
                            task_rows=STATS_BLOCK)
     assert sorted(sink.calls) == [0, STATS_BLOCK]
+
+
+@pytest.mark.parametrize("scheduler,task_rows", [("synchronous", STATS_BLOCK), ("threads", 3 * STATS_BLOCK),
+                                                 ("threads", 1)])
+def test_the_summary_of_stored_results_is_the_streamed_runs_bit_for_bit(model, reference, scheduler, task_rows):
+    """The summary computed back from results.nc, in tasks of any size on any scheduler: the streamed run's."""
+    from uncertainty_footprint.io.netcdf import open_results
+
+    res, path = reference
+    with open_results(path, task_rows) as ds:
+        table = summarize_stored(ds, task_rows=task_rows, scheduler=scheduler)
+    pd.testing.assert_frame_equal(table, res.summary, check_exact=True)
+
+
+def test_the_summary_of_in_memory_results_has_their_moments(model):
+    """An in-memory run's summary (exact percentiles) from its own Dataset: the same moments; the histogram's
+    percentiles within its resolution plus the gap between neighbouring order statistics."""
+    ds = run_monte_carlo(model, n=N, design="lhs", seed=9)
+    exact, table = summarize(ds), summarize_stored(ds, task_rows=STATS_BLOCK)
+    np.testing.assert_allclose(table[["mean", "sd"]], exact[["mean", "sd"]], rtol=1e-12)
+    total = np.sort(ds["total"].values)
+    for column, q in (("p5", 0.05), ("median", 0.5), ("p95", 0.95)):
+        k = int(q * (N - 1))
+        gap = total[k + 1] - total[k]
+        assert abs(table.loc["total", column] - exact.loc["total", column]) <= (
+            gap + 2 * relative_resolution() * exact.loc["total", column])
+
+
+def test_a_results_dataset_without_footprints_is_refused(model):
+    ds = run_monte_carlo(model, n=100, design="mc", seed=1).drop_vars(["footprint"])
+    with pytest.raises(ValueError, match="no per-sample footprints"):
+        summarize_stored(ds)

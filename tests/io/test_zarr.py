@@ -20,6 +20,8 @@ from uncertainty_footprint.errors import ConfigError
 from uncertainty_footprint.io.folder import MANIFEST
 from uncertainty_footprint.io.zarr_store import ZARR_FORMAT, RegionWrite
 
+#: The columns of the summary that stored results give back (the exact moments come from the model).
+SUMMARY = ["level", "stage", "mean", "sd", "median", "p2_5", "p5", "p95", "p97_5", "share"]
 N = STATS_BLOCK + 1234  # two tasks of one statistics block each, the second ragged
 STREAM = dict(samples=N, seed=5, design="mc", sobol=False, figures=False)
 
@@ -65,6 +67,21 @@ def test_a_streamed_zarr_run_on_threads_equals_the_netcdf_run(netcdf_run, tmp_pa
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["folders"] == ["results.zarr"]
     assert not any(f.startswith("results.zarr") for f in manifest["files"])
+    # the summary computed back from the store (the folder, or the store itself): the run's, bit for bit
+    for where in (out, out / "results.zarr"):
+        pd.testing.assert_frame_equal(uf.summarize_results(where, task_rows=1), ref.summary[SUMMARY],
+                                      check_exact=True)
+
+
+@pytest.mark.parametrize("where, words", [("missing", "not found"), ("empty", "holds no results.zarr or results.nc"),
+                                          ("text.nc", "not readable as results")])
+def test_summarize_results_refuses_what_holds_no_results(tmp_path, where, words):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "text.nc").write_text("not netCDF\n")
+    with pytest.raises(ConfigError, match=words):
+        uf.summarize_results(tmp_path / where)
+    with pytest.raises(ConfigError, match="allowed: synchronous"):
+        uf.summarize_results(tmp_path / "empty", scheduler="gpu")
 
 
 def test_an_in_memory_zarr_run_equals_its_netcdf_run(tmp_path):
@@ -157,6 +174,9 @@ def test_zarr_written_by_the_workers_of_a_local_cluster_equals_the_netcdf_run(ne
         with xr.open_zarr(out / "results.zarr") as z:
             mean = client.compute(z["total"].mean()).result()
             assert mean == pytest.approx(float(ref.summary.loc["total", "mean"]), rel=1e-12)
+        # the summary computed back from the store by the cluster's workers: the run's, bit for bit
+        pd.testing.assert_frame_equal(uf.summarize_results(out, address=cluster.scheduler_address),
+                                      ref.summary[SUMMARY], check_exact=True)
     monkeypatch.undo()
     _same_values(out / "results.zarr", ref_out / "results.nc", ("footprint", "total", "inputs"))
     pd.testing.assert_frame_equal(res.summary, ref.summary, check_exact=True)

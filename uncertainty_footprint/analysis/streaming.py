@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 from ..model.builder import LifecycleModel
 from .propagate import dataset_skeleton, evaluate_rows, points_buffer, uses_kernels
@@ -31,7 +32,8 @@ from .sizes import EVAL_CHUNK, STATS_BLOCK, TASK_ROWS, task_size, tasks_in_fligh
 from .summary import SummaryLayout, summarize_running
 from ..inputs.choices import SCHEDULERS, STORE_MODES
 
-__all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler"]
+__all__ = ["SCHEDULERS", "STORE_MODES", "STATS_BLOCK", "StreamResult", "stream_monte_carlo", "get_scheduler",
+           "summarize_stored"]
 
 
 
@@ -229,3 +231,79 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
                 target.close()
     stats = RunningStats.from_blocks(moments, hist)
     return StreamResult(summarize_running(stats, layout), stats, layout, n)
+
+
+def _rows_statistics(footprint: np.ndarray, layout: SummaryLayout) -> tuple[list[Moments], np.ndarray]:
+    """The block moments and the histogram of consecutive rows of stored footprints (whole statistics blocks from
+    a block's start), computed as a streaming task computes them: the same doubles."""
+    footprint = np.asarray(footprint, dtype=float)
+    moments, hist = [], None
+    for lo in range(0, footprint.shape[0], STATS_BLOCK):
+        cols = layout.columns(footprint[lo:lo + STATS_BLOCK])  # columns contiguous, as a task's block buffer
+        moments.append(Moments.of(cols))
+        h = histogram(cols, layout.alias)
+        if hist is None:
+            hist = h
+        else:
+            hist += h
+    return moments, hist
+
+
+def summarize_stored(results, *, task_rows: int = TASK_ROWS, scheduler: str | None = "threads",
+                     address: str | None = None) -> pd.DataFrame:
+    """The summary table of stored per-sample results, computed from them in parallel.
+
+    Every task reads whole statistics blocks of ``footprint`` (a lazy, dask-backed Dataset reads only its rows)
+    and returns their moments and histogram; the calling process adds the histograms and folds the moments in
+    block order, as :func:`stream_monte_carlo` does. A streamed run's summary is therefore reproduced bit for bit
+    from its ``results.nc`` or ``results.zarr``. An in-memory run's summary has the same moments; its percentiles
+    are exact order statistics, from which the histogram's differ by its resolution
+    (:func:`~uncertainty_footprint.analysis.running_stats.relative_resolution`) plus the gap between neighbouring
+    samples.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        ``footprint(sample, component)`` with the ``component`` and ``stage`` coordinates, e.g.
+        ``xarray.open_zarr("results.zarr")``.
+    task_rows : int
+        Rows per task [rows] (rounded up to whole statistics blocks). Memory and scheduling only.
+    scheduler : {'synchronous', 'threads', 'processes'}, optional
+        Local dask scheduler.
+    address : str, optional
+        A ``dask.distributed`` scheduler (``tcp://host:port``) instead: the workers read the store (they must see
+        its path).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The layout of :func:`~uncertainty_footprint.analysis.summary.summarize`.
+    """
+    import dask
+
+    if "footprint" not in results:
+        raise ValueError("the results hold no per-sample footprints (a run with store='none')")
+    layout = SummaryLayout(results["component"].values, results["stage"].values)
+    footprint = results["footprint"].transpose("sample", "component").data
+    n = int(footprint.shape[0])
+    if n == 0:
+        raise ValueError("the results hold no samples")
+    rows = task_size(task_rows)
+    target, in_flight = get_scheduler(scheduler, address)
+    hist, moments = None, []
+    try:
+        starts = list(range(0, n, rows))
+        for b in range(0, len(starts), in_flight):
+            batch = [dask.delayed(_rows_statistics, pure=True)(footprint[s:s + rows], layout)
+                     for s in starts[b:b + in_flight]]
+            for ms, h in dask.compute(*batch, scheduler=target):  # in the order of the rows
+                moments.extend(ms)
+                if hist is None:
+                    hist = h
+                else:
+                    hist += h
+    finally:
+        if hasattr(target, "close"):
+            target.close()
+    return summarize_running(RunningStats.from_blocks(moments, hist), layout)
+
