@@ -328,16 +328,17 @@ def summarize_results(results: str | os.PathLike | Any, *, scheduler: str | None
         raise ConfigError("summarize_results", "scheduler", f"got {shorten(scheduler)}; allowed: "
                           f"{', '.join(SCHEDULERS)}")
     rows = TASK_ROWS if task_rows is None else task_rows
-    if isinstance(results, (str, os.PathLike)):
-        ds = _open_stored(Path(results), rows)
-        try:
-            return summarize_stored(ds, task_rows=rows, scheduler=scheduler, address=address)
-        finally:
-            ds.close()
+    opened = isinstance(results, (str, os.PathLike))
+    ds = _open_stored(Path(results), rows) if opened else results
+    where = shorten(str(results), 120) if opened else "summarize_results"
     try:
-        return summarize_stored(results, task_rows=rows, scheduler=scheduler, address=address)
-    except (ValueError, KeyError) as exc:
-        raise ConfigError("summarize_results", "results", str(exc)) from None
+        return summarize_stored(ds, task_rows=rows, scheduler=scheduler, address=address)
+    except (ValueError, KeyError, OSError) as exc:  # e.g. a store another program changed, a NaN, no 'stage'
+        raise ConfigError(where, "" if opened else "results", f"cannot be summarized: {shorten(str(exc), 200)}"
+                          ) from None
+    finally:
+        if opened:
+            ds.close()
 
 
 def _open_stored(path: Path, task_rows: int):
@@ -347,7 +348,7 @@ def _open_stored(path: Path, task_rows: int):
     from .io.zarr_store import open_store
 
     shown = shorten(str(path), 120)
-    if path.is_dir() and not (path / ".zmetadata").exists() and not (path / "zarr.json").exists():
+    if path.is_dir() and not any((path / marker).exists() for marker in (".zmetadata", ".zgroup", "zarr.json")):
         found = [path / name for name in ("results.zarr", "results.nc") if (path / name).exists()]
         if not found:
             raise ConfigError(shown, "", "holds no results.zarr or results.nc (a run with --store none keeps no "

@@ -126,3 +126,67 @@ def test_chart_text_from_inputs_is_escaped_and_labels_wrap():
     assert fig["layout"]["xaxis"]["automargin"] and fig["layout"]["xaxis"]["tickangle"] == 0
     assert all("%{hovertext}" == t["hovertemplate"].split("<extra>")[0] for t in fig["data"])
     assert charts.label("Apple Watch Series 7") == "Apple Watch<br>Series 7"
+
+
+# ------------------------------------------------------------------------------------ defects found in review
+def _messages():
+    return server._blank_messages([c.name for c in st.cards()], server._method_cards())
+
+
+def test_a_link_with_an_unknown_application_or_a_long_name_is_read_safely():
+    with pytest.raises(ValueError, match="unknown application 'bogus'"):
+        st.from_query("?app=bogus&casing=hsl:1")
+    state = st.from_query("?" + "name=" + "x" * 50_000 + "&casing=hsl:1")
+    assert len(state["name"]) == st.NAME_MAX
+
+
+def test_a_renamed_design_b_is_design_a():
+    """Renaming B changes no number: the page says B is A instead of comparing identical designs."""
+    state = st.preset_state("vision")
+    state_a = {**state, "name": "Another name"}
+    out = server.compute_view(state, state_a, _messages())
+    assert out["ok"] and out["ab"]["same"]
+    assert engine.same_design(_experiment(state), _experiment(state_a), SAMPLES, SEED)
+
+
+def test_ties_are_not_read_as_one_design_emitting_more(pair):
+    import dataclasses
+
+    view, p = pair
+    tied = dataclasses.replace(p, p_b_lt_a=0.0, p_b_gt_a=0.0)
+    out = page.view_json(view, name="B", query="?x=1", messages={}, pair=tied, name_a="A", ab=True)
+    assert out["ab"]["verdict"] == "B and A emit the same in every paired sample"
+    more = dataclasses.replace(p, p_b_lt_a=0.0, p_b_gt_a=1.0)
+    assert page.view_json(view, name="B", query="?x=1", messages={}, pair=more, name_a="A", ab=True)["ab"][
+        "verdict"] == "B emits more than A in every paired sample"
+
+
+def test_a_design_the_api_refuses_cannot_be_kept_as_design_a():
+    state = st.preset_state("vision")
+    assert server._keepable(state)
+    state["choice"]["casing"], state["custom"] = st.CUSTOM, {"casing": "uniform 0.3 0.1"}  # parses; low > high
+    assert not server._keepable(state)
+
+
+@pytest.mark.parametrize("samples, seed", [(float("inf"), 1), (float("nan"), 1), (True, 1), (400, float("inf"))])
+def test_sampling_fields_of_a_crafted_request_get_a_message(samples, seed):
+    assert server._sampling_message(samples, seed)
+
+
+def test_a_crafted_request_gets_a_message_not_an_error():
+    state = st.preset_state("vision")
+    assert server._bad_controls(state) == ""
+    assert "unknown application" in server._bad_controls({**state, "application": "bogus"})
+    assert "unknown application" in server._bad_controls({**state, "application": ["x"]})
+    assert "no option chosen" in server._bad_controls({**state, "choice": {**state["choice"], "casing": None}})
+
+
+def test_an_error_without_a_field_blocks_the_run():
+    """An input the page cannot use (here a Shapley estimator above the page's limits from a loaded file) is
+    named, and no numbers are shown that would leave it out."""
+    state = st.preset_state("kws_correlated")
+    state["base"] = {**state["base"], "shapley": {"permutations": 10**6}}
+    exp, errors = st.experiment_from_state(state)
+    assert "permutations 1000000 (at most 20000)" in errors["load"]
+    out = server.compute_view(state, None, _messages())
+    assert not out["ok"] and "at most 20000" in out["messages"]["msg-load"]

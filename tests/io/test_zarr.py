@@ -8,6 +8,7 @@ import errno
 import json
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -188,3 +189,30 @@ def test_zarr_written_by_the_processes_scheduler_equals_the_netcdf_run(netcdf_ru
     out = tmp_path / "processes"
     uf.run(KWS, out=out, engine=uf.EngineOptions(scheduler="processes", format="zarr"), **STREAM)
     _same_values(out / "results.zarr", ref_out / "results.nc")
+
+
+def test_a_closed_store_refuses_the_writes_of_this_processs_tasks(tmp_path):
+    """After the run (or an interrupt of the calling thread), a task of this process that still finishes cannot
+    write into the store the results folder's transaction is removing; other processes get a RegionWrite."""
+    from uncertainty_footprint.io.zarr_store import ResultsStore
+
+    store = ResultsStore(tmp_path / "results.zarr")
+    writer = store.task_writer(in_process=True)
+    assert isinstance(store.task_writer(in_process=False), RegionWrite)
+    with store:
+        pass
+    with pytest.raises(FileNotFoundError, match="closed"):
+        writer(0, 1, np.zeros((1, 2)), None)
+    assert not (tmp_path / "results.zarr").exists()
+
+
+def test_summarize_results_refuses_values_it_cannot_summarize(tmp_path):
+    res = uf.run(KWS, samples=500, seed=1, sobol=False)
+    ds = res.results.copy()
+    ds["footprint"] = ds["footprint"].where(ds["sample"] != 3)  # a NaN
+    with pytest.raises(ConfigError, match="cannot be summarized: 'running statistics need finite"):
+        uf.summarize_results(ds)
+    fortran = res.results.copy()
+    fortran["footprint"] = (fortran["footprint"].dims, np.asfortranarray(fortran["footprint"].values))
+    pd.testing.assert_frame_equal(uf.summarize_results(fortran), uf.summarize_results(res.results),
+                                  check_exact=True)

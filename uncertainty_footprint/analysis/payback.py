@@ -130,11 +130,11 @@ def balance_samples(balance: BalanceModel, results: xr.Dataset, *, design: str, 
     values = _own_values(balance, own, n, design, seed)
     out = {"total": total}
     if balance.has_benefit:
-        inputs = results["inputs"]
         names = [str(p) for p in results["parameter"].values]
-        for name in balance.benefit.parameter_names():
-            if name not in values:
-                values[name] = np.asarray(inputs.isel(parameter=names.index(name)).values, dtype=float)
+        shared = [name for name in balance.benefit.parameter_names() if name not in values]
+        if shared:  # one read of the columns (lazy inputs are regenerated once, not once per column)
+            block = np.asarray(results["inputs"].isel(parameter=[names.index(n) for n in shared]).values, dtype=float)
+            values.update({name: block[:, j] for j, name in enumerate(shared)})
         yearly = np.broadcast_to(np.asarray(balance.yearly_benefit(values), dtype=float), (n,))
         term = benefit_term(avoided_emissions_per_year=yearly, lifetime=values[balance.benefit.inputs["lifetime"]])
         out.update(benefit=term, net_balance=total + term, yearly_benefit=yearly,

@@ -236,7 +236,7 @@ def stream_monte_carlo(model: LifecycleModel, *, n: int, design: str = "mc", see
 def _rows_statistics(footprint: np.ndarray, layout: SummaryLayout) -> tuple[list[Moments], np.ndarray]:
     """The block moments and the histogram of consecutive rows of stored footprints (whole statistics blocks from
     a block's start), computed as a streaming task computes them: the same doubles."""
-    footprint = np.asarray(footprint, dtype=float)
+    footprint = np.ascontiguousarray(footprint, dtype=float)  # rows contiguous, as computed: the same row sums
     moments, hist = [], None
     for lo in range(0, footprint.shape[0], STATS_BLOCK):
         cols = layout.columns(footprint[lo:lo + STATS_BLOCK])  # columns contiguous, as a task's block buffer

@@ -62,6 +62,18 @@ def _as_run(exp: uf.Experiment, samples: int, seed: int) -> uf.Experiment:
     return exp if runs_shapley(exp) else exp.with_options("sobol", enabled=False)
 
 
+def same_design(exp_a: uf.Experiment, exp_b: uf.Experiment, samples: int, seed: int) -> bool:
+    """Whether two experiments give the same numbers as the page runs them: the same file but for the name and the
+    description."""
+    def numbers(exp: uf.Experiment) -> dict:
+        data = _as_run(exp, samples, seed).to_dict()
+        data.pop("name", None)
+        data.pop("description", None)
+        return data
+
+    return numbers(exp_a) == numbers(exp_b)
+
+
 def experiment_yaml(exp: uf.Experiment, samples: int, seed: int) -> str:
     """The experiment file the page's state stands for, as the page runs it (``run`` on it reproduces the page's
     numbers)."""
@@ -181,6 +193,8 @@ class Pair:
     note: str = ""
     #: (component, the sum of the Shapley effects of its inputs in the variance of B - A), largest first.
     decides_components: list[tuple[str, float]] = field(default_factory=list)
+    #: P(B > A) (with P(B < A): the share of ties, e.g. designs that differ in no input).
+    p_b_gt_a: float = math.nan
 
 
 def _rows(res) -> tuple[list[Row], Row]:
@@ -318,8 +332,11 @@ def compare(exp_a: uf.Experiment, exp_b: uf.Experiment, samples: int, seed: int)
     view = _view(res_b, samples, seed)
     a_rows, a_total = _rows(res_a)
     d = comp.differences.loc[("B", "A")]
-    difference = Row("difference", "B - A", "", -float(d["median"]), -float(d["p95"]), -float(d["p5"]),
-                     -float(d["mean"]), math.nan, view.total.point - a_total.point)
+    def minus(x) -> float:  # -x, without a negative zero
+        return 0.0 - float(x)
+
+    difference = Row("difference", "B - A", "", minus(d["median"]), minus(d["p95"]), minus(d["p5"]),
+                     minus(d["mean"]), math.nan, view.total.point - a_total.point)
     totals = comp.totals["total"]
     diff = totals.sel(experiment="B").values - totals.sel(experiment="A").values
     decides, note, components = [], "", []
@@ -345,7 +362,7 @@ def compare(exp_a: uf.Experiment, exp_b: uf.Experiment, samples: int, seed: int)
             decides.append(Index(name, float(r["S1"]), float(r["ST"]), float(r["shapley"]), owners.get(name, ""),
                                  status))
     return view, Pair(a_rows, a_total, difference, float(d["p_a_lt_b"]), decides, _histogram(diff), note,
-                      components)
+                      components, float(np.mean(diff > 0)))
 
 
 def summary_csv(exp: uf.Experiment, samples: int, seed: int) -> str:

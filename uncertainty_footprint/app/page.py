@@ -212,10 +212,15 @@ def _pair(view: View, pair: Pair | None, name_a: str, name_b: str, same: bool) -
     d = pair.difference
     decides = [[i.name, f"{titles.get(i.component, i.component)}, {i.status}".strip(", "), f"{i.shapley:.3f}",
                 f"{i.ST:.3f}", max(0.0, min(1.0, i.shapley))] for i in pair.decides]
-    verdict = ("B emits less than A" if pair.p_b_lt_a >= 0.95 else "B emits more than A" if pair.p_b_lt_a <= 0.05
-               else "the designs are not told apart at 90 %")
-    if pair.p_b_lt_a in (0.0, 1.0):  # an estimate from a finite sample: say what it rests on
-        verdict += " in every paired sample"
+    p_more = pair.p_b_gt_a if pair.p_b_gt_a == pair.p_b_gt_a else 1.0 - pair.p_b_lt_a  # NaN: no ties known
+    if pair.p_b_lt_a == 0.0 and p_more == 0.0:
+        verdict = "B and A emit the same in every paired sample"
+    elif pair.p_b_lt_a >= 0.95 or p_more >= 0.95:
+        verdict = "B emits less than A" if pair.p_b_lt_a >= 0.95 else "B emits more than A"
+        if max(pair.p_b_lt_a, p_more) == 1.0:  # an estimate from a finite sample: say what it rests on
+            verdict += " in every paired sample"
+    else:
+        verdict = "the designs are not told apart at 90 %"
     parts = [(titles.get(c, c), f"{v:.0%}") for c, v in pair.decides_components[:3] if v >= 0.005]
     decided = ""
     if parts:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import threading
 import time
 from collections import deque
@@ -113,11 +114,17 @@ def _blank_messages(names, method_cards) -> dict[str, str]:
     return out
 
 
+def _whole(value) -> bool:
+    """A finite whole number (a request may hold anything JSON carries, NaN and infinities included)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and value == int(value))
+
+
 def _sampling_message(samples, seed) -> str:
     lo, hi = st.settings()["limits"]["samples"]
-    if not isinstance(samples, (int, float)) or samples != int(samples) or not lo <= samples <= hi:
+    if not _whole(samples) or not lo <= samples <= hi:
         return f"samples must be a whole number from {lo} to {hi}"
-    if not isinstance(seed, (int, float)) or seed != int(seed) or not 1 <= seed < 2 ** 63:
+    if not _whole(seed) or not 1 <= seed < 2 ** 63:
         return "seed must be a whole number of at least 1"
     return ""
 
@@ -141,6 +148,8 @@ def compute_view(state: dict, state_a: dict | None, messages: dict[str, str]) ->
     exp, errors = st.experiment_from_state(state)
     for key, text in errors.items():
         messages[key if key in messages else "load"] = text
+    if errors:  # every input the page shows is used, or none: no run with an input left out
+        return page.error_json(messages)
     exp_a = None
     if state_a is not None:
         exp_a, errors_a = st.experiment_from_state(state_a)
@@ -164,8 +173,7 @@ def compute_view(state: dict, state_a: dict | None, messages: dict[str, str]) ->
             if exp_a is None:
                 raise ConfigError("design A", "", messages["ab"] or "design A cannot be read")
             experiment_a = engine.load(exp_a, f"{st.SOURCE}: design A")
-            same = engine.experiment_yaml(experiment_a, samples, seed) == engine.experiment_yaml(experiment, samples,
-                                                                                                    seed)
+            same = engine.same_design(experiment_a, experiment, samples, seed)
             if not same:
                 view, pair = engine.compare(experiment_a, experiment, samples, seed)
         except ConfigError as exc:
@@ -304,7 +312,7 @@ def _layout():
             html.Div(id="application", className="row apps"),
             html.Div(className="row", children=[
                 html.Label("Device name", htmlFor="name"),
-                dcc.Input(id="name", type="text", debounce=True, value=default["name"], maxLength=200,
+                dcc.Input(id="name", type="text", debounce=True, value=default["name"], maxLength=st.NAME_MAX,
                           className="name-input"),
                 html.Label("Samples", htmlFor="samples"),
                 dcc.Input(id="samples", type="number", debounce=True, value=default["samples"], min=lo, max=hi,
@@ -450,12 +458,21 @@ def create_app() -> dash.Dash:
                 out["design-a"] = st.to_query(state_a) if state_a is not None else None
         else:
             state = _state_of_controls(given, held, names, switches, out)
+            bad = _bad_controls(state)
+            if bad:  # only a request the page did not make gets here
+                messages["load"] = bad
+                out["view"] = page.error_json(messages)
+                return _values(out, control_keys)
         if trigger == "keep-a":
-            if st.experiment_from_state(state)[1] or _sampling_message(state["samples"], state["seed"]):
+            query_a = st.to_query(state)
+            if not _keepable(state):
                 messages["ab"] = "correct the fields marked in red before keeping this device as design A"
+            elif len(query_a) > st.QUERY_MAX:
+                messages["ab"] = (f"this device does not fit in a link ({len(query_a)} characters, at most "
+                                  f"{st.QUERY_MAX}: shorten the extra components) and cannot be design A")
             else:
                 state_a = state
-                out["design-a"] = st.to_query(state)
+                out["design-a"] = query_a
         elif trigger == "clear-a":
             state_a = None
             out["design-a"] = None
@@ -518,13 +535,39 @@ def create_app() -> dash.Dash:
             if trigger == "download-a":
                 return _file(engine.experiment_yaml(exp_a, samples, seed), f"{_stem(_name(link.a))}_A.yaml",
                              "application/x-yaml")
-            if engine.experiment_yaml(exp_a, samples, seed) == engine.experiment_yaml(exp, samples, seed):
+            if engine.same_design(exp_a, exp, samples, seed):
                 return _file(engine.summary_csv(exp, samples, seed), f"{stem}_summary.csv", "text/csv")
             return _file(engine.comparison_csv(exp_a, exp, samples, seed), f"{stem}_vs_A.csv", "text/csv")
         except (ConfigError, ValueError, TypeError):  # the query is that of a valid view; nothing to export else
             return no_update
 
     return app
+
+
+def _bad_controls(state: dict) -> str:
+    """What is wrong with the selections of a request (an application or option the page does not offer), or
+    an empty string."""
+    application = state["application"]
+    if application and (not isinstance(application, str) or application not in engine.applications()):
+        return f"unknown application {engine.shorten(application, 40)}"
+    for card, choice in state["choice"].items():
+        if not isinstance(choice, str):
+            return f"{card}: no option chosen"
+    if not isinstance(state["name"], str) or not all(isinstance(v, str) for v in state["custom"].values()):
+        return "the request's text fields are not text"
+    return ""
+
+
+def _keepable(state: dict) -> bool:
+    """Whether a state can be design A: the page reads it and the API accepts its experiment."""
+    exp, errors = st.experiment_from_state(state)
+    if errors or _sampling_message(state["samples"], state["seed"]):
+        return False
+    try:
+        engine.load(exp, st.SOURCE)
+    except ConfigError:
+        return False
+    return True
 
 
 def _values(out: dict, keys: list[str]) -> list:
@@ -570,8 +613,13 @@ def _state_of_controls(given: dict, held: dict, names, switches, out: dict) -> d
     """The state the controls stand for. Typing in a card's Custom field selects its Custom option (the callback
     sets the radio too, in the same request)."""
     trigger = dash.ctx.triggered_id
-    controls = given["controls"] or {}
-    choices = {n: (controls.get("choice") or {}).get(n) for n in names}
+
+    def mapping(value) -> dict:  # a request the page did not make may hold anything
+        return value if isinstance(value, dict) else {}
+
+    controls = dict(mapping(given["controls"]))
+    controls.update({k: mapping(controls.get(k)) for k in ("choice", "method", "on")})
+    choices = {n: controls["choice"].get(n) for n in names}
     customs = {n: given[f"custom-{n}"] for n in names}
     if isinstance(trigger, str) and trigger.startswith("custom-") and trigger[7:] in names:
         n = trigger[7:]
@@ -580,11 +628,13 @@ def _state_of_controls(given: dict, held: dict, names, switches, out: dict) -> d
             out["controls"] = {**controls, "choice": {**controls.get("choice", {}), n: st.CUSTOM}}
     methods = {}
     for n in switches:
-        value = (controls.get("method") or {}).get(n)
+        value = controls["method"].get(n)
         if value and value != st.DEFAULT_METHOD.get(n, st.BLOCK_METHOD):
             methods[n] = _json_or_text(value)
-    on = controls.get("on") or {}
-    return {"name": given["name"], "application": controls.get("application") or "", "choice": choices,
+    on = controls["on"]
+    return {"name": given["name"][:st.NAME_MAX] if isinstance(given["name"], str) else given["name"],
+            "application": controls.get("application") or "",
+            "choice": choices,
             "off": [n for n in names if not on.get(n, True)], "custom": {n: t for n, t in customs.items() if t},
             "extra": held["extra"] or "", "samples": given["samples"], "seed": given["seed"],
             "design": held["design"], "methods": methods, "correlations": bool(controls.get("correlations", True)),

@@ -330,6 +330,12 @@ def experiment_from_state(state: Mapping[str, Any]) -> tuple[dict, dict[str, str
         exp.pop("shapley", None)
     elif exp.get("correlations") and "shapley" not in exp:
         exp["shapley"] = dict(settings()["shapley"])
+    limits = settings()["limits"]["shapley"]
+    over = [f"{key} {value} (at most {limits[key]})" for key, value in (exp.get("shapley") or {}).items()
+            if key in limits and isinstance(value, (int, float)) and value > limits[key]]
+    if over and exp.get("correlations"):
+        errors["load"] = ("shapley: " + ", ".join(over) + " is more than the page computes per click; run the "
+                          "experiment with python -m uncertainty_footprint run")
     exp["sampling"] = {"samples": int(state.get("samples") or _sampling_defaults()["samples"]),
                        "seed": int(state.get("seed") or _sampling_defaults()["seed"]),
                        "design": state.get("design") or _sampling_defaults()["design"]}
@@ -390,7 +396,7 @@ def _is_zero(dist: Any) -> bool:
 def state_from_experiment(data: Mapping[str, Any]) -> dict:
     """The page state of an experiment (a validated experiment's ``to_dict()``); keys the controls do not set are
     kept in ``base`` so that the downloaded file carries them."""
-    state = _blank(data.get("name", "Calculator device"), data.get("application"))
+    state = _blank(str(data.get("name", "Calculator device"))[:NAME_MAX], data.get("application"))
     state["base"] = {k: copy.deepcopy(v) for k, v in data.items() if k not in UI_KEYS}
     sampling = data.get("sampling") or {}
     state.update({k: sampling[k] for k in ("samples", "seed", "design") if k in sampling})
@@ -448,6 +454,8 @@ def _method_state(data: Mapping[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------ the URL
 #: Longest URL query the page reads [characters] (a state is about 1 kB; the extra box may add more).
 QUERY_MAX = 64 * 1024
+#: Longest device name [characters] (the page's name field holds as many).
+NAME_MAX = 200
 #: Prefix of design A's keys in a link of two designs (``a.casing=hsl:2``).
 A_PREFIX = "a."
 
@@ -498,7 +506,11 @@ def from_query(search: str) -> dict | None:
 def _state_of(q: Mapping[str, str]) -> dict | None:
     if not q:
         return None
-    state = _blank(q.get("name", "Calculator device"), q.get("app") or None)
+    application = q.get("app") or None
+    if application is not None and application not in engine.applications():
+        raise ValueError(f"unknown application {engine.shorten(application, 40)}; allowed: "
+                         f"{', '.join(engine.applications())}")
+    state = _blank(q.get("name", "Calculator device")[:NAME_MAX], application)
     names = {c.name: c for c in cards()}
     methods = card_methods_all()
     for key, value in q.items():

@@ -53,6 +53,9 @@ COMPLEVEL = 4
 #: Whether the per-sample floating-point variables are compressed (zlib with shuffle) [-]: no, they are random
 #: doubles (see the module's docstring).
 COMPRESS_SAMPLES = False
+#: Serializes the package's own calls into HDF5 through netCDF4 (which releases the GIL, while HDF5 is not
+#: thread-safe): every :class:`ResultsFile` of the process, and the probe of :func:`open_results`.
+_HDF5_LOCK = threading.RLock()
 #: Free space below which a failed write is reported as a full disk [bytes]
 FULL_DISK_BYTES = 1 << 20
 #: Target size of one chunk of a per-sample variable [bytes].
@@ -283,7 +286,7 @@ class ResultsFile:
         self.attrs = dict(attrs or {})
         self._nc = None
         self._stack = None
-        self._lock = threading.Lock()
+        self._lock = _HDF5_LOCK
 
     def __enter__(self) -> "ResultsFile":
         # on leaving: the file is closed first, then (after a failure, also one of closing it) emptied
@@ -309,12 +312,13 @@ class ResultsFile:
 
         skeleton = annotate(skeleton.copy())
         skeleton.attrs.update(self.attrs)
-        skeleton.to_netcdf(self.path, compute=False, encoding=netcdf_encoding(skeleton))
-        self._nc = netCDF4.Dataset(self.path, "a")
-        self._nc.set_auto_mask(False)
-        for name, var in skeleton.variables.items():
-            if "sample" in var.dims:  # whole chunks are written once: no chunk cache (it would only hold memory)
-                self._nc[name].set_var_chunk_cache(size=0)
+        with self._lock:
+            skeleton.to_netcdf(self.path, compute=False, encoding=netcdf_encoding(skeleton))
+            self._nc = netCDF4.Dataset(self.path, "a")
+            self._nc.set_auto_mask(False)
+            for name, var in skeleton.variables.items():
+                if "sample" in var.dims:  # whole chunks are written once: no chunk cache (it would hold memory)
+                    self._nc[name].set_var_chunk_cache(size=0)
 
     def write(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
         """Rows ``start:stop`` of the footprints (and totals, and inputs when kept)."""
@@ -358,7 +362,7 @@ def open_results(path: str | os.PathLike, task_rows: int) -> xr.Dataset:
     """
     import netCDF4
 
-    with netCDF4.Dataset(path) as nc:
+    with _HDF5_LOCK, netCDF4.Dataset(path) as nc:
         stored = max([int(v.chunking()[v.dimensions.index("sample")]) for v in nc.variables.values()
                       if "sample" in v.dimensions and v.chunking() != "contiguous"] or [1])
     rows = -(-int(task_rows) // stored) * stored

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,11 +132,20 @@ class ResultsStore:
     def __init__(self, path: str | os.PathLike, attrs: dict | None = None):
         self.path = Path(os.path.abspath(path))  # the workers of a cluster get this path
         self.attrs = dict(attrs or {})
+        self._state = threading.Condition()
+        self._writing = 0  # writes of this process in progress
+        self._closed = False
 
     def __enter__(self) -> "ResultsStore":
         return self
 
     def __exit__(self, *exc) -> bool:
+        """The run has ended (or failed): refuse further writes of this process's tasks and wait for those in
+        progress, so that nothing writes into the store once the results folder's transaction removes or moves
+        it (tasks of the threaded scheduler go on after an interrupt of the calling thread)."""
+        with self._state:
+            self._closed = True
+            self._state.wait_for(lambda: self._writing == 0)
         return False
 
     def create(self, skeleton: xr.Dataset) -> None:
@@ -146,12 +156,37 @@ class ResultsStore:
                    consolidated=True)
 
     def write(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
-        """Rows ``start:stop`` of the footprints (and totals, and inputs when kept)."""
-        RegionWrite(str(self.path))(start, stop, footprint, inputs)
+        """Rows ``start:stop`` of the footprints (and totals, and inputs when kept), from this process; refused
+        once the run has ended."""
+        with self._state:
+            if self._closed:
+                raise FileNotFoundError(errno.ENOENT, "the results store is closed (the run has ended)",
+                                        str(self.path))
+            self._writing += 1
+        try:
+            RegionWrite(str(self.path))(start, stop, footprint, inputs)
+        finally:
+            with self._state:
+                self._writing -= 1
+                self._state.notify_all()
 
-    def task_writer(self, in_process: bool) -> RegionWrite:
-        """What every task calls to write its rows, wherever it runs (``in_process`` or not)."""
-        return RegionWrite(str(self.path))
+    def task_writer(self, in_process: bool):
+        """What every task calls to write its rows where it runs: :meth:`write` for tasks of this process
+        (``in_process``), a :class:`RegionWrite` for other processes and a cluster's workers."""
+        return _TaskWrite(self) if in_process else RegionWrite(str(self.path))
+
+
+class _TaskWrite:
+    """:meth:`ResultsStore.write`, called by a task of this process (the store's state never leaves it)."""
+
+    def __init__(self, store: ResultsStore):
+        self.store = store
+
+    def __call__(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
+        self.store.write(start, stop, footprint, inputs)
+
+    def __dask_tokenize__(self):
+        return ("uncertainty_footprint.ResultsStore", str(self.store.path), id(self.store))
 
 
 def open_store(path: str | os.PathLike, task_rows: int) -> xr.Dataset:
