@@ -156,11 +156,11 @@ def _hotspots(view: View) -> dict:
 def _total(view: View) -> dict:
     t = view.total
     rest = f" (mean {kg(t.mean)}" + (f"; published method {kg(t.point)})" if t.point == t.point else ")")
-    out = {"median": f"{t.median:.2f}", "interval": f"{t.p5:.2f}-{t.p95:.2f}", "rest": rest, "without": ""}
+    out = {"median": kg(t.median), "interval": _interval(t), "rest": rest, "without": ""}
     if view.without is not None:
         w = view.without
         out["without"] = (f"With the {view.correlations} declared correlation{'s' if view.correlations != 1 else ''}; "
-                          f"without them: median {w.median:.2f}, 90 % interval {w.p5:.2f}-{w.p95:.2f}.")
+                          f"without them: median {kg(w.median)}, 90 % interval {_interval(w)}.")
     return out
 
 
@@ -202,7 +202,7 @@ def _sources(view: View) -> dict:
 def _pair(view: View, pair: Pair | None, name_a: str, name_b: str, same: bool) -> dict:
     if pair is None:
         t = view.total
-        b = {"name": name_b, "median": f"{t.median:.2f}", "interval": _interval(t)}
+        b = {"name": name_b, "median": kg(t.median), "interval": _interval(t)}
         if same:
             return {"same": True, "a": dict(b, name=name_a), "b": b,
                     "note": "Design B is design A: change a card, the application or an input to make design B."}
@@ -229,8 +229,8 @@ def _pair(view: View, pair: Pair | None, name_a: str, name_b: str, same: bool) -
             decided += " (then " + ", ".join(f"{t} {v}" for t, v in parts[1:]) + ")"
         decided += "."
     return {"same": False,
-            "a": {"name": name_a, "median": f"{pair.a_total.median:.2f}", "interval": _interval(pair.a_total)},
-            "b": {"name": name_b, "median": f"{view.total.median:.2f}", "interval": _interval(view.total)},
+            "a": {"name": name_a, "median": kg(pair.a_total.median), "interval": _interval(pair.a_total)},
+            "b": {"name": name_b, "median": kg(view.total.median), "interval": _interval(view.total)},
             "diff": {"median": f"{d.median:+.3g}", "interval": f"{d.p5:+.3g} to {d.p95:+.3g}",
                      "mean": f"{d.mean:+.3g}"},
             "p": f"{pair.p_b_lt_a:.3f}" if 0 < pair.p_b_lt_a < 1 else f"{pair.p_b_lt_a:.0f}",

@@ -54,7 +54,7 @@ DEFAULT_METHOD = {"truncation": "none"}
 BLOCK_METHOD = "pirson_bol"
 #: Longest text a Custom field accepts [characters] (a distribution is a few dozen).
 CUSTOM_MAX = 300
-#: Where a message goes: ``custom:<card>``, ``extra``, ``samples``, ``seed``, ``load`` or ``general``.
+#: The source of the experiments the page builds, as messages name it.
 SOURCE = "calculator"
 
 
@@ -117,10 +117,6 @@ def cards() -> tuple[Card, ...]:
     out.append(plain("use_stage"))
     out.append(plain("end_of_life"))
     return tuple(out)
-
-
-def card(name: str) -> Card:
-    return next(c for c in cards() if c.name == name)
 
 
 def _merge(into: dict, fragment: Mapping[str, Any]) -> None:
