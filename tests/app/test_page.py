@@ -190,3 +190,12 @@ def test_an_error_without_a_field_blocks_the_run():
     assert "permutations 1000000 (at most 20000)" in errors["load"]
     out = server.compute_view(state, None, _messages())
     assert not out["ok"] and "at most 20000" in out["messages"]["msg-load"]
+
+
+def test_a_device_named_like_a_reference_device_keeps_its_own_bar(pair):
+    view, _ = pair
+    name = next(iter(view.references.values()))[0]
+    fig = charts.stacked_chart(view, device=name)
+    device_x = {x for t in fig["data"] if t["type"] == "bar" and t.get("showlegend", True) for x in t["x"]}
+    reference_x = {x for t in fig["data"] if t["type"] == "bar" and t.get("showlegend", True) is False for x in t["x"]}
+    assert device_x and reference_x and not device_x & reference_x

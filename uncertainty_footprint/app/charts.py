@@ -60,6 +60,8 @@ def stacked_chart(view: View, device: str = "This device", pair: Pair | None = N
         designs.append((label(f"B: {device or 'design B'}"), view.components, view.total))
     else:
         designs.append((label(device or "This device"), view.components, view.total))
+    references = {label(name) for name, _ in view.references.values()}
+    designs = [(f"{x} (this device)" if x in references else x, rows, total) for x, rows, total in designs]
     order: list[str] = []
     titles: dict[str, str] = {}
     for _, rows, _ in designs:
