@@ -61,7 +61,7 @@ def test_local_cluster_gives_the_single_process_numbers(model, reference):
     res, _ = reference
     # in-process workers: the address path; other processes (pickled model and design) are the "processes" case
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:  # no fixed port
         other = stream_monte_carlo(model, n=N, design="mc", seed=5, address=cluster.scheduler_address,
                                    store="none", task_rows=STATS_BLOCK)
     pd.testing.assert_frame_equal(other.summary, res.summary, check_exact=True)

@@ -157,9 +157,9 @@ def test_a_failing_task_write_leaves_the_previous_results(tmp_path, capsys, monk
 # --------------------------------------------------------------------------------------- other processes
 @pytest.mark.slow
 def test_zarr_written_by_the_workers_of_a_local_cluster_equals_the_netcdf_run(netcdf_run, tmp_path, monkeypatch):
-    """Scheduler and two worker processes on 127.0.0.1: the workers write results.zarr (no sample passes through
-    this process: a write here would fail), the values are the netCDF run's, and statistics of the store are
-    computed from it on the cluster."""
+    """A scheduler and a worker process with two threads on 127.0.0.1: the worker's tasks write results.zarr at
+    once (no sample passes through this process: a write here would fail), the values are the netCDF run's, and
+    statistics of the store are computed from it on the cluster."""
     distributed = pytest.importorskip("dask.distributed")
     ref, ref_out = netcdf_run
 
@@ -168,8 +168,8 @@ def test_zarr_written_by_the_workers_of_a_local_cluster_equals_the_netcdf_run(ne
 
     monkeypatch.setattr(RegionWrite, "__call__", not_here)  # in this process only: the workers have their own
     out = tmp_path / "cluster"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
         res = uf.run(KWS, out=out, engine=uf.EngineOptions(address=cluster.scheduler_address, store="all",
                                                            format="zarr"), **STREAM)
         with xr.open_zarr(out / "results.zarr") as z:
