@@ -154,6 +154,20 @@ def test_a_failing_task_write_leaves_the_previous_results(tmp_path, capsys, monk
     assert snapshot(out) == before and not temp_folders(tmp_path, out)
 
 
+def test_a_worker_that_does_not_see_the_store_gets_one_line_with_the_reason(tmp_path, capsys, monkeypatch):
+    """As on a cluster whose workers do not share --out: their writer finds no store (here: tasks in this process
+    given another process's writer for a path that does not exist)."""
+    from uncertainty_footprint.io.zarr_store import ResultsStore
+
+    monkeypatch.setattr(ResultsStore, "task_writer", lambda self, in_process: RegionWrite(str(tmp_path / "elsewhere")))
+    out = tmp_path / "out"
+    rc, _, err = cli(capsys, "run", KWS, "--out", out, "--samples", str(N), "--stream", "--format", "zarr",
+                     "--no-sobol", "--no-figures", "--quiet")
+    assert rc == 1
+    one_line(err, "a task does not see the results store", "need --out on a shared file system", "nothing was changed")
+    assert not out.exists() and not temp_folders(tmp_path, out) and not (tmp_path / "elsewhere").exists()
+
+
 # --------------------------------------------------------------------------------------- other processes
 @pytest.mark.slow
 def test_zarr_written_by_the_workers_of_a_local_cluster_equals_the_netcdf_run(netcdf_run, tmp_path, monkeypatch):

@@ -100,14 +100,18 @@ def write_zarr(ds: xr.Dataset, path: str | os.PathLike, attrs: dict | None = Non
 @dataclass(frozen=True)
 class RegionWrite:
     """Rows ``start:stop`` of a run's per-sample arrays into the store at ``path`` (``xarray``'s region write):
-    what a task calls where it runs, in any process that sees ``path``. A store that is gone (the run ended,
-    e.g. after another task failed) is not created again."""
+    what a task calls where it runs, in any process that sees ``path``. A store it does not find (a worker that
+    does not share the output folder's file system, or a run that has ended) is refused with that reason rather
+    than created; a store removed between that check and the write can still get the chunk's folder back (the
+    Zarr library creates missing folders), inside the run's temporary folder, which the next run into the same
+    place removes once the run's process is gone."""
 
     path: str
 
     def __call__(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
-        if not os.path.isdir(self.path):
-            raise FileNotFoundError(errno.ENOENT, "the results store is gone (the run has ended)", self.path)
+        if not os.path.isdir(self.path):  # no errno: the message is the reason the user reads
+            raise OSError("a task does not see the results store (a cluster's workers need --out on a shared "
+                          "file system)")
         data = {"footprint": (("sample", "component"), footprint), "total": ("sample", footprint.sum(axis=1))}
         if inputs is not None:
             data["inputs"] = (("sample", "parameter"), inputs)
