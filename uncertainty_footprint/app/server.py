@@ -485,7 +485,7 @@ def create_app() -> dash.Dash:
             state_a = {**state_a, "samples": state["samples"], "seed": state["seed"]}
         # the options of the controls: the option intervals depend on the application
         extra = sorted(v for c, v in zip(cards, state["choice"].values()) if v and c.option(v) is None)
-        weights = sorted(n for n, m in state["methods"].items() if isinstance(m, dict))
+        weights = sorted(f"{n}={page.method_value(m)}" for n, m in state["methods"].items() if isinstance(m, dict))
         key = [state["application"] or "", extra, weights]
         if key != held["options-for"]:
             out["options"] = _options(state, switches)
