@@ -336,20 +336,21 @@ class ResultsFile:
     def task_writer(self, in_process: bool):
         """What the tasks of a streaming run call to write their rows themselves: :meth:`write` when they run in
         this process (``in_process``), else None (they hand their arrays back)."""
-        return _TaskWrite(self) if in_process else None
+        return InProcessWrite(self) if in_process else None
 
 
-class _TaskWrite:
-    """:meth:`ResultsFile.write`, called by a task of this process (the file's handle never leaves it)."""
+class InProcessWrite:
+    """A sink's ``write`` (:class:`ResultsFile`, :class:`~uncertainty_footprint.io.zarr_store.ResultsStore`),
+    called by a task of this process: the sink's handle and state never leave the process."""
 
-    def __init__(self, file: ResultsFile):
-        self.file = file
+    def __init__(self, sink):
+        self.sink = sink
 
     def __call__(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
-        self.file.write(start, stop, footprint, inputs)
+        self.sink.write(start, stop, footprint, inputs)
 
     def __dask_tokenize__(self):
-        return ("uncertainty_footprint.ResultsFile", str(self.file.path), id(self.file))
+        return ("uncertainty_footprint.InProcessWrite", type(self.sink).__name__, str(self.sink.path), id(self.sink))
 
 
 def open_results(path: str | os.PathLike, task_rows: int) -> xr.Dataset:

@@ -37,7 +37,7 @@ import numpy as np
 import xarray as xr
 
 from ..analysis.sizes import STATS_BLOCK
-from .netcdf import annotate, per_sample_doubles, sample_chunk_rows
+from .netcdf import InProcessWrite, annotate, per_sample_doubles, sample_chunk_rows
 
 __all__ = ["ZARR_FORMAT", "ZARR_CHUNK_BYTES", "zarr_encoding", "write_zarr", "ResultsStore", "RegionWrite",
            "open_store"]
@@ -177,20 +177,7 @@ class ResultsStore:
     def task_writer(self, in_process: bool):
         """What every task calls to write its rows where it runs: :meth:`write` for tasks of this process
         (``in_process``), a :class:`RegionWrite` for other processes and a cluster's workers."""
-        return _TaskWrite(self) if in_process else RegionWrite(str(self.path))
-
-
-class _TaskWrite:
-    """:meth:`ResultsStore.write`, called by a task of this process (the store's state never leaves it)."""
-
-    def __init__(self, store: ResultsStore):
-        self.store = store
-
-    def __call__(self, start: int, stop: int, footprint: np.ndarray, inputs: np.ndarray | None) -> None:
-        self.store.write(start, stop, footprint, inputs)
-
-    def __dask_tokenize__(self):
-        return ("uncertainty_footprint.ResultsStore", str(self.store.path), id(self.store))
+        return InProcessWrite(self) if in_process else RegionWrite(str(self.path))
 
 
 def open_store(path: str | os.PathLike, task_rows: int) -> xr.Dataset:
