@@ -134,3 +134,28 @@ def test_every_item_footprint_matches_the_reference_factors(reference):
             assert float(ref.range_low) <= factor.nominal <= float(ref.range_high), it.factor
         compared += 1
     assert compared >= 80 and placeholders >= 10, (compared, placeholders)
+
+
+def test_the_pedigree_tables_of_a_data_folder_are_its_own(tmp_path):
+    """A data folder (--data-dir) with its own pedigree.yaml: its records, and an experiment's overrides built
+    with its catalog, are read in its tables, not in the package's."""
+    import yaml
+
+    import uncertainty_footprint as uf
+    from tests.helpers import copy_data
+
+    data = copy_data(tmp_path)
+    path = data / "pedigree.yaml"
+    tables = yaml.safe_load(path.read_text())
+    tables["tables"]["ciroth_2016"]["factors"]["reliability"] = [1.0, 1.5, 2.0, 4.0, 8.0]  # score 4: 4 (was less)
+    path.write_text(yaml.safe_dump(tables))
+    shipped, own = load_catalog(), load_catalog(data)
+    name = "cmos_22nm_die_factor"  # reliability score 4 in ciroth_2016
+    assert own.parameters[name].distribution.pedigree.sigma > shipped.parameters[name].distribution.pedigree.sigma
+    override = {"distribution": {"family": "lognormal", "median": 0.02, "basic_gsd2": 1.05,
+                                 "pedigree": {"scores": [4, 1, 1, 1, 1], "table": "ciroth_2016"}}}
+    used = "cmos_90nm_die_factor"  # an input of the keyword-spotting device
+    exp = {"name": "x", "application": "keyword_spotting", "parameters": {used: override}}
+    sigma = [uf.load_experiment(exp, data_dir=d).model.parameters[used].distribution.pedigree.sigma
+             for d in (None, data)]
+    assert sigma[1] > sigma[0]

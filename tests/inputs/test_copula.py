@@ -87,8 +87,10 @@ MANY = [f"p{k}" for k in range(12)]
     (NAMES, [["a", "b", -1]], "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, got -1"),
     (NAMES, [["a", "b", float("nan")]],
      "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, got nan"),
-    (NAMES, [["a", "b", "0.5"]],
-     "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, got '0.5'"),
+    (NAMES, [["a", "b", "half"]],
+     "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, got 'half'"),
+    (NAMES, [["a", "b", 10 ** 400]], "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, "
+                                     "got 100000000000000000...0000000000000000000"),
     (NAMES, [["a", "b", True]],
      "exp.yaml: correlations[0]: rho must be a finite number with -1 < rho < 1, got True"),
     (NAMES, [["a", "b", 0.1], ["c", "d", 0.2], ["b", "a", 0.1]],

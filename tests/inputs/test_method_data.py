@@ -81,6 +81,16 @@ def _broken(tmp_path, change):
      "methods.li_ion_per_kwh.quantities.li_ion_battery_capacity.source", "a source key or a list"),
     (lambda m: m["li_ion_per_kwh"]["parameters"]["li_ion_cell_factor_per_kwh"].update(unit="kg CO2-eq/g"),
      "methods.li_ion_per_kwh.items.li_ion_battery.factor", "a factor of a quantity in Wh"),
+    (lambda m: m["li_ion_per_kwh"]["items"]["li_ion_battery"].update(factor=["x"]),
+     "methods.li_ion_per_kwh.items.li_ion_battery.factor", "is not a parameter of the method"),
+    (lambda m: m["li_ion_per_kwh"]["items"]["li_ion_battery"].update(quantity={"a": 1}),
+     "methods.li_ion_per_kwh.items.li_ion_battery.quantity", "is not a quantity of the method"),
+    (lambda m: m["act_die_area"]["parameters"]["act_fab_yield"].update(unit="kg"),
+     "methods.act_die_area.parameters.act_fab_yield.unit", "ACT's model takes act_fab_yield in 1"),
+    (lambda m: m["act_die_area"]["parameters"]["act_energy_per_area_legacy"].update(unit="kg CO2-eq"),
+     "methods.act_die_area.parameters.act_energy_per_area_legacy.unit", "got kg CO2-eq"),
+    (lambda m: m["boavizta_tide"]["pedigree"].update(table=["ciroth_2016"]), "methods.boavizta_tide.pedigree",
+     "unknown pedigree table"),
 ])
 def test_a_broken_methods_file_is_refused_with_its_key_path(tmp_path, change, key, words):
     data, path = _broken(tmp_path, change)

@@ -237,3 +237,14 @@ def test_results_show_the_catalog_unit(tmp_path, capsys):
         power = ds.sel(parameter="average_power")
         assert str(power["unit"].values) == "mW"
         assert (power["inputs"].values == 2.0).all()
+
+
+def test_cf_units_keep_the_projects_calendar():
+    """udunits and pint read ``month`` as 30.4375 days; the project's month is 1/12 of its 365-day year."""
+    import pint
+
+    from uncertainty_footprint.inputs.units import cf_unit
+
+    reg = pint.UnitRegistry()
+    assert reg(cf_unit("kg CO2-eq/month")).to("kg/common_year").magnitude == pytest.approx(12.0, rel=1e-15)
+    assert reg(cf_unit("kg CO2-eq/yr")).to("kg/day").magnitude == pytest.approx(1 / 365, rel=1e-15)

@@ -20,6 +20,7 @@ from .distributions import as_number
 from .method_data import load_methods
 from ..errors import ConfigError, SpecError, key_path, shorten
 from .parameters import STATUSES, Parameter, parse_record
+from .pedigree import tables_of
 from .safe_yaml import load_file
 from .units import KG_CO2EQ, parse_unit, per, same_unit
 
@@ -364,6 +365,11 @@ def _check_factors(root: Path, items: tuple[HslItem, ...], parameters: Mapping[s
 def _load(root: Path) -> Catalog:
     if not root.is_dir():
         raise ConfigError(str(root), "", "data directory not found (set UNCERTAINTY_FOOTPRINT_DATA or --data-dir)")
+    with tables_of(root):  # the records' pedigree scores are read in this folder's tables
+        return _load_records(root)
+
+
+def _load_records(root: Path) -> Catalog:
     sources = _load_sources(root)
     blocks = _load_blocks(root)
     items = _load_items(root, blocks)

@@ -41,7 +41,6 @@ Nelsen, R. B. (2006). An Introduction to Copulas, 2nd edition. Springer. https:/
 from __future__ import annotations
 
 import math
-import numbers
 import reprlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,8 +49,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri  # scipy.stats (slow to import) only in achieved_spearman
 
-from ..errors import ConfigError
-from .distributions import UNIT_EDGE
+from ..errors import ConfigError, SpecError
+from .distributions import UNIT_EDGE, as_number
 
 __all__ = ["CorrelationSpec", "correlation_matrix", "spearman_to_pearson", "pearson_to_spearman", "apply_copula",
            "achieved_spearman", "fixed_order_product", "UNIT_LOW", "UNIT_HIGH", "PD_TOLERANCE"]
@@ -310,9 +309,12 @@ def correlation_matrix(names: Sequence[str], pairs: Any, *, source: str, aliases
                 raise ConfigError(source, where, f"unknown parameter {_quote(name)}; allowed: {_allowed(names)}")
         if a == b:
             raise ConfigError(source, where, f"{a!r} cannot be correlated with itself")
-        if (isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not math.isfinite(rho)
-                or not -1.0 < float(rho) < 1.0):
-            raise ConfigError(source, where, f"rho must be a finite number with -1 < rho < 1, got {_quote(rho)}")
+        try:
+            rho = as_number(rho, "rho")
+        except SpecError:
+            rho = math.nan
+        if not -1.0 < rho < 1.0:
+            raise ConfigError(source, where, f"rho must be a finite number with -1 < rho < 1, got {_quote(item[2])}")
         key = frozenset((a, b))
         if key in seen:
             raise ConfigError(source, where, f"the pair ({a}, {b}) is already given in correlations[{seen[key]}]")

@@ -61,7 +61,10 @@ def as_number(value: Any, what: str) -> float:
         value = float(value)
     if not isinstance(value, (int, float, np.integer, np.floating)):
         raise SpecError(f"{what} must be a number, got {type(value).__name__} {shorten(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a double
+        raise SpecError(f"{what} must be finite, got {shorten(value)}") from None
     if not math.isfinite(value):
         raise SpecError(f"{what} must be finite, got {shorten(value)}")
     return value

@@ -238,6 +238,20 @@ def _pedigree(path: Path, where: str, raw: Any):
         raise ConfigError(str(path), f"{where}.pedigree", str(exc)) from None
 
 
+#: The unit of each input of ACT's logic model (:func:`uncertainty_footprint.model.lifecycle.ic_footprint_act`), by
+#: parameter name or, for the per-node ones, by stem (``act_energy_per_area`` for ``act_energy_per_area_legacy``).
+ACT_UNITS = {"act_energy_per_area": "kWh/cm2", "act_gas_per_area": f"{KG_CO2EQ}/cm2",
+             "act_fab_carbon_intensity": f"{KG_CO2EQ}/kWh", "act_materials_per_area": f"{KG_CO2EQ}/cm2",
+             "act_fab_yield": "1", "act_ic_packaging": KG_CO2EQ}
+#: The unit ACT's model takes die areas in.
+ACT_DIE_UNIT = "mm2"
+
+
+def act_unit(name: str) -> str:
+    """The unit ACT's model takes the parameter ``name`` in (:data:`ACT_UNITS`)."""
+    return ACT_UNITS.get(name) or ACT_UNITS[name.rsplit("_", 1)[0]]
+
+
 def _check_recipe(path: Path, where: str, m: MethodData) -> None:
     """What each recipe needs is there."""
     def need(cond: bool, key: str, message: str) -> None:
@@ -253,17 +267,23 @@ def _check_recipe(path: Path, where: str, m: MethodData) -> None:
                 need(f"{stem}_{node}" in m.parameters, "parameters", f"node {node!r} needs {stem}_{node}")
         for common in ("act_fab_carbon_intensity", "act_materials_per_area", "act_fab_yield", "act_ic_packaging"):
             need(common in m.parameters, "parameters", f"an ic_die_area method needs {common}")
+        for name, param in m.parameters.items():
+            try:
+                conversion_factor(param.unit, act_unit(name))
+            except (SpecError, KeyError):
+                need(False, f"parameters.{name}.unit", f"ACT's model takes {name} in "
+                     f"{ACT_UNITS.get(name, 'one of its units')} (or a unit that converts to it), got {param.unit}")
     elif m.recipe == "replace_items":
         need(bool(m.items), "items", "a replace_items method maps HSL items to a new quantity and/or factor")
         for item, change in m.items.items():
             need(isinstance(change, Mapping) and set(change) <= {"quantity", "factor"} and bool(change),
                  f"items.{item}", "gives quantity and/or factor")
             if "factor" in change:
-                need(change["factor"] in m.parameters, f"items.{item}.factor",
-                     f"{change['factor']!r} is not a parameter of the method")
+                need(isinstance(change["factor"], str) and change["factor"] in m.parameters, f"items.{item}.factor",
+                     f"{shorten(change['factor'])} is not a parameter of the method")
             if "quantity" in change:
-                need(change["quantity"] in m.quantities, f"items.{item}.quantity",
-                     f"{change['quantity']!r} is not a quantity of the method")
+                need(isinstance(change["quantity"], str) and change["quantity"] in m.quantities,
+                     f"items.{item}.quantity", f"{shorten(change['quantity'])} is not a quantity of the method")
         for qname, q in m.quantities.items():
             need(isinstance(q, Mapping) and {"unit", "low", "typical", "high", "status", "source"} <= set(q),
                  f"quantities.{qname}", "a quantity has unit, low, typical, high, status and source")

@@ -278,6 +278,10 @@ def parse_record(name: str, raw: Any, *, origin: str, base: Parameter | None = N
             raise SpecError(f"unit {exc}", key="unit") from None
         fields["unit"] = raw["unit"]
     new_distribution = "distribution" in raw
+    if (new_distribution and isinstance(raw["distribution"], Mapping)
+            and raw["distribution"].get("family") == "categorical"):  # its values are indices, not quantities
+        raise SpecError("family 'categorical' is the choice among methods (the methods: section), not the "
+                        "distribution of a quantity", key="distribution.family")
     if new_distribution:
         try:
             fields["distribution"] = _scaled(make_distribution(raw["distribution"]), factor)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -32,8 +34,8 @@ from typing import Any, Mapping
 
 from ..errors import SpecError, shorten
 
-__all__ = ["Pedigree", "PedigreeTables", "pedigree_tables", "pedigree_sigma", "parse_pedigree", "INDICATORS",
-           "PEDIGREE_FILE"]
+__all__ = ["Pedigree", "PedigreeTables", "pedigree_tables", "pedigree_sigma", "parse_pedigree", "tables_of",
+           "INDICATORS", "PEDIGREE_FILE"]
 
 #: The data file of the tables (in the data catalog's folder).
 PEDIGREE_FILE = "pedigree.yaml"
@@ -54,10 +56,28 @@ class PedigreeTables:
     path: str
 
 
+#: The data folder whose records are being read (:func:`tables_of`); None: the default data folder.
+_DATA_DIR: ContextVar[Path | None] = ContextVar("pedigree_data_dir", default=None)
+
+
+@contextmanager
+def tables_of(data_dir: str | os.PathLike):
+    """Read the pedigree tables of ``data_dir`` (its ``pedigree.yaml``, else the package's) while the records of
+    that data folder, or of an experiment built with its catalog, are parsed."""
+    token = _DATA_DIR.set(Path(data_dir))
+    try:
+        yield
+    finally:
+        _DATA_DIR.reset(token)
+
+
 def _data_file() -> Path:
-    env = os.environ.get("UNCERTAINTY_FOOTPRINT_DATA")
-    if env and (Path(env) / PEDIGREE_FILE).is_file():
-        return Path(env) / PEDIGREE_FILE
+    root = _DATA_DIR.get()
+    if root is None:
+        env = os.environ.get("UNCERTAINTY_FOOTPRINT_DATA")
+        root = Path(env) if env else None
+    if root is not None and (root / PEDIGREE_FILE).is_file():
+        return root / PEDIGREE_FILE
     return Path(str(resources.files("uncertainty_footprint") / "data" / "distributions" / PEDIGREE_FILE))
 
 
@@ -85,7 +105,7 @@ def _load(path: str) -> PedigreeTables:
 
 
 def pedigree_tables() -> PedigreeTables:
-    """The pedigree tables (read once per process)."""
+    """The pedigree tables of the data folder being read (:func:`tables_of`; each file read once per process)."""
     return _load(str(_data_file()))
 
 
@@ -145,7 +165,7 @@ def parse_pedigree(raw: Any, basic_gsd2: float) -> Pedigree:
         raise SpecError(f"pedigree scores must be five integers 1-5 ({', '.join(SHORT)}), got {shorten(scores)}",
                         "pedigree.scores")
     table = raw.get("table", "ciroth_2016")
-    if table not in tables.factors:
+    if not isinstance(table, str) or table not in tables.factors:
         raise SpecError(f"unknown pedigree table {shorten(table)}; allowed: {', '.join(tables.factors)}",
                         "pedigree.table")
     ub = float(basic_gsd2)

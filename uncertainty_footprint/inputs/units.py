@@ -261,7 +261,8 @@ FOOTPRINT_QUANTITY = ("carbon footprint in kg CO2-eq: the mass of CO2 with the s
 _CO2EQ = re.compile(r"\s*CO2[-_ ]?eq\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z_\u00b5\u03bc][A-Za-z0-9_\u00b5\u03bc]*")
 #: Project spellings -> udunits/pint names of the same unit (``yr`` is the 365-day year, udunits' common_year).
-_CF_NAMES = {"yr": "common_year", "year": "common_year", "years": "common_year", "count": "1"}
+_CF_NAMES = {"yr": "common_year", "year": "common_year", "years": "common_year", "count": "1",
+             "month": "(common_year/12)", "months": "(common_year/12)"}  # the project's month: 1/12 of its year
 
 
 def _token(match: re.Match) -> str:

@@ -32,6 +32,7 @@ from ..errors import ConfigError, SpecError, key_path, shorten
 from ..inputs.catalog import Catalog
 from ..inputs.schema import BENEFIT_KINDS
 from ..inputs.parameters import Parameter, in_unit, parse_record
+from ..inputs.pedigree import tables_of
 from ..inputs.safe_yaml import load_file
 from ..inputs.units import conversion_factor
 
@@ -421,5 +422,6 @@ def build_balance(experiment, catalog: Catalog, model: LifecycleModel) -> Balanc
         kg CO2-eq/yr, grid intensity in kg CO2-eq/kWh, devices in 1 or 1/yr), with negative values, an unknown
         source or an unknown record name.
     """
-    return _BalanceBuilder(experiment, catalog, model, load_benefit_library(catalog.root)).build()
+    with tables_of(catalog.root):  # an override's pedigree is read in the catalog's tables
+        return _BalanceBuilder(experiment, catalog, model, load_benefit_library(catalog.root)).build()
 

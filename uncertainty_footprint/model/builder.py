@@ -26,6 +26,7 @@ from ..inputs.distributions import make_distribution
 from ..inputs.method_data import NO_TRUNCATION, TRUNCATION, covers
 from ..inputs.copula import correlation_matrix
 from ..inputs.parameters import SCENARIOS, Parameter, ParameterSet, check_name, in_unit, parse_record
+from ..inputs.pedigree import tables_of
 from .methods import build_option, option_inputs
 
 __all__ = ["Component", "ComponentKind", "LifecycleModel", "COMPONENT_KINDS", "build_model", "STAGES",
@@ -654,4 +655,5 @@ def build_model(experiment, catalog: Catalog, *, published_method: bool = False)
     ConfigError
         Unknown block, HSL, component, parameter, application or reference device, or an invalid override.
     """
-    return _Builder(experiment, catalog).build(published_method)
+    with tables_of(catalog.root):  # an override's pedigree is read in the catalog's tables
+        return _Builder(experiment, catalog).build(published_method)

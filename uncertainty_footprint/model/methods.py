@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import SpecError
 from ..inputs.catalog import HslItem
 from ..inputs.distributions import make_distribution
-from ..inputs.method_data import MethodData, covers
+from ..inputs.method_data import ACT_DIE_UNIT, MethodData, act_unit, covers
 from ..inputs.parameters import Parameter, in_unit
 from ..inputs.units import KG_CO2EQ, per, same_unit
 
@@ -104,10 +104,12 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
             if node is None:
                 out.keep(it)
             else:
+                if not same_unit(it.unit, ACT_DIE_UNIT):
+                    raise SpecError(f"ACT's model takes die areas in {ACT_DIE_UNIT}; {it.parameter} is in {it.unit}")
                 out.ics.append({"die_area": it.parameter, "energy_per_area": f"act_energy_per_area_{node}",
                                 "gas_per_area": f"act_gas_per_area_{node}", **ACT_COMMON})
         needed = {n for ic in out.ics for n in ic.values()}
-        out.parameters = {n: p for n, p in method.parameters.items() if n in needed}
+        out.parameters = {n: in_unit(p, act_unit(n)) for n, p in method.parameters.items() if n in needed}
         return out
     if method.recipe == "replace_items":
         for it in items:
@@ -125,7 +127,8 @@ def build_option(method: MethodData, block: str, hsl: int, items: list[HslItem],
                 fparam = method.parameters[change["factor"]]
                 wanted = per(KG_CO2EQ, unit)
                 if not same_unit(fparam.unit, wanted):
-                    fparam = in_unit(fparam, f"{KG_CO2EQ}/{unit}")
+                    fparam = in_unit(fparam, f"{KG_CO2EQ}/({unit})" if any(c in unit for c in "*/ ") else
+                                     f"{KG_CO2EQ}/{unit}")
                 out.parameters[fparam.name] = fparam
                 factor = fparam.name
             out.quantities.append(quantity)
