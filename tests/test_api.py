@@ -239,3 +239,12 @@ def test_every_shipped_experiment_runs_as_its_file_and_its_dict(name):
     for var in res.results.data_vars:
         np.testing.assert_array_equal(res.results[var].values, raw.results[var].values, err_msg=var)
     assert (res.balance is None) == (raw.balance is None)
+
+
+def test_written_outputs_are_what_the_run_wrote_not_what_the_folder_holds(tmp_path):
+    out = tmp_path / "res"
+    uf.run("kws", samples=200, sobol=False, figures=False, out=out)
+    (out / "comparison.csv").write_text("mine\n")  # a user's file with the name of an output of compare
+    (out / "figures").mkdir()
+    assert uf.api.written_outputs(out) == ["results.nc", "summary.csv", "deterministic.csv", "exact.nc", "exact.csv"]
+    assert uf.api.written_outputs(tmp_path) == []

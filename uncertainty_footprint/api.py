@@ -68,7 +68,7 @@ __all__ = [
     "Catalog", "catalog", "block_options", "distribution_families",
     # figures and text
     "plot_total", "plot_components", "plot_indices", "plot_stacked", "plot_convergence", "plot_balance",
-    "plot_comparison", "format_result", "format_comparison", "format_files", "format_catalog",
+    "plot_comparison", "format_result", "format_comparison", "format_files", "format_catalog", "written_outputs",
     # provenance, shipped examples, errors
     "provenance", "package_version", "example_names", "example_text", "example_title", "resolve_experiment",
     "is_example", "discard_unfinished", "ConfigError", "WriteError",
@@ -426,7 +426,8 @@ def compare(*experiments: str | os.PathLike | Mapping[str, Any] | Experiment, sa
         raise ConfigError("compare", "", "compare needs at least two experiments")
     names = _labels(exps, labels)
     first = exps[0].spec.sampling
-    sampling = {"samples": samples or first.samples, "seed": seed or first.seed, "design": design or first.design}
+    sampling = {"samples": first.samples if samples is None else samples, "seed": first.seed if seed is None else seed,
+                "design": first.design if design is None else design}
     exps = [e.with_options("sampling", **sampling) for e in exps]
     target = None
     if out is not None:
@@ -600,6 +601,20 @@ def format_result(result: Result) -> str:
     from .reports.terminal import result_report
 
     return result_report(result)
+
+
+def written_outputs(folder: str | os.PathLike) -> list[str]:
+    """The outputs the package wrote into a results folder, as its manifest lists them (top-level names; a folder
+    with a trailing ``/``), in the order of :data:`RUN_OUTPUTS` and :data:`COMPARISON_OUTPUTS`; empty for a folder
+    without a manifest. Your own files in the folder are never among them."""
+    from .io.folder import read_manifest
+
+    try:
+        manifest = read_manifest(folder) or {}
+    except (OSError, ValueError):
+        return []
+    top = {f.split("/")[0] for f in manifest.get("files", [])} | set(manifest.get("folders", []))
+    return [n for n in (*RUN_OUTPUTS, *COMPARISON_OUTPUTS) if n.rstrip("/") in top]
 
 
 def format_files(folder: str | os.PathLike, files: Sequence[str]) -> str:

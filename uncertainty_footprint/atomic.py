@@ -45,6 +45,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 -> what open() would have given (a shared folder)
         with os.fdopen(fd, mode, **({"encoding": encoding or "utf-8"} if mode == "w" else {})) as f:
             yield f
         os.replace(tmp, path)
@@ -54,3 +55,17 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    """The process's umask: from ``/proc/self/status`` (Linux), else by setting it and restoring it at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

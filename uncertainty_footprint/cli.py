@@ -64,12 +64,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse's parser whose usage errors are one line (the rule of every bad input), exit status 2."""
 
     def error(self, message: str):
-        import re
-
-        message = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", message)
-        if len(message) > 300:  # quotes an argument: never echo unbounded input
-            message = message[:297] + "..."
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        # the message quotes an argument: control characters escaped, never unbounded
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,7 +216,8 @@ def _cmd_serve(args) -> int:
         serve(host=args.host, port=args.port, open_browser=args.open,
               announce=lambda url: print(f"calculator at {url}  (Ctrl-C to stop)", flush=True))
     except OSError as exc:
-        print(f"error: cannot listen at {args.host}:{args.port}: {exc.strerror or _one_line(exc)}", file=sys.stderr)
+        print(f"error: cannot listen at {_one_line(args.host, 100)}:{args.port}: {exc.strerror or _one_line(exc)}",
+              file=sys.stderr)
         return 1
     return 0
 
@@ -244,12 +241,19 @@ def _cmd_run(args) -> int:
     bar = _ProgressBar(args.quiet, "Monte Carlo", "samples")
     out = args.out if args.out is not None else Path("results") / experiment.stem
 
+    stdout_failed: list[OSError] = []
+
     def show(result) -> None:  # the numbers, as soon as they are computed (the files follow)
         bar.close()
-        if not args.quiet:
+        if args.quiet:
+            return
+        try:
             print(_safe(api.format_result(result)), flush=True)
-            print(f"Writing the files{'' if args.no_figures else ', figures and reports'} to {_safe(out)}/ ...",
-                  file=sys.stderr, flush=True)
+        except OSError as exc:  # the reader is gone or stdout is full: the files are still written
+            _silence_stdout()
+            stdout_failed.append(exc)
+        print(f"Writing the files{'' if args.no_figures else ', figures and reports'} to {_safe(out)}/ ...",
+              file=sys.stderr, flush=True)
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -259,16 +263,19 @@ def _cmd_run(args) -> int:
                              engine=_engine_options(args), progress=bar, on_result=show)
     finally:
         bar.close()
+    if stdout_failed:
+        exc = stdout_failed[0]
+        _print_warnings(caught)
+        if isinstance(exc, BrokenPipeError):  # e.g. 'run kws | head': nothing to report
+            return 128 + signal.SIGPIPE
+        reason = os.strerror(exc.errno) if exc.errno else _one_line(exc)
+        print(f"error: writing the standard output: {reason} (the results were written to {_safe(out)})",
+              file=sys.stderr)
+        return 1
     if not args.quiet:
-        print(_safe(api.format_files(out, _written(result.folder))))
+        print(_safe(api.format_files(out, api.written_outputs(result.folder))))
     _print_warnings(caught)
     return 0
-
-
-def _written(folder: Path) -> list[str]:
-    """The outputs in a results folder, in the order of :data:`~uncertainty_footprint.api.RUN_OUTPUTS`."""
-    names = list(api.RUN_OUTPUTS) + list(api.COMPARISON_OUTPUTS)
-    return [n for n in names if (Path(folder) / n.rstrip("/")).exists()]
 
 
 class _ProgressBar:
@@ -314,7 +321,7 @@ def _cmd_compare(args) -> int:
                        data_dir=args.data_dir)
     if not args.quiet:
         print(_safe(api.format_comparison(comp)))
-        print(_safe(api.format_files(out, _written(comp.folder))))
+        print(_safe(api.format_files(out, api.written_outputs(comp.folder))))
     return 0
 
 
@@ -413,7 +420,7 @@ def _report(exc: BaseException) -> int:
     if isinstance(exc, OSError):
         where = os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes, os.PathLike)) else _where(exc)
         reason = os.strerror(exc.errno) if exc.errno else _one_line(exc)
-        print(f"error: reading or writing a file at {where}: {reason}", file=sys.stderr)
+        print(f"error: reading or writing a file at {_one_line(where)}: {reason}", file=sys.stderr)
         return 1
     print(f"error: unexpected {type(exc).__name__} at {_where(exc)}: {_one_line(exc)} (a bug: please report it; "
           f"{DEBUG_ENV}=1 shows the traceback)", file=sys.stderr)

@@ -122,6 +122,27 @@ def test_results_zarr_is_one_output_of_the_results_folder(tmp_path, capsys):
     assert not temp_folders(tmp_path, out)
 
 
+def test_a_users_file_put_into_results_zarr_is_never_removed(tmp_path, capsys):
+    """results.zarr is replaced as a whole: a rerun is refused while it holds anything a store does not."""
+    out = tmp_path / "out"
+    assert cli(capsys, "run", KWS, "--out", out, *FAST, "--format", "zarr")[0] == 0
+    for where, fmt in (("my_notes.txt", "zarr"), ("footprint/plot.png", "netcdf"), ("analysis", "zarr")):
+        mine = out / "results.zarr" / where  # replaced by a Zarr run, removed by a netCDF run
+        if where == "analysis":
+            mine.mkdir()
+        else:
+            mine.write_text("mine\n")
+        before = snapshot(out)
+        rc, _, err = cli(capsys, "run", KWS, "--out", out, *FAST, "--format", fmt)
+        assert rc == 2
+        one_line(err, f"results.zarr/{where}", "move it out of results.zarr first")
+        assert snapshot(out) == before and mine.exists()
+        if mine.is_dir():
+            mine.rmdir()
+        else:
+            mine.unlink()
+
+
 def test_a_users_results_zarr_is_never_touched(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli(capsys, "run", KWS, "--out", out, *FAST)[0] == 0

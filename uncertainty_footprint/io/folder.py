@@ -247,6 +247,11 @@ def check_output_folder(out: str | os.PathLike, *, inputs: Iterable[str | os.Pat
                          "uncertainty_footprint, or by a version before manifests)")
         return ResultsFolder(shown, real, True)
     files, folders = frozenset(manifest["files"]), frozenset(manifest["folders"])
+    for name in sorted(folders):  # replaced or removed as a whole: it must hold nothing but what a store holds
+        foreign = _foreign_entry(real / name)
+        if foreign is not None:
+            raise refuse(f"holds {name}/{foreign}, which is not part of a Zarr store uncertainty_footprint writes "
+                         f"(the whole of {name} is replaced by a rerun)", f"move it out of {name} first")
     for name in outputs:
         is_folder = name.endswith("/")
         name = name.rstrip("/")
@@ -258,6 +263,37 @@ def check_output_folder(out: str | os.PathLike, *, inputs: Iterable[str | os.Pat
         raise refuse(f"holds {name}, which uncertainty_footprint did not write there (it is not in {MANIFEST})",
                      "move it away or choose another --out")
     return ResultsFolder(shown, real, True, files, frozenset(manifest["dirs"]), folders)
+
+
+#: The entries of a Zarr (format 2) store the package writes: metadata at the top and in every array, chunk keys
+#: (``0``, ``12.0``) in the arrays.
+_STORE_META = frozenset({".zgroup", ".zattrs", ".zmetadata", ".zarray"})
+_CHUNK_KEY = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def _foreign_entry(store: Path) -> str | None:
+    """The first entry of a whole-folder output ``store`` that a Zarr store the package writes does not hold (a
+    user's file put into it), as a path relative to it; None when there is none or the store is gone."""
+    try:
+        top = list(os.scandir(store))
+    except OSError:
+        return None
+    for entry in top:
+        if entry.name in _STORE_META and entry.is_file(follow_symlinks=False):
+            continue
+        if not entry.is_dir(follow_symlinks=False):
+            return entry.name
+        try:
+            inner = list(os.scandir(entry.path))
+        except OSError:
+            return entry.name
+        for item in inner:
+            if not item.is_file(follow_symlinks=False) or not (item.name in _STORE_META
+                                                               or _CHUNK_KEY.fullmatch(item.name)):
+                return f"{entry.name}/{item.name}"
+        if ".zarray" not in {item.name for item in inner}:  # a folder, not an array of the store
+            return entry.name
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ errors

@@ -6,7 +6,7 @@ model(s), the versions of Python, this package and the libraries it uses, and ``
 text or integers, so they survive ``to_netcdf`` unchanged. A library's version is the ``__version__`` of its
 module where the process has imported it already (the code that ran), else its installed distribution's metadata
 (:func:`importlib.metadata.version`, which reads the files of the distribution; this package's own version too):
-stamping a file imports none of the libraries it names. Every stamp also carries ``Conventions = "CF-1.10"`` (:mod:`uncertainty_footprint.analysis.cf`).
+stamping a file imports none of the libraries it names. Every stamp also carries ``Conventions = "CF-1.10"`` (:data:`uncertainty_footprint.io.netcdf.CONVENTIONS`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from ..analysis.summary import summary_frame
 from .netcdf import write_dataset, write_groups
 from .provenance import comparison_provenance, indices_provenance, result_provenance
 
-__all__ = ["write_result_files", "write_comparison_files", "result_file_names", "results_name"]
+__all__ = ["write_result_files", "write_comparison_files", "results_name"]
 
 #: The per-sample results of each format (:data:`~uncertainty_footprint.analysis.sizes.RESULTS_FORMATS`).
 RESULTS_NAMES = {"netcdf": "results.nc", "zarr": "results.zarr"}
@@ -33,28 +33,6 @@ def results_name(format: str = "netcdf") -> str:
 
 def _quiet(what: str) -> None:
     """The default ``note``: says nothing."""
-
-
-def result_file_names(result: Result, format: str = "netcdf") -> list[str]:
-    """The files of numbers :func:`write_result_files` writes for ``result`` (``results.zarr`` is a folder), in
-    that order."""
-    names = []
-    if result.store != "none" and (result.streamed or result.results is not None):
-        names.append(results_name(format))
-    names += ["summary.csv", "deterministic.csv"]
-    if result.sobol:
-        names += ["sobol.nc", "sobol.csv"]
-    if result.exact:
-        names += ["exact.nc", "exact.csv"]
-    if second_order_table(result.sobol, result.exact) is not None:
-        names.append("sobol_s2.csv")
-    if result.balance is not None:
-        names.append("balance.csv")
-    if result.methods is not None:
-        names.append("methods.csv")
-    if result.dependence is not None:
-        names += (["shapley.nc", "shapley.csv"] if result.dependence.shapley else []) + ["correlations.csv"]
-    return names
 
 
 def write_result_files(result: Result, folder: Path, note: Callable[[str], None] = _quiet, *,
