@@ -30,10 +30,11 @@ def copy_data(tmp_path: Path) -> Path:
     return data
 
 
-def assert_shapley_near_exact(exact, sampled, *, floor: float) -> None:
+def assert_shapley_near_exact(exact, sampled, *, floor: float, max_half_width: float) -> None:
     """Every estimated Shapley effect of ``sampled`` (a Dataset of the estimator: ``shapley``, ``conf_low``,
     ``conf_high`` over ``group``) within twice its bootstrap half-width (at least ``floor``) of the exact effect in
-    ``exact`` (a Dataset of the exact decomposition), and the estimates summing to 1."""
+    ``exact`` (a Dataset of the exact decomposition), no half-width above ``max_half_width`` (an estimator whose
+    intervals are wide would pass the first check), and the estimates summing to 1."""
     import numpy as np
     import pandas as pd
     import pytest
@@ -42,4 +43,5 @@ def assert_shapley_near_exact(exact, sampled, *, floor: float) -> None:
     s = sampled["shapley"].to_series().reindex(e.index)
     half = ((sampled["conf_high"] - sampled["conf_low"]) / 2).to_series().reindex(e.index)
     assert ((s - e).abs() <= np.maximum(2 * half, floor)).all(), pd.DataFrame({"exact": e, "sampled": s, "half": half})
+    assert half.max() <= max_half_width, half
     assert s.sum() == pytest.approx(1.0, abs=1e-12)

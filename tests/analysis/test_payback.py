@@ -164,6 +164,6 @@ def test_the_balance_shapley_estimator_finds_the_exact_effects_of_independent_in
     sampled = ba.balance_shapley(b, permutations=20_000, seed=2, bootstrap=300, groupings=["component", "stage"])
     for grouping in ("component", "stage"):
         ds = sampled[grouping]
-        assert_shapley_near_exact(exact[grouping], ds, floor=0.01)
+        assert_shapley_near_exact(exact[grouping], ds, floor=0.01, max_half_width=0.25)
         assert ds.attrs["output"].startswith("net balance")
         assert "variance of the net balance" in ds["shapley"].attrs["long_name"]

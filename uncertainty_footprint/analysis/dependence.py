@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,14 +73,16 @@ def independent_model(model: LifecycleModel) -> LifecycleModel:
     return dataclasses.replace(model, parameters=type(ps)([ps[n] for n in ps.names]))
 
 
-def correlation_table(model: LifecycleModel, *, n: int, design: str, seed: int) -> pd.DataFrame:
-    """Target and achieved Spearman correlation of every declared pair, on the first ``n`` rows of the run's
-    design (:data:`CORRELATION_COLUMNS`; ranks do not change under the marginals' inverse CDFs, so they are measured
-    on the correlated uniforms)."""
+def correlation_table(model: LifecycleModel, *, n: int, design: str, seed: int, rows: int | None = None
+                      ) -> pd.DataFrame:
+    """Target and achieved Spearman correlation of every declared pair, on the first ``rows`` (default all ``n``)
+    rows of the run's design of ``n`` rows (:data:`CORRELATION_COLUMNS`; ranks do not change under the marginals'
+    inverse CDFs, so they are measured on the correlated uniforms)."""
     ps = model.parameters
     corr = ps.correlations
     names = ps.random_names
-    u = apply_copula(make_design(design, n, names, seed).points(0, n), names, corr)
+    m = n if rows is None else min(int(rows), n)
+    u = apply_copula(make_design(design, n, names, seed).points(0, m), names, corr)
     columns = [names.index(c) for c in corr.names]
     achieved = achieved_spearman(u[:, columns])
     index = {c: k for k, c in enumerate(corr.names)}
@@ -123,10 +125,9 @@ def _dataset(model: LifecycleModel, grouping: str, res, groups, output: str = "t
 
 def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inner: int = 3, bootstrap: int = 1000,
                      conf_level: float = 0.95, groupings: Sequence[str] = GROUPINGS,
-                     output: Callable[[Mapping[str, Any]], np.ndarray] | None = None,
                      label: str = "total footprint [kg CO2-eq]") -> dict[str, xr.Dataset]:
-    """Shapley effects of the total of ``model`` (or of ``output``) per grouping (players: the parameters, or the
-    parameters of each component or stage), with the model's correlations.
+    """Shapley effects of the total of ``model`` (the footprint, or a balance model's net balance) per grouping
+    (players: the parameters, or the parameters of each component or stage), with the model's correlations.
 
     Parameters
     ----------
@@ -139,10 +140,6 @@ def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inn
         Level of the bootstrap percentile intervals [1].
     groupings : sequence of str
         Of ``parameter``, ``component``, ``stage``.
-    output : callable, optional
-        ``output(values)``: the analysed output [its unit] from the values of every parameter (random and fixed,
-        as :meth:`~uncertainty_footprint.inputs.parameters.ParameterSet.values` gives them); by default the sum of
-        ``model``'s components (the total footprint, or a balance model's net balance).
     label : str
         What the output is, with its unit (the ``output`` attribute of the Datasets).
     """
@@ -151,8 +148,7 @@ def shapley_hotspots(model: LifecycleModel, *, seed: int, permutations: int, inn
 
     def total(values: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(values.values())))
-        full = ps.values(values, n)
-        return model.evaluate(full).sum(axis=1) if output is None else output(full)
+        return model.evaluate(ps.values(values, n)).sum(axis=1)
 
     def ppf(name: str, u: np.ndarray) -> np.ndarray:
         return ps[name].distribution.ppf(u)
@@ -183,13 +179,14 @@ def dependence_analysis(model: LifecycleModel, *, n: int, design: str, seed: int
     """The Shapley hotspots (with ``hotspots``), the achieved correlations and the summary without the
     correlations of a model with correlated inputs; None for a model without.
 
-    ``n``, ``design``, ``seed``: the run's sampling (the achieved correlations and the run without them use its
-    first ``min(n, MAX_CHECK_SAMPLES)`` rows); ``shapley_seed``: the estimator's (default ``seed``).
+    ``n``, ``design``, ``seed``: the run's sampling (the achieved correlations are those of its first
+    ``min(n, MAX_CHECK_SAMPLES)`` rows; the run without them is a design of that many rows of the same kind and
+    seed); ``shapley_seed``: the estimator's (default ``seed``).
     """
     if not model.parameters.dependent:
         return None
     m = min(int(n), MAX_CHECK_SAMPLES)
-    table = correlation_table(model, n=m, design=design, seed=seed)
+    table = correlation_table(model, n=int(n), design=design, seed=seed, rows=m)
     ds = run_monte_carlo(independent_model(model), n=m, design=design, seed=seed, chunk_size=chunk_size)
     without = summarize(ds)[["level", "mean", "median", "p5", "p95"]]
     shapley = shapley_hotspots(model, seed=seed if shapley_seed is None else shapley_seed,

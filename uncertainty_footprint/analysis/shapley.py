@@ -77,6 +77,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..inputs.copula import UNIT_HIGH, UNIT_LOW, fixed_order_product
+from .sobol import check_int
 
 if TYPE_CHECKING:
     from ..inputs.copula import CorrelationSpec
@@ -250,12 +251,6 @@ def shapley_linear_gaussian(beta, cov, groups: Sequence[Sequence[int]] | None = 
 # --------------------------------------------------------------------------------------------------------
 # argument checks and set-up
 # --------------------------------------------------------------------------------------------------------
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _players(names: tuple[str, ...], groups: Mapping[str, Sequence[str]] | None):
     """Player names, their members and the player of each input."""
     if groups is None:
@@ -586,12 +581,12 @@ def shapley_effects(
     names = tuple(names)
     if len(set(names)) != len(names) or not names:
         raise ValueError("names must be distinct and not empty")
-    n_perm = _check_int(n_perm, "n_perm", 1)
-    n_outer = _check_int(n_outer, "n_outer", 1)
-    n_inner = _check_int(n_inner, "n_inner", 2)
-    seed = _check_int(seed, "seed", 0)
-    n_boot = _check_int(n_boot, "n_boot", 0)
-    batch_rows = _check_int(batch_rows, "batch_rows", 1)
+    n_perm = check_int(n_perm, "n_perm", 1)
+    n_outer = check_int(n_outer, "n_outer", 1)
+    n_inner = check_int(n_inner, "n_inner", 2)
+    seed = check_int(seed, "seed", 0)
+    n_boot = check_int(n_boot, "n_boot", 0)
+    batch_rows = check_int(batch_rows, "batch_rows", 1)
     if not (isinstance(conf_level, numbers.Real) and 0.0 < conf_level < 1.0):
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}")
     players, members, player_of = _players(names, groups)
@@ -599,7 +594,7 @@ def shapley_effects(
     rows_per_perm = (n_players - 1) * n_outer * n_inner
     if n_var is None:
         n_var = max(10_000, n_perm * rows_per_perm // 10)
-    n_var = _check_int(n_var, "n_var", 2)
+    n_var = check_int(n_var, "n_var", 2)
     sampler = _Sampler(model, ppf, names, _blocks(names, corr), seed)
 
     # Var(Y) from plain draws, summed per group of rows (shifted by the first row's outputs for accuracy)

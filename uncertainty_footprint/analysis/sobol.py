@@ -59,7 +59,7 @@ ESTIMATOR = "S1 Saltelli et al. (2010), ST Jansen (1999), S2 Saltelli (2002), as
 # --------------------------------------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------------------------------------
-def _check_int(value, name: str, minimum: int) -> int:
+def check_int(value, name: str, minimum: int) -> int:
     """Return ``value`` as ``int`` if it is an integer >= ``minimum`` (bools refused), else raise ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -68,7 +68,7 @@ def _check_int(value, name: str, minimum: int) -> int:
 
 def _check_n_base(n_base) -> int:
     """Return ``n_base`` if it is a power of two >= 2, else raise ValueError."""
-    n = _check_int(n_base, "n_base", 2)
+    n = check_int(n_base, "n_base", 2)
     if n & (n - 1):
         lower = 1 << (n.bit_length() - 1)
         raise ValueError(
@@ -166,7 +166,7 @@ def saltelli_base(n_base: int, d: int, *, seed: int, calc_second_order: bool) ->
         ``(n_base, 2 d)`` array.
     """
     n_base = _check_n_base(n_base)
-    d = _check_int(d, "d", 1)
+    d = check_int(d, "d", 1)
     seed = _check_seed(seed, 0)
     from scipy.stats import qmc  # here, not at the top: scipy.stats is slow to import
 
@@ -255,7 +255,7 @@ class SaltelliDesign:
         self.n_groups = self.mask.shape[0]
         self.step = 2 * self.n_groups + 2 if self.calc_second_order else self.n_groups + 2
         self.n_rows = self.n_base * self.step
-        self.chunk_size = _check_int(chunk_size, "chunk_size", 1)
+        self.chunk_size = check_int(chunk_size, "chunk_size", 1)
 
     @property
     def base_per_chunk(self) -> int:
@@ -682,7 +682,7 @@ def sobol_indices(
         raise ValueError(f"names must be non-empty and unique, got {names}")
     n_base = _check_n_base(n_base)
     seed = _check_seed(seed, 1)
-    num_resamples = _check_int(num_resamples, "num_resamples", 2)
+    num_resamples = check_int(num_resamples, "num_resamples", 2)
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}")
     calc_second_order = bool(calc_second_order)
